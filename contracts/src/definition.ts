@@ -1,0 +1,172 @@
+/**
+ * The function definition file (global-function-definition.yml): schema, defaults and
+ * validation. Pure: text in, definitions or errors out. Errors name the file, the
+ * function and the field, so a user can fix the file without reading code.
+ */
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { FUNCTION_NAME_RULE, isValidFunctionName } from './names';
+
+export const RUNTIMES = ['node'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+/** A validated function definition with defaults applied and paths resolved. */
+export interface FunctionDefinition {
+  name: string;
+  runtime: Runtime;
+  /** Always a string: YAML floats would turn "1.10" into 1.1. */
+  version: string;
+  /** Absolute directory holding the function's code. */
+  codeDir: string;
+  /** "<module>.<export>", module relative to codeDir, e.g. "index.handler". */
+  handler: string;
+  /** Most requests one instance serves at once; the router queues the rest. */
+  concurrency: number;
+  /** Whole-request deadline in the router, ms. */
+  timeoutMs: number;
+  /** An instance idle this long is removed (scale to zero), ms. */
+  idleTimeoutMs: number;
+  maxInstances: number;
+  memoryMb: number;
+  cpus: number;
+  env: Record<string, string>;
+}
+
+export interface DefinitionIssue {
+  file: string;
+  function?: string;
+  field?: string;
+  message: string;
+}
+
+export function formatIssue(i: DefinitionIssue): string {
+  const where = [i.file];
+  if (i.function !== undefined) where.push(`function "${i.function}"`);
+  if (i.field !== undefined) where.push(`field "${i.field}"`);
+  return `${where.join(': ')}: ${i.message}`;
+}
+
+export class DefinitionError extends Error {
+  readonly issues: DefinitionIssue[];
+  constructor(issues: DefinitionIssue[]) {
+    super(`invalid function definitions:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
+    this.name = 'DefinitionError';
+    this.issues = issues;
+  }
+}
+
+const DURATION = /^(\d+)(ms|s|m)$/;
+
+/** "500ms" | "10s" | "2m" -> milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+}
+
+const duration = (min: number, max: number) =>
+  z
+    .string({ invalid_type_error: 'must be a duration string such as "500ms", "10s" or "2m"' })
+    .refine((s) => parseDuration(s) !== undefined, { message: 'must be a duration such as "500ms", "10s" or "2m"' })
+    .transform((s) => parseDuration(s) as number)
+    .refine((ms) => ms >= min && ms <= max, { message: `must be between ${min}ms and ${max}ms` });
+
+const intIn = (min: number, max: number) =>
+  z
+    .number({ invalid_type_error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+const functionSchema = z
+  .object({
+    runtime: z.enum(RUNTIMES, { errorMap: () => ({ message: `must be one of: ${RUNTIMES.join(', ')}` }) }),
+    version: z.string({
+      invalid_type_error: 'must be a quoted string (YAML reads 1.10 as the number 1.1): write version: "1.10"',
+      required_error: 'is required',
+    }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"'),
+    code: z.string({ required_error: 'is required (directory of the function code, relative to the definition file)' }).min(1),
+    handler: z
+      .string()
+      .regex(/^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/, 'must look like "<module>.<export>", e.g. "index.handler"')
+      .default('index.handler'),
+    concurrency: intIn(1, 1000).default(8),
+    timeout: duration(100, 15 * 60_000).default('30s'),
+    idle_timeout: duration(500, 24 * 3_600_000).default('30s'),
+    max_instances: intIn(1, 100).default(5),
+    memory_mb: intIn(16, 16_384).default(128),
+    cpus: z.number({ invalid_type_error: 'must be a number' }).gt(0, 'must be more than 0').max(64, 'must be at most 64').default(1),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'names must be valid environment variable names'),
+        z.union([z.string(), z.number(), z.boolean()], { invalid_type_error: 'values must be strings, numbers or booleans' }),
+      )
+      .default({}),
+  })
+  .strict();
+
+const fileSchema = z
+  .object({
+    functions: z.record(z.string(), z.unknown(), {
+      invalid_type_error: 'must be a map of function name to definition',
+      required_error: 'is required: a map of function name to definition',
+    }),
+  })
+  .strict();
+
+function issueFromZod(file: string, fn: string | undefined, issue: z.ZodIssue): DefinitionIssue {
+  const field = issue.path.length > 0 ? issue.path.join('.') : undefined;
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') message = `unknown field(s): ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.received === 'undefined') message = 'is required';
+  return { file, ...(fn !== undefined ? { function: fn } : {}), ...(field !== undefined ? { field } : {}), message };
+}
+
+/**
+ * Parse and validate the text of a definition file. `file` is the path (for messages
+ * and to resolve `code` directories). Throws DefinitionError listing every problem.
+ */
+export function parseDefinitions(text: string, file: string): FunctionDefinition[] {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new DefinitionError(doc.errors.map((e) => ({ file, message: `YAML: ${e.message.split('\n')[0]}` })));
+  }
+  const top = fileSchema.safeParse(doc.toJS());
+  if (!top.success) {
+    throw new DefinitionError(top.error.issues.map((i) => issueFromZod(file, undefined, i)));
+  }
+  const issues: DefinitionIssue[] = [];
+  const out: FunctionDefinition[] = [];
+  const baseDir = path.dirname(path.resolve(file));
+  for (const [name, raw] of Object.entries(top.data.functions)) {
+    if (!isValidFunctionName(name)) {
+      issues.push({ file, function: name, message: `invalid function name: use ${FUNCTION_NAME_RULE}, and not a reserved name` });
+      continue;
+    }
+    const parsed = functionSchema.safeParse(raw ?? {});
+    if (!parsed.success) {
+      issues.push(...parsed.error.issues.map((i) => issueFromZod(file, name, i)));
+      continue;
+    }
+    const d = parsed.data;
+    out.push({
+      name,
+      runtime: d.runtime,
+      version: d.version,
+      codeDir: path.resolve(baseDir, d.code),
+      handler: d.handler,
+      concurrency: d.concurrency,
+      timeoutMs: d.timeout,
+      idleTimeoutMs: d.idle_timeout,
+      maxInstances: d.max_instances,
+      memoryMb: d.memory_mb,
+      cpus: d.cpus,
+      env: Object.fromEntries(Object.entries(d.env).map(([k, v]) => [k, String(v)])),
+    });
+  }
+  if (out.length === 0 && issues.length === 0) issues.push({ file, field: 'functions', message: 'defines no function' });
+  if (issues.length > 0) throw new DefinitionError(issues);
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}

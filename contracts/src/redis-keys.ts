@@ -1,0 +1,71 @@
+/**
+ * Redis keys and pub/sub channels: the shared state and message bus of the platform.
+ * Every key the platform writes starts with the stack prefix, so several stacks
+ * (for example parallel test runs) can share one Redis without seeing each other.
+ */
+export interface RedisKeys {
+  /** Hash: function name -> JSON FunctionStateRecord. Written by the orchestrator only. */
+  functions: string;
+  /** Integer, bumped on every change of `functions`; lets readers long-poll for changes. */
+  stateRev: string;
+  /** Channel: JSON StateChangeMessage, published after every change of `functions`. */
+  stateChannel: string;
+  /** Channel: JSON WakeMessage, from redis-rest to the orchestrator. */
+  wakeChannel: string;
+  /** String with TTL: present while an orchestrator is alive (JSON OrchestratorHeartbeat). */
+  orchestratorHeartbeat: string;
+  /** Hash per function: latest router metrics (see metrics.ts FunctionMetrics), by statsd-listener. */
+  metrics(fn: string): string;
+  /** Hash: counters of the statsd-listener itself (received, malformed, ...). */
+  statsdCounters: string;
+  /** Hash: function name -> JSON xDS desired state, so a restarted xds-server resumes. */
+  xdsDesired: string;
+}
+
+export function redisKeys(stack: string): RedisKeys {
+  const p = `faas:${stack}:`;
+  return {
+    functions: `${p}functions`,
+    stateRev: `${p}state:rev`,
+    stateChannel: `${p}state`,
+    wakeChannel: `${p}wake`,
+    orchestratorHeartbeat: `${p}orchestrator:heartbeat`,
+    metrics: (fn: string) => `${p}metrics:${fn}`,
+    statsdCounters: `${p}statsd:counters`,
+    xdsDesired: `${p}xds:desired`,
+  };
+}
+
+/** Lifecycle of a function as the gateway sees it. */
+export type FunctionState = 'cold' | 'starting' | 'warm' | 'stopping';
+
+export interface FunctionStateRecord {
+  name: string;
+  version: string;
+  state: FunctionState;
+  /** Instances that are routable (HEALTHY and ACKed by every router). */
+  readyInstances: number;
+  /** Epoch ms of the last change. */
+  updatedAt: number;
+}
+
+export interface StateChangeMessage {
+  fn: string;
+  state: FunctionState;
+  rev: number;
+}
+
+export interface WakeMessage {
+  fn: string;
+  requestId: string;
+  /** Epoch ms the wake was asked for. */
+  at: number;
+}
+
+export interface OrchestratorHeartbeat {
+  pid: number;
+  startedAt: number;
+}
+
+/** Seconds the orchestrator heartbeat lives without refresh. */
+export const HEARTBEAT_TTL_SECONDS = 5;
