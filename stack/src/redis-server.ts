@@ -1,0 +1,27 @@
+/** A real redis-server process on loopback, for the native stack and tests. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { freePort, waitForPort } from './ports';
+
+export interface RedisProcess {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(opts: { port?: number; bin?: string } = {}): Promise<RedisProcess> {
+  const port = opts.port ?? (await freePort());
+  const child: ChildProcess = spawn(opts.bin ?? 'redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes',
+  ], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('error', () => undefined);
+  await waitForPort(port, '127.0.0.1', 10_000);
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
