@@ -69,3 +69,26 @@ export interface OrchestratorHeartbeat {
 
 /** Seconds the orchestrator heartbeat lives without refresh. */
 export const HEARTBEAT_TTL_SECONDS = 5;
+
+/** Phases of one cold start, pushed by the orchestrator to RedisKeys.coldStarts (newest first). */
+export interface ColdStartRecord {
+  fn: string;
+  instance: string;
+  requestId: string;
+  /** docker create + start. */
+  containerStartMs: number;
+  /** From started to the runtime answering ready. */
+  readinessMs: number;
+  /** From ready to every router ACKing the endpoint and route. */
+  routeAckMs: number;
+  totalMs: number;
+  at: number;
+}
+
+/** Length the coldStarts list is trimmed to. */
+export const COLD_START_HISTORY = 1000;
+
+/** List of JSON ColdStartRecord, newest first, for benchmarks and operators. */
+export function coldStartsKey(stack: string): string {
+  return `faas:${stack}:coldstarts`;
+}

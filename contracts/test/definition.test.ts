@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { DefinitionError, loadDefinitionFile, parseDefinitions, parseDuration } from '../src/index';
+
+function issuesOf(text: string): string[] {
+  try {
+    parseDefinitions(text, 'defs.yml');
+  } catch (err) {
+    assert.ok(err instanceof DefinitionError);
+    return err.message.split('\n').slice(1).map((l) => l.trim());
+  }
+  assert.fail('expected a DefinitionError');
+}
+
+describe('parseDefinitions', () => {
+  it('applies defaults and resolves code relative to the file', () => {
+    const [d] = parseDefinitions('functions:\n  hello:\n    runtime: node\n    version: "1"\n    code: fn/hello\n', '/srv/defs.yml');
+    assert.deepEqual(d, {
+      name: 'hello', runtime: 'node', version: '1', codeDir: '/srv/fn/hello', handler: 'index.handler', concurrency: 8,
+      timeoutMs: 30_000, idleTimeoutMs: 30_000, maxInstances: 5, memoryMb: 128, cpus: 1, env: {},
+    });
+  });
+  it('parses durations and env', () => {
+    const [d] = parseDefinitions('functions:\n  a:\n    runtime: node\n    version: "2"\n    code: a\n    timeout: 500ms\n    idle_timeout: 2m\n    env: { N: 3, B: true }\n', 'x.yml');
+    assert.equal(d?.timeoutMs, 500);
+    assert.equal(d?.idleTimeoutMs, 120_000);
+    assert.deepEqual(d?.env, { N: '3', B: 'true' });
+    assert.equal(parseDuration('10s'), 10_000);
+    assert.equal(parseDuration('10'), undefined);
+  });
+  it('names the file, function and field of each problem', () => {
+    const issues = issuesOf('functions:\n  hello:\n    runtime: node\n    version: 1.10\n    code: x\n    concurrency: 0\n    colour: red\n');
+    assert.ok(issues.some((i) => i.startsWith('- defs.yml: function "hello": field "version": must be a quoted string')), issues.join('\n'));
+    assert.ok(issues.some((i) => i.startsWith('- defs.yml: function "hello": field "concurrency": must be at least 1')), issues.join('\n'));
+    assert.ok(issues.some((i) => i.includes('unknown field(s): colour')), issues.join('\n'));
+  });
+  it('rejects bad names, reserved names, unknown runtimes, missing fields', () => {
+    assert.match(issuesOf('functions:\n  Bad.Name:\n    runtime: node\n')[0] ?? '', /function "Bad.Name": invalid function name/);
+    assert.match(issuesOf('functions:\n  healthz:\n    runtime: node\n    version: "1"\n    code: x\n')[0] ?? '', /reserved/);
+    assert.match(issuesOf('functions:\n  a:\n    runtime: cobol\n    version: "1"\n    code: x\n')[0] ?? '', /field "runtime": must be one of: node/);
+    assert.match(issuesOf('functions:\n  a:\n    runtime: node\n    code: x\n')[0] ?? '', /field "version": is required/);
+  });
+  it('rejects broken YAML, a missing functions map and an empty one', () => {
+    assert.match(issuesOf('functions: [\n')[0] ?? '', /defs.yml: YAML:/);
+    assert.match(issuesOf('other: 1\n').join('\n'), /field "functions": is required/);
+    assert.match(issuesOf('functions: {}\n')[0] ?? '', /defines no function/);
+  });
+});
+
+describe('loadDefinitionFile', () => {
+  it('checks the code directory and handler module exist', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'defs-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'ok'));
+      fs.writeFileSync(path.join(dir, 'ok', 'index.js'), 'exports.handler = async () => 1;');
+      const file = path.join(dir, 'defs.yml');
+      fs.writeFileSync(file, 'functions:\n  ok:\n    runtime: node\n    version: "1"\n    code: ok\n  missing:\n    runtime: node\n    version: "1"\n    code: nope\n');
+      assert.throws(() => loadDefinitionFile(file), /function "missing": field "code": directory .* does not exist/);
+      fs.writeFileSync(file, 'functions:\n  ok:\n    runtime: node\n    version: "1"\n    code: ok\n    handler: main.run\n');
+      assert.throws(() => loadDefinitionFile(file), /field "handler": module "main" not found/);
+      assert.throws(() => loadDefinitionFile(path.join(dir, 'absent.yml')), /absent.yml: cannot read/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('loads the repository definition file', () => {
+    const defs = loadDefinitionFile(path.resolve(__dirname, '../../../global-function-definition.yml'));
+    assert.deepEqual(defs.map((d) => d.name), ['echo', 'hello']);
+  });
+});

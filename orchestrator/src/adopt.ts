@@ -1,0 +1,52 @@
+/**
+ * Start-up reconciliation of containers this stack left behind (a crash, a restart): keep
+ * those that run the current image and answer ready, remove every other one.
+ */
+import type { Logger } from '@faas/contracts';
+import type { InstanceDriver, OwnedContainer } from './docker-driver';
+import type { FunctionController } from './function-controller';
+import { waitReady } from './probe';
+
+export type AdoptDecision = { action: 'adopt' } | { action: 'remove'; reason: string };
+
+/** Pure part: may this container be kept, given what is defined now? */
+export function adoptDecision(c: OwnedContainer, current: ReadonlyMap<string, { version: string; image: string | undefined }>): AdoptDecision {
+  const want = current.get(c.fn);
+  if (!want) return { action: 'remove', reason: 'function no longer defined' };
+  if (!c.running) return { action: 'remove', reason: 'not running' };
+  if (c.version !== want.version) return { action: 'remove', reason: `version ${c.version} is not the current ${want.version}` };
+  if (want.image === undefined || c.image !== want.image) return { action: 'remove', reason: 'image is not the current build' };
+  if (!c.instanceId) return { action: 'remove', reason: 'no instance label' };
+  return { action: 'adopt' };
+}
+
+export async function adoptOrRemove(
+  driver: InstanceDriver,
+  controllers: ReadonlyMap<string, FunctionController>,
+  images: ReadonlyMap<string, string | undefined>,
+  log: Logger,
+): Promise<{ adopted: number; removed: number }> {
+  const current = new Map([...controllers].map(([fn, c]) => [fn, { version: c.def.version, image: images.get(fn) }]));
+  let adopted = 0;
+  let removed = 0;
+  for (const c of await driver.listOwned()) {
+    let decision = adoptDecision(c, current);
+    const ctl = controllers.get(c.fn);
+    if (decision.action === 'adopt' && ctl) {
+      const loc = await driver.locate(c.containerId).catch(() => undefined);
+      try {
+        if (!loc) throw new Error('no address');
+        await waitReady(loc.address, loc.port, 2000);
+        ctl.adopt({ id: c.instanceId, containerId: c.containerId, ...loc });
+        adopted += 1;
+        continue;
+      } catch (err) {
+        decision = { action: 'remove', reason: `not ready: ${(err as Error).message}` };
+      }
+    }
+    log.info('container_removed_at_start', { fn: c.fn, containerId: c.containerId, reason: decision.action === 'remove' ? decision.reason : '' });
+    await driver.stop(c.containerId, 0);
+    removed += 1;
+  }
+  return { adopted, removed };
+}

@@ -1,0 +1,187 @@
+/**
+ * Function instances as Docker containers on one engine (dockerode). The InstanceDriver
+ * interface is what the fleet uses, so a Swarm driver can replace this one later.
+ */
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import { FaasError, type FunctionDefinition, LABELS, type Logger, RUNTIME_PORT } from '@faas/contracts';
+import type { EndpointMode } from './config';
+
+export interface InstanceSpec {
+  def: FunctionDefinition;
+  image: string;
+  instanceId: string;
+}
+
+export interface RunningInstance {
+  instanceId: string;
+  containerId: string;
+  fn: string;
+  version: string;
+  /** Where routers (and probes) reach the runtime: an IP literal and port. */
+  address: string;
+  port: number;
+}
+
+export interface OwnedContainer {
+  containerId: string;
+  fn: string;
+  version: string;
+  instanceId: string;
+  image: string;
+  running: boolean;
+}
+
+export interface InstanceDriver {
+  start(spec: InstanceSpec): Promise<RunningInstance>;
+  /** Stop (SIGTERM, then SIGKILL after graceSeconds) and remove. Idempotent. */
+  stop(containerId: string, graceSeconds: number): Promise<void>;
+  isRunning(containerId: string): Promise<boolean>;
+  /** Address of an already running container (for adoption). */
+  locate(containerId: string): Promise<{ address: string; port: number } | undefined>;
+  listOwned(): Promise<OwnedContainer[]>;
+  /** Calls onExit(containerId) when one of this stack's containers dies. Returns a stop function. */
+  watchExits(onExit: (containerId: string) => void): Promise<() => void>;
+}
+
+export function newInstanceId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+const PORT_KEY = `${RUNTIME_PORT}/tcp`;
+
+export class DockerDriver implements InstanceDriver {
+  constructor(
+    private readonly docker: Docker,
+    private readonly stack: string,
+    private readonly mode: EndpointMode,
+    private readonly network: string,
+    private readonly log: Logger,
+  ) {}
+
+  async start(spec: InstanceSpec): Promise<RunningInstance> {
+    const { def, image, instanceId } = spec;
+    const name = `faas-${this.stack}-${def.name}-${instanceId}`;
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({
+        name,
+        Image: image,
+        Env: [
+          ...Object.entries(def.env).map(([k, v]) => `${k}=${v}`),
+          `FAAS_CONCURRENCY=${def.concurrency}`,
+          `FAAS_TIMEOUT_MS=${def.timeoutMs}`,
+          `FAAS_DRAIN_TIMEOUT_MS=${def.timeoutMs}`,
+          `FAAS_PORT=${RUNTIME_PORT}`,
+          `FAAS_INSTANCE=${instanceId}`,
+        ],
+        Labels: {
+          [LABELS.function]: def.name,
+          [LABELS.version]: def.version,
+          [LABELS.instance]: instanceId,
+          [LABELS.stack]: this.stack,
+        },
+        ExposedPorts: { [PORT_KEY]: {} },
+        StopTimeout: Math.ceil(def.timeoutMs / 1000) + 1,
+        HostConfig: {
+          Memory: def.memoryMb * 1024 * 1024,
+          NanoCpus: Math.round(def.cpus * 1e9),
+          PidsLimit: 256,
+          ReadonlyRootfs: true,
+          Tmpfs: { '/tmp': 'rw,size=64m' },
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          ...(this.mode === 'loopback'
+            ? { PortBindings: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '' }] } }
+            : { NetworkMode: this.network }),
+        },
+      });
+    } catch (err) {
+      throw new FaasError('container_create_failed', `cannot create container for ${def.name}: ${(err as Error).message}`, { fn: def.name, image });
+    }
+    try {
+      await container.start();
+      const loc = await this.locate(container.id);
+      if (!loc) throw new Error('container has no reachable address');
+      return { instanceId, containerId: container.id, fn: def.name, version: def.version, ...loc };
+    } catch (err) {
+      // Never leave a created-but-unusable container behind.
+      await this.stop(container.id, 0);
+      throw new FaasError('container_start_failed', `cannot start container for ${def.name}: ${(err as Error).message}`, { fn: def.name, image });
+    }
+  }
+
+  async locate(containerId: string): Promise<{ address: string; port: number } | undefined> {
+    const info = await this.docker.getContainer(containerId).inspect();
+    if (this.mode === 'loopback') {
+      const binding = info.NetworkSettings.Ports?.[PORT_KEY]?.[0];
+      const port = binding ? Number(binding.HostPort) : NaN;
+      return Number.isInteger(port) && port > 0 ? { address: '127.0.0.1', port } : undefined;
+    }
+    const ip = info.NetworkSettings.Networks?.[this.network]?.IPAddress;
+    return ip ? { address: ip, port: RUNTIME_PORT } : undefined;
+  }
+
+  async stop(containerId: string, graceSeconds: number): Promise<void> {
+    const c = this.docker.getContainer(containerId);
+    try {
+      await c.stop({ t: graceSeconds });
+    } catch (err) {
+      const code = (err as { statusCode?: number }).statusCode;
+      if (code !== 304 && code !== 404) this.log.warn('container_stop_failed', { containerId, error: (err as Error).message });
+    }
+    try {
+      await c.remove({ force: true, v: true });
+    } catch (err) {
+      const code = (err as { statusCode?: number }).statusCode;
+      // 404: already gone; 409: removal already in progress.
+      if (code !== 404 && code !== 409) throw new FaasError('container_remove_failed', `cannot remove container ${containerId}: ${(err as Error).message}`, { containerId });
+    }
+  }
+
+  async isRunning(containerId: string): Promise<boolean> {
+    try {
+      return (await this.docker.getContainer(containerId).inspect()).State.Running;
+    } catch {
+      return false;
+    }
+  }
+
+  async listOwned(): Promise<OwnedContainer[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${this.stack}`] } });
+    return list.map((c) => ({
+      containerId: c.Id,
+      fn: c.Labels[LABELS.function] ?? '',
+      version: c.Labels[LABELS.version] ?? '',
+      instanceId: c.Labels[LABELS.instance] ?? '',
+      image: c.Image,
+      running: c.State === 'running',
+    }));
+  }
+
+  async watchExits(onExit: (containerId: string) => void): Promise<() => void> {
+    const stream = (await this.docker.getEvents({
+      filters: { type: ['container'], event: ['die'], label: [`${LABELS.stack}=${this.stack}`] },
+    })) as NodeJS.ReadableStream & { destroy?: () => void };
+    let buf = '';
+    stream.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line) continue;
+        try {
+          const ev = JSON.parse(line) as { id?: unknown; Actor?: { ID?: unknown } };
+          const id = typeof ev.id === 'string' ? ev.id : typeof ev.Actor?.ID === 'string' ? ev.Actor.ID : undefined;
+          if (id) onExit(id);
+          else this.log.warn('docker_event_invalid', { reason: 'no container id', line: line.slice(0, 200) });
+        } catch {
+          this.log.warn('docker_event_invalid', { reason: 'not JSON', line: line.slice(0, 200) });
+        }
+      }
+    });
+    stream.on('error', (err: Error) => this.log.warn('docker_events_error', { error: err.message }));
+    return () => stream.destroy?.();
+  }
+}

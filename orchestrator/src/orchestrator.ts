@@ -1,0 +1,178 @@
+/**
+ * Wiring of the orchestrator: definitions -> images -> adopted containers -> routers and
+ * gateways registered -> wakes served, idle instances removed, dead ones withdrawn.
+ */
+import Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import { type FunctionDefinition, type Logger, createLogger, loadDefinitionFile, redisKeys } from '@faas/contracts';
+import { adoptOrRemove } from './adopt';
+import type { OrchestratorConfig } from './config';
+import { DockerDriver, type InstanceDriver } from './docker-driver';
+import { FunctionController } from './function-controller';
+import { idleInstances } from './idle';
+import { ensureFunctionImage } from './images';
+import { createMetrics } from './metrics';
+import { StateStore } from './state';
+import { parseWake } from './wake';
+import { XdsClient } from './xds-client';
+
+export interface OrchestratorOptions extends OrchestratorConfig {
+  docker?: Docker;
+  logger?: Logger;
+  /** host:port for the platform's own statsd metrics. */
+  statsdAddress?: string;
+}
+
+export interface OrchestratorHandle {
+  functions(): string[];
+  controller(fn: string): FunctionController | undefined;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForXds(xds: XdsClient, log: Logger, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let logged = false;
+  while (!(await xds.healthy())) {
+    if (Date.now() > deadline) throw new Error(`xds-server not reachable after ${timeoutMs}ms`);
+    if (!logged) log.info('waiting_for_xds_server');
+    logged = true;
+    await sleep(200);
+  }
+}
+
+export async function startOrchestrator(opts: OrchestratorOptions): Promise<OrchestratorHandle> {
+  const log = opts.logger ?? createLogger('orchestrator');
+  // The definition file is validated first: an invalid file refuses start-up, naming the problem.
+  const defs: FunctionDefinition[] = loadDefinitionFile(opts.definitionsFile);
+  const docker = opts.docker ?? new Docker();
+  const keys = redisKeys(opts.stack);
+  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
+  const sub = new Redis(opts.redisUrl);
+  const state = new StateStore(redis, keys, opts.stack);
+  const xds = new XdsClient(opts.xdsUrl, opts.ackTimeoutMs);
+  const metrics = createMetrics(opts.statsdAddress);
+  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log);
+
+  const imageTags = new Map<string, Promise<string>>();
+  const image = (def: FunctionDefinition) => {
+    let p = imageTags.get(def.name);
+    if (!p) {
+      p = ensureFunctionImage(docker, def, { baseImage: opts.baseImage, stack: opts.stack, logger: log }).then((r) => r.tag);
+      // A failed build is retried on the next wake rather than cached forever.
+      p.catch(() => imageTags.delete(def.name));
+      imageTags.set(def.name, p);
+    }
+    return p;
+  };
+
+  const controllers = new Map<string, FunctionController>();
+  for (const def of defs) {
+    controllers.set(def.name, new FunctionController(def, {
+      driver, xds, state, metrics, log, image: () => image(def),
+      readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs,
+    }));
+  }
+  const byContainer = (containerId: string) => [...controllers.values()].find((c) => [...c.instances.values()].some((i) => i.containerId === containerId));
+
+  let stopWatch: () => void = () => undefined;
+  let statsTimer: NodeJS.Timeout | undefined;
+  let closing = false;
+
+  const close = async () => {
+    if (closing) return;
+    closing = true;
+    if (statsTimer) clearInterval(statsTimer);
+    stopWatch();
+    await sub.quit().catch(() => undefined);
+    await Promise.all([...controllers.values()].map((c) => c.close().catch((err) => log.error('shutdown_failed', { fn: c.def.name, error: err }))));
+    // Last sweep: whatever this stack still owns goes.
+    for (const c of await driver.listOwned().catch(() => [])) await driver.stop(c.containerId, 0).catch(() => undefined);
+    await state.stopHeartbeat();
+    await metrics.close();
+    await redis.quit().catch(() => undefined);
+    log.info('stopped');
+  };
+
+  try {
+    log.info('starting', { stack: opts.stack, functions: defs.map((d) => d.name), endpointMode: opts.endpointMode });
+    // Images first (two at a time), so adoption can compare against the current build.
+    const built = new Map<string, string | undefined>();
+    const queue = [...defs];
+    await Promise.all([0, 1].map(async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) {
+        try {
+          built.set(d.name, await image(d));
+        } catch (err) {
+          // One broken function must not take the others down.
+          built.set(d.name, undefined);
+          log.error('image_build_failed', { fn: d.name, error: err });
+        }
+      }
+    }));
+    const { adopted, removed } = await adoptOrRemove(driver, controllers, built, log);
+    log.info('containers_reconciled', { adopted, removed });
+
+    await waitForXds(xds, log, 30_000);
+    for (const stale of await xds.list()) {
+      if (!controllers.has(stale.name)) await xds.remove(stale.name).catch((err) => log.warn('xds_remove_failed', { fn: stale.name, error: err }));
+    }
+    for (const name of await state.names()) if (!controllers.has(name)) await state.remove(name);
+    await Promise.all([...controllers.values()].map((c) => c.register()));
+
+    stopWatch = await driver.watchExits((containerId) => {
+      const ctl = byContainer(containerId);
+      if (ctl && !closing) void ctl.instanceDied(containerId).catch((err) => log.error('instance_cleanup_failed', { containerId, error: err }));
+    });
+
+    await sub.subscribe(keys.wakeChannel);
+    sub.on('message', (_channel: string, raw: string) => {
+      const parsed = parseWake(raw);
+      if (!parsed.ok) {
+        log.warn('wake_invalid', { reason: parsed.reason, raw: raw.slice(0, 200) });
+        return;
+      }
+      const { fn, requestId } = parsed.wake;
+      const ctl = controllers.get(fn);
+      if (!ctl) {
+        log.warn('wake_unknown_function', { fn, requestId });
+        return;
+      }
+      if (closing) return;
+      ctl.ensureWarm(requestId).catch((err) => log.error('wake_failed', { fn, requestId, error: err }));
+    });
+
+    let ticking = false;
+    statsTimer = setInterval(() => {
+      if (ticking || closing) return;
+      ticking = true;
+      void (async () => {
+        for (const ctl of controllers.values()) {
+          await ctl.refreshStats();
+          metrics.instances(ctl.def.name, ctl.instances.size);
+          const loads = [...ctl.instances.values()]
+            .filter((i) => i.status === 'ready' && i.stats)
+            .map((i) => ({ id: i.id, inflight: i.stats!.inflight, idleMs: i.stats!.idleMs }));
+          for (const id of idleInstances(loads, ctl.def.idleTimeoutMs)) {
+            void ctl.scaleDown(id, 'idle').catch((err) => log.error('scale_down_failed', { fn: ctl.def.name, instance: id, error: err }));
+          }
+        }
+      })().finally(() => {
+        ticking = false;
+      });
+    }, opts.statsIntervalMs);
+
+    state.startHeartbeat();
+    log.info('ready', { functions: defs.length });
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+
+  return {
+    functions: () => [...controllers.keys()],
+    controller: (fn) => controllers.get(fn),
+    close,
+  };
+}

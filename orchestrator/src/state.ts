@@ -1,0 +1,61 @@
+/**
+ * The function states gateways see, in Redis: HSET + INCR rev + PUBLISH in one Lua script, so a
+ * reader that saw rev N has also seen every change up to N (contracts/redis-keys.ts).
+ */
+import type { Redis } from 'ioredis';
+import {
+  COLD_START_HISTORY, type ColdStartRecord, type FunctionState, type FunctionStateRecord, HEARTBEAT_TTL_SECONDS,
+  type RedisKeys, coldStartsKey,
+} from '@faas/contracts';
+
+const SET_STATE = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local rev = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[3], cjson.encode({fn = ARGV[1], state = ARGV[4], rev = rev}))
+return rev`;
+
+const DELETE_STATE = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+local rev = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[2], cjson.encode({fn = ARGV[1], state = 'cold', rev = rev}))
+return rev`;
+
+export class StateStore {
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly stack: string) {}
+
+  async set(fn: string, version: string, state: FunctionState, readyInstances: number): Promise<number> {
+    const rec: FunctionStateRecord = { name: fn, version, state, readyInstances, updatedAt: Date.now() };
+    return Number(await this.redis.eval(SET_STATE, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state));
+  }
+
+  async remove(fn: string): Promise<void> {
+    await this.redis.eval(DELETE_STATE, 2, this.keys.functions, this.keys.stateRev, fn, this.keys.stateChannel);
+  }
+
+  async names(): Promise<string[]> {
+    return this.redis.hkeys(this.keys.functions);
+  }
+
+  async recordColdStart(r: ColdStartRecord): Promise<void> {
+    const key = coldStartsKey(this.stack);
+    await this.redis.multi().lpush(key, JSON.stringify(r)).ltrim(key, 0, COLD_START_HISTORY - 1).exec();
+  }
+
+  /** Keep the heartbeat key alive; redis-rest answers 503 while it is missing. */
+  startHeartbeat(): void {
+    const beat = () => {
+      this.redis
+        .set(this.keys.orchestratorHeartbeat, JSON.stringify({ pid: process.pid, startedAt: Date.now() }), 'EX', HEARTBEAT_TTL_SECONDS)
+        .catch(() => undefined);
+    };
+    beat();
+    this.heartbeat = setInterval(beat, (HEARTBEAT_TTL_SECONDS * 1000) / 3);
+  }
+
+  async stopHeartbeat(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.redis.del(this.keys.orchestratorHeartbeat).catch(() => undefined);
+  }
+}

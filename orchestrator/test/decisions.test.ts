@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FunctionDefinition } from '@faas/contracts';
+import { adoptDecision } from '../src/adopt';
+import { idleInstances } from '../src/idle';
+import { routeSpec } from '../src/route-spec';
+import { parseWake } from '../src/wake';
+
+const def: FunctionDefinition = {
+  name: 'hello', runtime: 'node', version: '1', codeDir: '/x', handler: 'index.handler', concurrency: 4,
+  timeoutMs: 5000, idleTimeoutMs: 1000, maxInstances: 3, memoryMb: 64, cpus: 1, env: {},
+};
+
+describe('idleInstances', () => {
+  it('picks idle instances, most idle first, never busy ones', () => {
+    const loads = [
+      { id: 'a', inflight: 0, idleMs: 1500 },
+      { id: 'b', inflight: 1, idleMs: 9000 },
+      { id: 'c', inflight: 0, idleMs: 5000 },
+      { id: 'd', inflight: 0, idleMs: 999 },
+    ];
+    assert.deepEqual(idleInstances(loads, 1000), ['c', 'a']);
+  });
+  it('keeps minInstances', () => {
+    const loads = [{ id: 'a', inflight: 0, idleMs: 5000 }, { id: 'b', inflight: 0, idleMs: 6000 }];
+    assert.deepEqual(idleInstances(loads, 1000, 1), ['b']);
+    assert.deepEqual(idleInstances(loads, 1000, 2), []);
+  });
+  it('returns nothing for an empty fleet', () => {
+    assert.deepEqual(idleInstances([], 1000), []);
+  });
+});
+
+describe('routeSpec', () => {
+  it('maps ready to HEALTHY and draining to DRAINING, sorted by id', () => {
+    const spec = routeSpec(def, [
+      { id: 'z', address: '127.0.0.1', port: 2, status: 'draining' },
+      { id: 'a', address: '127.0.0.1', port: 1, status: 'ready' },
+    ]);
+    assert.deepEqual(spec, {
+      name: 'hello', timeoutMs: 5000, concurrency: 4,
+      endpoints: [
+        { id: 'a', address: '127.0.0.1', port: 1, health: 'HEALTHY' },
+        { id: 'z', address: '127.0.0.1', port: 2, health: 'DRAINING' },
+      ],
+    });
+  });
+});
+
+describe('parseWake', () => {
+  it('accepts a valid message', () => {
+    const r = parseWake(JSON.stringify({ fn: 'hello', requestId: 'r1', at: 5 }));
+    assert.deepEqual(r, { ok: true, wake: { fn: 'hello', requestId: 'r1', at: 5 } });
+  });
+  it('rejects garbage with a reason', () => {
+    assert.deepEqual(parseWake('nope'), { ok: false, reason: 'not JSON' });
+    assert.deepEqual(parseWake('42'), { ok: false, reason: 'not an object' });
+    assert.equal(parseWake(JSON.stringify({ fn: 'Bad.Name' })).ok, false);
+    assert.equal(parseWake(JSON.stringify({ requestId: 'x' })).ok, false);
+  });
+});
+
+describe('adoptDecision', () => {
+  const current = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc' }]]);
+  const c = { containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'faas-fn-hello:1-abc', running: true };
+  it('adopts a running container of the current build', () => {
+    assert.deepEqual(adoptDecision(c, current), { action: 'adopt' });
+  });
+  it('removes undefined functions, old versions, old images, stopped containers', () => {
+    assert.equal(adoptDecision({ ...c, fn: 'gone' }, current).action, 'remove');
+    assert.equal(adoptDecision({ ...c, version: '0' }, current).action, 'remove');
+    assert.equal(adoptDecision({ ...c, image: 'faas-fn-hello:1-old' }, current).action, 'remove');
+    assert.equal(adoptDecision({ ...c, running: false }, current).action, 'remove');
+  });
+});
