@@ -1,0 +1,120 @@
+/**
+ * The native stack on loopback: Redis, xds-server, statsd-listener, the Envoy stand-in,
+ * redis-rest, orchestrator and the nginx gateway, each a real process. Used by `npm run stack`
+ * and by the end-to-end tests (each test stack gets its own ports and FAAS_STACK id).
+ */
+import * as path from 'node:path';
+import Docker from 'dockerode';
+import { DEFAULT_PORTS, LABELS } from '@faas/contracts';
+import { startGateway } from '@faas/gateway-openresty';
+import { freePort } from '@faas/stack';
+import { type LineSink, type ManagedProcess, startNodeProcess } from './processes';
+import { type RedisProcess, startRedis } from '@faas/stack';
+
+export interface StackPorts {
+  gateway: number;
+  router: number;
+  xdsGrpc: number;
+  xdsHttp: number;
+  redisRest: number;
+  statsd: number;
+  redis: number;
+}
+
+export interface StackOptions {
+  root: string;
+  stack: string;
+  /** Fixed ports (npm run stack) or free ones (tests, when omitted). */
+  ports?: StackPorts;
+  definitionsFile?: string;
+  baseImage?: string;
+  gatewayWorkers?: number;
+  wakeTimeoutMs?: number;
+  sink: LineSink;
+  /** Extra env for the orchestrator (e.g. FAAS_STATS_INTERVAL_MS). */
+  orchestratorEnv?: NodeJS.ProcessEnv;
+  /** Extra env for every component (e.g. FAAS_LOG_LEVEL). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Stack {
+  ports: StackPorts;
+  redisUrl: string;
+  stack: string;
+  stop(): Promise<void>;
+}
+
+export async function freeStackPorts(): Promise<StackPorts> {
+  const [gateway, router, xdsGrpc, xdsHttp, redisRest, statsd, redis] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+  return { gateway: gateway!, router: router!, xdsGrpc: xdsGrpc!, xdsHttp: xdsHttp!, redisRest: redisRest!, statsd: statsd!, redis: redis! };
+}
+
+export const NATIVE_PORTS: StackPorts = { ...DEFAULT_PORTS };
+
+/** Remove every container labelled with this stack id: the last safety net against leaks. */
+export async function sweepContainers(stack: string): Promise<number> {
+  const docker = new Docker();
+  const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${stack}`] } });
+  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  return list.length;
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const ports = opts.ports ?? (await freeStackPorts());
+  const dist = (pkg: string) => path.join(opts.root, pkg, 'dist', 'src', 'main.js');
+  const started: ManagedProcess[] = [];
+  let redis: RedisProcess | undefined;
+  let gateway: { stop(): Promise<void> } | undefined;
+  const common: NodeJS.ProcessEnv = { FAAS_STACK: opts.stack, ...opts.env };
+
+  const stop = async () => {
+    await gateway?.stop().catch(() => undefined);
+    // Reverse order: the orchestrator removes its containers while routers and Redis still run.
+    for (const p of started.reverse()) await p.stop().catch(() => undefined);
+    const leaked = await sweepContainers(opts.stack).catch(() => 0);
+    if (leaked > 0) opts.sink('stack', JSON.stringify({ event: 'swept_leaked_containers', count: leaked }));
+    await redis?.stop();
+  };
+
+  try {
+    redis = await startRedis({ port: ports.redis });
+    const redisUrl = redis.url;
+    const run = async (name: string, pkg: string, env: NodeJS.ProcessEnv) => {
+      started.push(await startNodeProcess(name, dist(pkg), { ...common, REDIS_URL: redisUrl, ...env }, opts.sink));
+    };
+    await run('xds-server', 'xds-server', {
+      XDS_HOST: '127.0.0.1', XDS_GRPC_PORT: String(ports.xdsGrpc), XDS_HTTP_PORT: String(ports.xdsHttp),
+      ROUTER_ADDRESS: '127.0.0.1', ROUTER_PORT: String(ports.router),
+    });
+    await run('statsd-listener', 'statsd-listener', { STATSD_HOST: '127.0.0.1', STATSD_PORT: String(ports.statsd) });
+    await run('envoy-standin', 'envoy-standin', {
+      STANDIN_BOOTSTRAP: path.join(opts.root, 'envoy', 'envoy.yaml'),
+      STANDIN_XDS_ADDRESS: `127.0.0.1:${ports.xdsGrpc}`,
+      STANDIN_STATSD_ADDRESS: `127.0.0.1:${ports.statsd}`,
+      STANDIN_BIND_ADDRESS: '127.0.0.1',
+      STANDIN_NODE_ID: `standin-${opts.stack}`,
+    });
+    await run('redis-rest', 'redis-rest', { REDIS_REST_HOST: '127.0.0.1', REDIS_REST_PORT: String(ports.redisRest) });
+    await run('orchestrator', 'orchestrator', {
+      XDS_URL: `http://127.0.0.1:${ports.xdsHttp}`,
+      FAAS_DEFINITIONS: opts.definitionsFile ?? path.join(opts.root, 'global-function-definition.yml'),
+      FAAS_BASE_IMAGE: opts.baseImage ?? 'faas-node-base:local',
+      ENDPOINT_MODE: 'loopback',
+      FAAS_STATSD_ADDRESS: `127.0.0.1:${ports.statsd}`,
+      ...opts.orchestratorEnv,
+    });
+    // The gateway package spawns nginx itself (rendered config, temp prefix dir).
+    gateway = await startGateway({
+      port: ports.gateway,
+      workers: opts.gatewayWorkers ?? 2,
+      redisRestPort: ports.redisRest,
+      routerPort: ports.router,
+      ...(opts.wakeTimeoutMs !== undefined ? { wakeTimeoutMs: opts.wakeTimeoutMs } : {}),
+    });
+    opts.sink('gateway', JSON.stringify({ event: 'ready', port: ports.gateway }));
+    return { ports, redisUrl, stack: opts.stack, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

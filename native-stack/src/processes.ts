@@ -1,0 +1,60 @@
+/** Child processes of a stack: started, watched for their "ready" log line, stopped in order. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as readline from 'node:readline';
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export type LineSink = (component: string, line: string) => void;
+
+/**
+ * Spawn `node <script>` and resolve once it logs {"event":"ready"}; reject if it exits first
+ * or stays silent past timeoutMs.
+ */
+export function startNodeProcess(
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  sink: LineSink,
+  timeoutMs = 60_000,
+): Promise<ManagedProcess> {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const proc: ManagedProcess = {
+    name,
+    child,
+    async stop(stopTimeoutMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  return new Promise((resolve, reject) => {
+    let ready = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not log ready within ${timeoutMs}ms`));
+    }, timeoutMs);
+    const onLine = (line: string) => {
+      sink(name, line);
+      if (!ready && line.includes('"event":"ready"')) {
+        ready = true;
+        clearTimeout(timer);
+        resolve(proc);
+      }
+    };
+    readline.createInterface({ input: child.stdout! }).on('line', onLine);
+    readline.createInterface({ input: child.stderr! }).on('line', onLine);
+    child.once('exit', (code, signal) => {
+      if (!ready) {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited before it was ready (code ${code}, signal ${signal})`));
+      }
+    });
+  });
+}

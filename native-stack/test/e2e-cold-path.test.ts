@@ -1,0 +1,135 @@
+/**
+ * End to end through real processes: nginx+Lua gateway, redis-rest, Redis, orchestrator with
+ * real dockerd, xds-server, statsd-listener, and the Envoy stand-in (the only non-production
+ * piece: Envoy cannot be installed here).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Docker from 'dockerode';
+import { LABELS } from '@faas/contracts';
+import { type Stack, startStack } from '../src/launcher';
+
+const root = path.resolve(__dirname, '../../..');
+const docker = new Docker();
+const logs: string[] = [];
+
+function writeDefinitions(dir: string): string {
+  const file = path.join(dir, 'defs.yml');
+  fs.writeFileSync(file, `functions:
+  hello:
+    runtime: node
+    version: "1"
+    code: ${path.join(root, 'functions/hello')}
+    idle_timeout: 2s
+    timeout: 5s
+  echo:
+    runtime: node
+    version: "1"
+    code: ${path.join(root, 'functions/echo')}
+    concurrency: 4
+    idle_timeout: 60s
+`);
+  return file;
+}
+
+async function containers(stack: string, fn?: string): Promise<Docker.ContainerInfo[]> {
+  const label = [`${LABELS.stack}=${stack}`, ...(fn ? [`${LABELS.function}=${fn}`] : [])];
+  return docker.listContainers({ all: true, filters: { label } });
+}
+
+describe('cold path end to end', { timeout: 240_000 }, () => {
+  let stack: Stack;
+  let dir: string;
+  const id = `e2e-${randomBytes(3).toString('hex')}`;
+  let base: string;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-e2e-'));
+    stack = await startStack({
+      root, stack: id, definitionsFile: writeDefinitions(dir), wakeTimeoutMs: 20_000,
+      sink: (c, l) => logs.push(`${c} ${l}`),
+      orchestratorEnv: { FAAS_STATS_INTERVAL_MS: '250' },
+    });
+    base = `http://127.0.0.1:${stack.ports.gateway}`;
+  });
+
+  after(async () => {
+    await stack?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
+  });
+
+  it('serves a cold request with the function body, held while the container started', async () => {
+    assert.equal((await containers(id, 'hello')).length, 0);
+    const res = await fetch(`${base}/hello`);
+    const body = await res.text();
+    assert.equal(res.status, 200, `${body}\n${logs.slice(-30).join('\n')}`);
+    assert.equal(body, 'Hello, world!\n');
+    assert.match(res.headers.get('x-faas-held-ms') ?? '', /^\d+$/);
+    assert.ok(res.headers.get('x-request-id'));
+    assert.equal((await containers(id, 'hello')).length, 1);
+  });
+
+  it('serves the next request warm: no hold, no new container', async () => {
+    const before = (await containers(id, 'hello')).map((c) => c.Id);
+    const res = await fetch(`${base}/hello/sub/path?name=Ada`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'Hello, Ada!\n');
+    assert.equal(res.headers.get('x-faas-held-ms'), null);
+    assert.deepEqual((await containers(id, 'hello')).map((c) => c.Id), before);
+  });
+
+  it('20 concurrent requests to a cold function all get 200 and start exactly one container', async () => {
+    assert.equal((await containers(id, 'echo')).length, 0);
+    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+      const res = await fetch(`${base}/echo`, { method: 'POST', body: `req-${i}`, headers: { 'content-type': 'text/plain' } });
+      return { status: res.status, body: await res.text() };
+    }));
+    results.forEach((r, i) => {
+      assert.equal(r.status, 200, r.body);
+      assert.equal(r.body, `req-${i}`);
+    });
+    assert.equal((await containers(id, 'echo')).length, 1);
+  });
+
+  it('echo returns a 1 MiB body byte for byte', async () => {
+    const payload = randomBytes(1024 * 1024);
+    const res = await fetch(`${base}/echo`, { method: 'POST', body: payload, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(res.status, 200);
+    const back = Buffer.from(await res.arrayBuffer());
+    assert.equal(back.length, payload.length);
+    assert.ok(back.equals(payload), 'body differs');
+  });
+
+  it('answers 404 JSON for an unknown function and 400 JSON for a bad name', async () => {
+    const unknown = await fetch(`${base}/nosuchfn`);
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.headers.get('content-type') ?? '', /json/);
+    assert.equal(((await unknown.json()) as { error: string }).error, 'unknown_function');
+    const bad = await fetch(`${base}/Bad_Name`);
+    assert.equal(bad.status, 400);
+    assert.match(bad.headers.get('content-type') ?? '', /json/);
+    assert.equal(((await bad.json()) as { error: string }).error, 'invalid_name');
+  });
+
+  it('removes the container after the idle timeout; the next request is cold again', async () => {
+    const first = (await containers(id, 'hello')).map((c) => c.Id);
+    assert.equal(first.length, 1);
+    const deadline = Date.now() + 30_000;
+    while ((await containers(id, 'hello')).length > 0) {
+      assert.ok(Date.now() < deadline, 'idle container not removed within 30s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const res = await fetch(`${base}/hello`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'Hello, world!\n');
+    assert.match(res.headers.get('x-faas-held-ms') ?? '', /^\d+$/, 'second cold request is held');
+    const now = (await containers(id, 'hello')).map((c) => c.Id);
+    assert.equal(now.length, 1);
+    assert.notEqual(now[0], first[0]);
+  });
+});

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs and starts what the platform and its tests need on a Debian 12 machine, only when
+# missing: Debian packages (Docker engine, Redis, nginx with the Lua module, python3-grpcio),
+# npm dependencies, a running dockerd, the TypeScript build and the local base image.
+# Sourced by stack.sh and test.sh; records what it started in PREREQS_STARTED for cleanup.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PREREQS_STARTED=${PREREQS_STARTED:-}
+
+say() { printf '[prereqs] %s\n' "$*"; }
+
+need_pkgs=()
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+command -v docker >/dev/null 2>&1 || need_pkgs+=(docker.io)
+command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+command -v nginx >/dev/null 2>&1 || need_pkgs+=(nginx-light)
+[ -f /usr/share/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
+[ -f /usr/share/lua/5.1/resty/core.lua ] || need_pkgs+=(lua-resty-core)
+/usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || need_pkgs+=(python3-grpcio)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  say "installing Debian packages: ${need_pkgs[*]}"
+  [ "$(id -u)" = 0 ] || { echo "[prereqs] need root to install ${need_pkgs[*]} (or install them yourself)" >&2; exit 1; }
+  # Keep package scripts from starting system services (nginx on :80, redis on :6379):
+  # the platform starts its own processes on loopback.
+  policy=/usr/sbin/policy-rc.d
+  had_policy=0; [ -e "$policy" ] && had_policy=1
+  [ $had_policy = 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; }
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  [ $had_policy = 1 ] || rm -f "$policy"
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  say "starting dockerd"
+  mkdir -p "$root/.stack"
+  nohup dockerd >"$root/.stack/dockerd.log" 2>&1 &
+  echo $! >"$root/.stack/dockerd.pid"
+  PREREQS_STARTED="$PREREQS_STARTED dockerd"
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { echo "[prereqs] dockerd did not start; see .stack/dockerd.log" >&2; tail -20 "$root/.stack/dockerd.log" >&2; exit 1; }
+fi
+
+cd "$root"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+say "building TypeScript"
+npx tsc -b
+bash "$root/scripts/make-base-image.sh"
+export PREREQS_STARTED
