@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# npm run bench: cold-start phases and warm overhead (native stack), then the xDS benchmark.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/scripts/prereqs.sh"
+trap 'bash "$root/scripts/cleanup.sh"' EXIT
+node "$root/native-stack/dist/bench/cold-warm.js"
+if [ -f "$root/xds-server/dist/bench/xds-bench.js" ]; then node "$root/xds-server/dist/bench/xds-bench.js"; fi
