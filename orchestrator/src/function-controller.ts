@@ -43,6 +43,9 @@ export class FunctionController {
   private readonly serial = new Serial();
   private starting: Promise<void> | undefined;
   private closed = false;
+  /** The last instance is being removed; a wake in its grace period cancels the removal. */
+  private stoppingLast = false;
+  private wokenWhileStopping = false;
   private readonly log: Logger;
 
   constructor(readonly def: FunctionDefinition, private readonly deps: ControllerDeps) {
@@ -75,7 +78,8 @@ export class FunctionController {
   /** Make the function routable; idempotent and single-flight across concurrent wakes. */
   ensureWarm(requestId: string): Promise<void> {
     if (this.closed) return Promise.reject(new FaasError('shutting_down', 'orchestrator is shutting down', { fn: this.def.name }));
-    if (this.readyCount() > 0) return Promise.resolve();
+    if (this.readyCount() > 0 && !this.stoppingLast) return Promise.resolve();
+    if (this.stoppingLast) this.wokenWhileStopping = true;
     if (!this.starting) {
       this.starting = this.serial
         .run(async () => {
@@ -161,26 +165,46 @@ export class FunctionController {
       const last = this.readyCount() === 1;
       log.info('scale_down_begin', { reason, last });
       if (last) {
+        this.stoppingLast = true;
+        this.wokenWhileStopping = false;
         await this.publish('stopping');
         await sleep(this.deps.gatewayGraceMs);
+        if (this.wokenWhileStopping) {
+          // Traffic came back before the router was told anything: keep the instance.
+          this.stoppingLast = false;
+          await this.publish('warm');
+          log.info('scale_down_cancelled', { reason: 'woken' });
+          return;
+        }
       }
-      inst.status = 'draining';
+      let done = false;
       try {
-        await this.push();
-      } catch (err) {
-        // The router did not take the drain: keep serving rather than cut traffic.
-        inst.status = 'ready';
-        if (last) await this.publish('warm').catch(() => undefined);
-        log.warn('scale_down_aborted', { error: err });
-        return;
+        done = await this.drainAndRemove(inst, last, log);
+      } finally {
+        this.stoppingLast = false;
       }
-      await this.waitDrained(inst);
-      this.instances.delete(instanceId);
-      await this.push().catch((err) => log.warn('endpoint_withdraw_failed', { error: err }));
-      await this.deps.driver.stop(inst.containerId, Math.ceil(this.def.timeoutMs / 1000));
-      await this.publish(this.readyCount() > 0 ? 'warm' : 'cold');
-      log.info('scale_down_done', { reason });
+      if (done) log.info('scale_down_done', { reason });
     });
+  }
+
+  /** DRAINING (ACKed) -> in-flight done -> withdrawn (ACKed) -> container stopped. False if aborted. */
+  private async drainAndRemove(inst: Instance, last: boolean, log: Logger): Promise<boolean> {
+    inst.status = 'draining';
+    try {
+      await this.push();
+    } catch (err) {
+      // The router did not take the drain: keep serving rather than cut traffic.
+      inst.status = 'ready';
+      if (last) await this.publish('warm').catch(() => undefined);
+      log.warn('scale_down_aborted', { error: err });
+      return false;
+    }
+    await this.waitDrained(inst);
+    this.instances.delete(inst.id);
+    await this.push().catch((err) => log.warn('endpoint_withdraw_failed', { error: err }));
+    await this.deps.driver.stop(inst.containerId, Math.ceil(this.def.timeoutMs / 1000));
+    await this.publish(this.readyCount() > 0 ? 'warm' : 'cold');
+    return true;
   }
 
   private async waitDrained(inst: Instance): Promise<void> {
