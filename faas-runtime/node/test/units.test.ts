@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { HEADERS, RUNTIME_PATHS as C_PATHS, RUNTIME_PORT as C_PORT } from '@faas/contracts';
+import { parseHandler, parseRuntimeConfig } from '../src/config';
+import { REQUEST_ID_HEADER, RUNTIME_PATHS, RUNTIME_PORT } from '../src/paths';
+import { InvalidResultError, toHttpResponse } from '../src/response';
+
+test('duplicated constants equal the contracts values', () => {
+  assert.deepEqual(RUNTIME_PATHS, C_PATHS);
+  assert.equal(RUNTIME_PORT, C_PORT);
+  assert.equal(REQUEST_ID_HEADER, HEADERS.requestId);
+});
+
+test('parseHandler splits at the last dot and keeps the module inside the code dir', () => {
+  assert.deepEqual(parseHandler('index.handler'), { module: 'index', exportName: 'handler' });
+  assert.deepEqual(parseHandler('lib/v1.2/main.run'), { module: 'lib/v1.2/main', exportName: 'run' });
+  assert.throws(() => parseHandler('../x.handler'), /inside the code directory/);
+  assert.throws(() => parseHandler('index'), /must look like/);
+});
+
+test('config defaults and validation', () => {
+  const c = parseRuntimeConfig({ FAAS_FUNCTION: 'f' });
+  assert.equal(c.port, 8080);
+  assert.equal(c.codeDir, '/opt/faas/function');
+  assert.equal(c.concurrency, 8);
+  assert.throws(() => parseRuntimeConfig({}), /FAAS_FUNCTION is required/);
+  assert.throws(() => parseRuntimeConfig({ FAAS_FUNCTION: 'f', FAAS_TIMEOUT_MS: '-1' }), /FAAS_TIMEOUT_MS/);
+  assert.throws(() => parseRuntimeConfig({ FAAS_FUNCTION: 'f', FAAS_PORT: '70000' }), /FAAS_PORT/);
+});
+
+test('toHttpResponse: result shapes', () => {
+  assert.deepEqual(toHttpResponse('hi'), { statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from('hi') });
+  const bytes = toHttpResponse(new Uint8Array([1, 2, 3]));
+  assert.equal(bytes.headers['content-type'], 'application/octet-stream');
+  assert.ok(bytes.body.equals(Buffer.from([1, 2, 3])));
+  assert.deepEqual(toHttpResponse({ a: 1 }), { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"a":1}') });
+  assert.equal(toHttpResponse(undefined).statusCode, 204);
+  const r = toHttpResponse({ statusCode: 201, headers: { 'X-A': 'b', 'set-cookie': ['a=1', 'b=2'] }, body: { ok: true } });
+  assert.equal(r.statusCode, 201);
+  assert.deepEqual(r.headers, { 'x-a': 'b', 'set-cookie': ['a=1', 'b=2'], 'content-type': 'application/json' });
+  assert.equal(toHttpResponse({ body: 'aGk=', isBase64Encoded: true }).body.toString(), 'hi');
+  // An object with other keys besides body is plain JSON data, not a response.
+  assert.equal(toHttpResponse({ body: 'x', other: 1 }).body.toString(), '{"body":"x","other":1}');
+  assert.throws(() => toHttpResponse({ statusCode: 99 }), InvalidResultError);
+  assert.throws(() => toHttpResponse({ statusCode: 200, headers: { 'bad name': 'x' } }), /invalid header name/);
+  assert.throws(() => toHttpResponse({ statusCode: 200, headers: { a: 'x\r\ny: z' } }), /line break/);
+  const circ: Record<string, unknown> = {};
+  circ.self = circ;
+  assert.throws(() => toHttpResponse(circ), /cannot be serialised/);
+  assert.throws(() => toHttpResponse(() => 1), /cannot be sent/);
+});

@@ -1,0 +1,105 @@
+-- Access phase of every function request: route warm functions straight through, hold cold
+-- ones while redis-rest wakes them, answer bad names / unknown functions / timeouts with JSON.
+local cfg = require('faas_config')
+local errors = require('errors')
+local json = require('json')
+
+local M = {}
+local dict = ngx.shared.faas_state
+
+function M.valid_name(name)
+  if not name or cfg.reserved[name] then return false end
+  return ngx.re.find(name, cfg.name_pattern, 'jo') ~= nil
+end
+
+-- First path segment of the URI exactly as the client sent it: the router sees the raw URI,
+-- so the raw segment is what must be a valid name (no percent-encoded look-alikes).
+function M.function_of(request_uri)
+  local path = request_uri:match('^[^?]*')
+  return path:match('^/([^/]*)')
+end
+
+local function wake(fn)
+  ngx.update_time()
+  local t0 = ngx.now()
+  local res = ngx.location.capture('/_faas/wake/' .. fn, {
+    method = ngx.HTTP_POST,
+    body = '',
+    args = { timeout_ms = cfg.wake_timeout_ms, rid = ngx.var.faas_request_id },
+  })
+  ngx.update_time()
+  ngx.var.faas_held_ms = string.format('%d', math.floor((ngx.now() - t0) * 1000 + 0.5))
+  return res
+end
+
+function M.access()
+  local fn = M.function_of(ngx.var.request_uri)
+  if not M.valid_name(fn) then
+    return errors.send(400, 'invalid_name', 'invalid function name ' .. json.encode(fn or '') .. ': ' .. cfg.name_rule .. ', and not reserved (' .. cfg.reserved_list .. ')')
+  end
+  ngx.var.faas_fn = fn
+  local state = dict:get('s:' .. fn)
+  if state == 'warm' then return end
+  if state == nil and dict:get('primed') then
+    return errors.send(404, 'unknown_function', 'no function named ' .. fn .. ' is defined', fn)
+  end
+
+  local res = wake(fn)
+  if res.status == 200 then return end -- held until warm: fall through to proxy_pass
+  local body = json.decode(res.body)
+  local code = type(body) == 'table' and body.error or nil
+  if res.status == 404 and code == 'unknown_function' then
+    return errors.send(404, 'unknown_function', 'no function named ' .. fn .. ' is defined', fn)
+  end
+  if res.status == 504 and code == 'wake_timeout' then
+    return errors.send(503, 'wake_timeout', fn .. ' did not become ready within ' .. cfg.wake_timeout_ms .. ' ms', fn)
+  end
+  if res.status == 503 and code == 'platform_unavailable' then
+    return errors.send(503, 'platform_unavailable', 'platform unavailable: ' .. tostring(body.message), fn)
+  end
+  ngx.log(ngx.WARN, 'wake call for ', fn, ' failed with status ', res.status)
+  return errors.send(503, 'platform_unavailable', 'cannot reach the wake service (redis-rest)', fn)
+end
+
+function M.healthz()
+  ngx.header['Content-Type'] = 'application/json'
+  ngx.header['Cache-Control'] = 'no-store'
+  local primed = dict:get('primed') == true
+  ngx.say(json.encode({ ok = true, primed = primed, rev = dict:get('rev') or 0 }))
+end
+
+function M.index()
+  ngx.header['Content-Type'] = 'application/json'
+  ngx.say(json.encode({ ok = true, service = 'faas-gateway', usage = 'call /<function>[/<path>]' }))
+end
+
+-- Bodies for errors nginx itself produces (router unreachable, body too large, internal paths).
+local NGINX_ERRORS = {
+  [400] = { 'invalid_request', 'bad request' },
+  [404] = { 'unknown_function', 'not found' },
+  [405] = { 'invalid_request', 'method not allowed' },
+  [413] = { 'invalid_request', 'request body too large (limit ' .. cfg.max_body .. ')' },
+  [502] = { 'platform_unavailable', 'the router is unreachable' },
+  [504] = { 'platform_unavailable', 'the router did not answer in time' },
+}
+
+function M.nginx_error()
+  local status = tonumber(ngx.var.status) or 500
+  local e = NGINX_ERRORS[status] or { 'platform_unavailable', 'gateway error' }
+  local fn = ngx.var.faas_fn
+  -- Paths of internal locations (/_faas/...) reach here as 404: answer them like any bad name.
+  if status == 404 and (fn == nil or fn == '') then
+    local seg = M.function_of(ngx.var.request_uri)
+    if not M.valid_name(seg) then
+      return errors.send(400, 'invalid_name', 'invalid function name ' .. json.encode(seg or '') .. ': ' .. cfg.name_rule)
+    end
+  end
+  ngx.status = status
+  ngx.header['Content-Type'] = 'application/json'
+  if status >= 500 then ngx.header['Retry-After'] = tostring(cfg.retry_after_s) end
+  local body = { error = e[1], message = e[2] }
+  if fn and fn ~= '' then body.fn = fn end
+  ngx.say(json.encode(body))
+end
+
+return M

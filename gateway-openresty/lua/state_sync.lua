@@ -1,0 +1,100 @@
+-- Keeps the shared dict of function states current: ONE worker long-polls redis-rest
+-- (GET /v1/functions?after=REV) and writes every answer into the lua_shared_dict, which all
+-- workers read. Dict keys: "s:<fn>" = state, "names" = "\n"-joined names, "rev", "primed".
+local http = require('http_client')
+local json = require('json')
+local cfg = require('faas_config')
+
+local M = {}
+local dict = ngx.shared.faas_state
+
+local VALID_STATES = { cold = true, starting = true, warm = true, stopping = true }
+
+-- Replace the whole state by a FunctionStates answer. Pure on the dict; returns nil, err on bad input.
+function M.apply(states)
+  if type(states) ~= 'table' or type(states.rev) ~= 'number' or type(states.functions) ~= 'table' then
+    return nil, 'answer is not a FunctionStates object'
+  end
+  local names = {}
+  for name, state in pairs(states.functions) do
+    if type(name) == 'string' and VALID_STATES[state] then
+      dict:set('s:' .. name, state)
+      names[#names + 1] = name
+    end
+  end
+  -- Drop functions no longer defined.
+  local keep = {}
+  for _, n in ipairs(names) do keep[n] = true end
+  local old = dict:get('names')
+  if old then
+    for n in old:gmatch('[^\n]+') do
+      if not keep[n] then dict:delete('s:' .. n) end
+    end
+  end
+  dict:set('names', table.concat(names, '\n'))
+  dict:set('rev', states.rev)
+  dict:set('primed', true)
+  return true
+end
+
+-- Forget everything: the platform says it has no state (Redis flushed, orchestrator never ran).
+function M.unprime()
+  local old = dict:get('names')
+  if old then
+    for n in old:gmatch('[^\n]+') do dict:delete('s:' .. n) end
+  end
+  dict:delete('names')
+  dict:delete('rev')
+  dict:set('primed', false)
+end
+
+local function poll_once()
+  local rev = dict:get('rev')
+  local path = '/v1/functions'
+  if rev and dict:get('primed') then
+    path = path .. '?after=' .. string.format('%d', rev) .. '&wait_ms=' .. cfg.sync_wait_ms
+  end
+  local res, err = http.request({
+    host = cfg.redis_rest_host, port = cfg.redis_rest_port, path = path,
+    headers = { ['x-request-id'] = 'gateway-state-sync' },
+    timeout_ms = cfg.sync_wait_ms + 5000,
+  })
+  if not res then return nil, err end
+  if res.status == 503 then
+    local body = json.decode(res.body)
+    if type(body) == 'table' and body.error == 'platform_unavailable' then
+      -- Only "no states" unprimes; a Redis outage keeps the last known states (warm ones stay routable).
+      if not (body.message or ''):find('Redis is unreachable', 1, true) then M.unprime() end
+    end
+    return nil, 'redis-rest answered 503'
+  end
+  if res.status ~= 200 then return nil, 'redis-rest answered ' .. res.status end
+  local states, derr = json.decode(res.body)
+  if not states then return nil, 'bad JSON: ' .. tostring(derr) end
+  return M.apply(states)
+end
+
+local function loop(premature)
+  if premature then return end
+  local failures = 0
+  while not ngx.worker.exiting() do
+    local ok, err = poll_once()
+    if ok then
+      if failures > 0 then ngx.log(ngx.WARN, 'faas state sync recovered after ', failures, ' failures') end
+      failures = 0
+    else
+      failures = failures + 1
+      if failures == 1 or failures % 30 == 0 then ngx.log(ngx.WARN, 'faas state sync failed: ', err) end
+      ngx.sleep(math.min(cfg.sync_retry_ms * failures, 2000) / 1000)
+    end
+  end
+end
+
+-- Called from init_worker_by_lua: the first worker runs the poller.
+function M.start()
+  if ngx.worker.id() ~= 0 then return end
+  local ok, err = ngx.timer.at(0, loop)
+  if not ok then ngx.log(ngx.ERR, 'cannot start faas state sync: ', err) end
+end
+
+return M

@@ -1,0 +1,198 @@
+/**
+ * The gateway end to end on real processes: Debian nginx + the Lua module (2 workers), redis-rest,
+ * a real redis-server, a fake orchestrator speaking the Redis contract, and a plain HTTP server on
+ * loopback playing the router (it records what it receives and echoes bodies).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type GatewayApiError, HEADERS, createLogger } from '@faas/contracts';
+import { type RedisRestServer, startRedisRest } from '@faas/redis-rest';
+import { FakeOrchestrator } from '@faas/redis-rest/dist/test/fake-orchestrator';
+import { type RedisProcess, freePort, startRedis } from '@faas/stack';
+import { type Gateway, startGateway } from '../src/index';
+
+const WAKE_TIMEOUT_MS = 1500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Seen { method: string; url: string; requestId: string | undefined; bodySha: string; bodyLength: number }
+
+function startRouter(): Promise<{ server: http.Server; port: number; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const rid = req.headers[HEADERS.requestId];
+      seen.push({ method: req.method ?? '', url: req.url ?? '', requestId: typeof rid === 'string' ? rid : undefined, bodySha: createHash('sha256').update(body).digest('hex'), bodyLength: body.length });
+      if (req.method === 'POST') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(body);
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ url: req.url }));
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, seen })));
+}
+
+describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and a stand-in router', () => {
+  let redis: RedisProcess;
+  let rest: RedisRestServer;
+  let orch: FakeOrchestrator;
+  let router: Awaited<ReturnType<typeof startRouter>>;
+  let gw: Gateway;
+  const accessLines: string[] = [];
+  const errorLines: string[] = [];
+  const stack = `gw-${randomUUID().slice(0, 8)}`;
+  const base = () => `http://127.0.0.1:${gw.port}`;
+
+  const healthz = async () => (await (await fetch(`${base()}/healthz`)).json()) as { primed: boolean; rev: number };
+  const waitRev = async (rev: number) => {
+    for (let i = 0; i < 200; i++) {
+      if ((await healthz()).rev >= rev) return;
+      await sleep(20);
+    }
+    throw new Error(`gateway never saw rev ${rev}`);
+  };
+
+  before(async () => {
+    redis = await startRedis();
+    orch = new FakeOrchestrator(redis.url, stack, {
+      warm: { state: 'warm' },
+      cold: { startMs: 300 },
+      crowd: { startMs: 400 },
+      slow: { neverReady: true },
+      flip: { state: 'warm', startMs: 200 },
+    });
+    await orch.start();
+    rest = await startRedisRest({ redisUrl: redis.url, stack, logger: createLogger('redis-rest', {}, () => undefined) });
+    router = await startRouter();
+    gw = await startGateway({
+      port: await freePort(), workers: 2, redisRestPort: rest.port, routerPort: router.port, wakeTimeoutMs: WAKE_TIMEOUT_MS,
+      onLog: (line, stream) => { (stream === 'stdout' ? accessLines : errorLines).push(line); },
+    });
+    for (let i = 0; i < 200 && !(await healthz()).primed; i++) await sleep(20);
+    assert.ok((await healthz()).primed, 'state dict primed');
+  });
+
+  after(async () => {
+    await gw?.stop();
+    await new Promise((r) => (router ? router.server.close(r) : r(undefined)));
+    await rest?.close();
+    await orch?.stop();
+    await redis?.stop();
+    if (process.exitCode) console.error(errorLines.slice(-20).join('\n'));
+  });
+
+  test('warm function: proxied at once, original URI (path + query) forwarded, request id kept, no wake', async () => {
+    const rid = `rid-${randomUUID()}`;
+    const res = await fetch(`${base()}/warm/a/b?x=1&y=%20z`, { headers: { [HEADERS.requestId]: rid } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { url: '/warm/a/b?x=1&y=%20z' });
+    assert.equal(res.headers.get(HEADERS.requestId), rid);
+    assert.equal(res.headers.get(HEADERS.heldMs), null);
+    const s = router.seen.find((x) => x.requestId === rid);
+    assert.equal(s?.url, '/warm/a/b?x=1&y=%20z');
+    const exact = await fetch(`${base()}/warm`);
+    assert.deepEqual(await exact.json(), { url: '/warm' });
+    assert.ok(exact.headers.get(HEADERS.requestId), 'a generated request id is returned');
+    assert.equal(orch.wakesFor('warm'), 0);
+  });
+
+  test('cold function: held until warm, then forwarded with x-faas-held-ms', async () => {
+    const rid = `rid-${randomUUID()}`;
+    const res = await fetch(`${base()}/cold/p?q=1`, { headers: { [HEADERS.requestId]: rid } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { url: '/cold/p?q=1' });
+    const held = Number(res.headers.get(HEADERS.heldMs));
+    assert.ok(Number.isInteger(held) && held >= 200, `held ${String(res.headers.get(HEADERS.heldMs))} ms`);
+    assert.equal(res.headers.get(HEADERS.requestId), rid);
+    assert.equal(orch.starts.get('cold'), 1);
+    assert.ok(orch.wakes.some((w) => w.fn === 'cold' && w.requestId === rid), 'the wake carries the request id');
+  });
+
+  test('20 concurrent cold requests: all 200, one start, served by both workers', async () => {
+    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => fetch(`${base()}/crowd/${i}`).then(async (r) => ({ status: r.status, body: (await r.json()) as { url: string }, held: r.headers.get(HEADERS.heldMs) }))));
+    for (const [i, r] of all.entries()) {
+      assert.equal(r.status, 200);
+      assert.equal(r.body.url, `/crowd/${i}`);
+      assert.ok(r.held !== null);
+    }
+    assert.equal(orch.starts.get('crowd'), 1);
+    await sleep(300); // access log lines are followed from a file
+    const pids = new Set(accessLines.map((l) => JSON.parse(l) as { fn: string; pid: number }).filter((l) => l.fn === 'crowd').map((l) => l.pid));
+    assert.equal(pids.size, 2, 'both nginx workers served requests');
+  });
+
+  test('unknown function: 404 unknown_function JSON, no wake', async () => {
+    const res = await fetch(`${base()}/nope/x`);
+    assert.equal(res.status, 404);
+    const body = (await res.json()) as GatewayApiError;
+    assert.equal(body.error, 'unknown_function');
+    assert.equal(body.fn, 'nope');
+    assert.equal(orch.wakesFor('nope'), 0);
+  });
+
+  test('bad or reserved names: 400 invalid_name JSON', async () => {
+    for (const p of ['/Hello', '/a.b', '/a.b/c', '/admin', '/healthz/x', '/_faas/wake/warm', '/-x', `/${'a'.repeat(41)}`, '/%68ello']) {
+      const res = await fetch(`${base()}${p}`);
+      assert.equal(res.status, 400, p);
+      assert.equal(res.headers.get('content-type'), 'application/json', p);
+      assert.equal(((await res.json()) as GatewayApiError).error, 'invalid_name', p);
+    }
+  });
+
+  test('/ and /healthz are answered by the gateway itself', async () => {
+    const h = await fetch(`${base()}/healthz`);
+    assert.equal(h.status, 200);
+    assert.equal(((await h.json()) as { ok: boolean }).ok, true);
+    assert.equal((await fetch(`${base()}/`)).status, 200);
+  });
+
+  test('deadline passed: 503 wake_timeout JSON with Retry-After', async () => {
+    const res = await fetch(`${base()}/slow/x`);
+    assert.equal(res.status, 503);
+    assert.ok(res.headers.get('retry-after'));
+    const body = (await res.json()) as GatewayApiError;
+    assert.equal(body.error, 'wake_timeout');
+    assert.equal(body.fn, 'slow');
+  });
+
+  test('a 1 MiB POST body round-trips byte for byte', async () => {
+    const body = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 31 + 7) & 0xff;
+    const res = await fetch(`${base()}/warm/echo`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(res.status, 200);
+    const back = Buffer.from(await res.arrayBuffer());
+    assert.equal(back.length, body.length);
+    assert.ok(back.equals(body));
+  });
+
+  test('a published change to cold makes the next request take the wake path', async () => {
+    let res = await fetch(`${base()}/flip/1`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get(HEADERS.heldMs), null);
+    assert.equal(orch.wakesFor('flip'), 0);
+    await waitRev(await orch.setState('flip', 'cold'));
+    res = await fetch(`${base()}/flip/2`);
+    assert.equal(res.status, 200);
+    assert.ok(res.headers.get(HEADERS.heldMs) !== null);
+    assert.ok(orch.wakesFor('flip') >= 1);
+    assert.equal(orch.starts.get('flip'), 1);
+  });
+
+  test('access log: one JSON line per request with fn, status, request id and held ms', async () => {
+    await sleep(300);
+    const lines = accessLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const cold = lines.find((l) => l.fn === 'cold');
+    assert.ok(cold);
+    assert.equal(cold.status, 200);
+    assert.ok(typeof cold.requestId === 'string' && cold.requestId.startsWith('rid-'));
+    assert.ok(Number(cold.heldMs) >= 200);
+  });
+});

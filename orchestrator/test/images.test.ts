@@ -1,0 +1,174 @@
+/**
+ * ensureFunctionImage / removeStaleImages against the real dockerd, with the local base image
+ * faas-node-base:local (made by scripts/make-base-image.sh if missing). No registry is used.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Docker from 'dockerode';
+import * as tar from 'tar-stream';
+import { type FunctionDefinition, LABELS, createLogger } from '@faas/contracts';
+import { ImageBuildError, ensureFunctionImage, removeStaleImages } from '../src/images';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const BASE = process.env.FAAS_BASE_IMAGE ?? 'faas-node-base:local';
+const docker = new Docker();
+const logger = createLogger('images-test', {}, () => undefined);
+const uid = randomBytes(4).toString('hex');
+const tmpDirs: string[] = [];
+const imagesToRemove = new Set<string>();
+
+function tempFunction(from: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-img-test-'));
+  tmpDirs.push(dir);
+  fs.cpSync(from, dir, { recursive: true });
+  // A unique marker, so this run's image is always new (tests pass when run twice).
+  fs.appendFileSync(path.join(dir, 'index.js'), `\n// test run ${uid}\n`);
+  return dir;
+}
+
+function defOf(name: string, codeDir: string, version = 't1'): FunctionDefinition {
+  return { name, runtime: 'node', version, codeDir, handler: 'index.handler', concurrency: 2, timeoutMs: 5000, idleTimeoutMs: 10_000, maxInstances: 1, memoryMb: 128, cpus: 1, env: {} };
+}
+
+function get(port: number, p: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+before(async () => {
+  try {
+    await docker.getImage(BASE).inspect();
+  } catch {
+    execFileSync('bash', [path.join(ROOT, 'scripts', 'make-base-image.sh')], { stdio: 'inherit' });
+  }
+});
+
+after(async () => {
+  for (const img of imagesToRemove) await docker.getImage(img).remove({ force: true }).catch(() => undefined);
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('ensureFunctionImage', () => {
+  const name = `imgtest-${uid}`;
+  let firstTag = '';
+
+  test('builds hello, does not rebuild unchanged inputs, rebuilds changed code with a new tag', async () => {
+    const dir = tempFunction(path.join(ROOT, 'functions', 'hello'));
+    fs.mkdirSync(path.join(dir, 'node_modules', 'junk'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'node_modules', 'junk', 'x.js'), 'ignored');
+    const def = defOf(name, dir);
+    const a = await ensureFunctionImage(docker, def, { baseImage: BASE, stack: 'test', logger });
+    imagesToRemove.add(a.tag);
+    assert.equal(a.built, true);
+    assert.match(a.tag, new RegExp(`^faas-fn-${name}:t1-[0-9a-f]{12}$`));
+    assert.equal(a.tag.slice(-12), a.inputsHash.slice(0, 12));
+    const info = await docker.getImage(a.tag).inspect();
+    assert.equal(info.Config.Labels[LABELS.function], name);
+    assert.equal(info.Config.Labels[LABELS.version], 't1');
+    assert.equal(info.Config.Labels[LABELS.inputsHash], a.inputsHash);
+    assert.equal(info.Config.Labels[LABELS.stack], undefined);
+    assert.equal(info.Config.User, '10001:10001');
+
+    // node_modules content is not an input.
+    fs.writeFileSync(path.join(dir, 'node_modules', 'junk', 'x.js'), 'changed, still ignored');
+    const b = await ensureFunctionImage(docker, def, { baseImage: BASE, stack: 'test', logger });
+    assert.deepEqual({ tag: b.tag, built: b.built, inputsHash: b.inputsHash }, { tag: a.tag, built: false, inputsHash: a.inputsHash });
+
+    fs.appendFileSync(path.join(dir, 'index.js'), '// edited\n');
+    const c = await ensureFunctionImage(docker, def, { baseImage: BASE, stack: 'test', logger });
+    imagesToRemove.add(c.tag);
+    assert.equal(c.built, true);
+    assert.notEqual(c.tag, a.tag);
+
+    // The first image is now stale and unused: removed; the current one stays.
+    const removed = await removeStaleImages(docker, [def], { baseImage: BASE, logger });
+    assert.deepEqual(removed, [a.tag]);
+    await assert.rejects(docker.getImage(a.tag).inspect());
+    await docker.getImage(c.tag).inspect();
+    firstTag = c.tag;
+  });
+
+  test('a container from the image (read-only, cap-drop ALL, uid 10001) serves ready and the handler, and stops with 0', async (t) => {
+    assert.ok(firstTag, 'image from the previous test');
+    const container = await docker.createContainer({
+      Image: firstTag,
+      name: `faas-imgtest-${uid}`,
+      Env: ['FAAS_CONCURRENCY=2', 'FAAS_TIMEOUT_MS=5000', 'FAAS_DRAIN_TIMEOUT_MS=2000'],
+      ExposedPorts: { '8080/tcp': {} },
+      StopTimeout: 5,
+      HostConfig: {
+        PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': 'rw,size=16m' },
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        Memory: 128 * 1024 * 1024,
+        PidsLimit: 64,
+      },
+    });
+    t.after(() => container.remove({ force: true }).catch(() => undefined));
+    await container.start();
+    const info = await container.inspect();
+    const port = Number(info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort);
+    assert.ok(port > 0);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const r = await get(port, '/_faas/ready').catch(() => undefined);
+      if (r?.status === 200) break;
+      if (Date.now() > deadline) throw new Error('container never became ready');
+      await new Promise((res) => setTimeout(res, 25));
+    }
+    const hello = await get(port, '/?name=docker');
+    assert.equal(hello.status, 200);
+    assert.equal(hello.body, 'Hello, docker!\n');
+    await container.stop({ t: 5 });
+    const end = await container.inspect();
+    assert.equal(end.State.ExitCode, 0);
+  });
+
+  test('a missing base image is a typed error naming the function', async () => {
+    const dir = tempFunction(path.join(ROOT, 'functions', 'hello'));
+    await assert.rejects(
+      ensureFunctionImage(docker, defOf(name, dir, 'nobase'), { baseImage: `faas-no-such-base:${uid}`, stack: 'test', logger }),
+      (err: unknown) => err instanceof ImageBuildError && err.code === 'image_build_failed' && err.context.fn === name && /not present locally/.test(err.message),
+    );
+  });
+
+  test('a failing build is a typed error with the build log tail, and leaves no tag', async (t) => {
+    // A base whose /opt/faas is a file: the COPY step fails inside dockerd.
+    const pack = tar.pack();
+    pack.entry({ name: 'opt/faas', mode: 0o644 }, 'not a directory');
+    pack.finalize();
+    const badBase = `faas-imgtest-badbase:${uid}`;
+    const [repo, tagPart] = badBase.split(':') as [string, string];
+    const stream = await docker.importImage(pack as unknown as NodeJS.ReadableStream, { repo, tag: tagPart });
+    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    t.after(() => docker.getImage(badBase).remove({ force: true }).catch(() => undefined));
+    const dir = tempFunction(path.join(ROOT, 'functions', 'hello'));
+    let caught: unknown;
+    try {
+      await ensureFunctionImage(docker, defOf(name, dir, 'broken'), { baseImage: badBase, stack: 'test', logger });
+    } catch (err) {
+      caught = err;
+    }
+    assert.ok(caught instanceof ImageBuildError, `typed error, got ${String(caught)}`);
+    assert.equal(caught.context.fn, name);
+    assert.equal(caught.context.version, 'broken');
+    assert.match(caught.message, new RegExp(`${name}@broken`));
+    assert.ok(Array.isArray(caught.context.logTail) && caught.context.logTail.length > 0);
+    const leftovers = await docker.listImages({ filters: { reference: [`faas-fn-${name}:broken-*`] } });
+    assert.equal(leftovers.length, 0);
+  });
+});

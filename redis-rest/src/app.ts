@@ -1,0 +1,180 @@
+/** The HTTP API of contracts/gateway-api.ts on express. Every answer, error or not, is JSON. */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import {
+  FUNCTION_NAME_RULE, type FunctionStates, HEADERS, type Logger, type WakeResult, isValidFunctionName,
+} from '@faas/contracts';
+import { ApiError, RETRY_AFTER_SECONDS, redisDown } from './errors';
+import { AFTER_RULE, WAIT_MS_RULE, WAKE_TIMEOUT_RULE, parseIntParam } from './params';
+import type { RevHub } from './rev-hub';
+import type { StateStore } from './store';
+import type { WakeHub, WakeOutcome } from './wake-hub';
+
+export interface AppDeps {
+  store: StateStore;
+  wakes: WakeHub;
+  revs: RevHub;
+  logger: Logger;
+  /** True while the command connection to Redis is usable. */
+  redisUp(): boolean;
+  /** True once close() began: long polls answer at once. */
+  closing(): boolean;
+}
+
+const MAX_REQUEST_ID = 200;
+
+function requestIdOf(req: Request): string {
+  const v = req.headers[HEADERS.requestId];
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_REQUEST_ID ? v : 'none';
+}
+
+function sendError(res: Response, err: ApiError): void {
+  if (res.headersSent) return;
+  if (err.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+  res.status(err.status).json(err.body());
+}
+
+function checkName(name: string): void {
+  if (!isValidFunctionName(name)) {
+    throw new ApiError(400, 'invalid_name', `invalid function name ${JSON.stringify(name)}: ${FUNCTION_NAME_RULE}, and not reserved`, { fn: name });
+  }
+}
+
+function notDeployed(): ApiError {
+  return new ApiError(503, 'platform_unavailable', 'no function states in Redis: the orchestrator has not run', { retryAfterSeconds: RETRY_AFTER_SECONDS });
+}
+
+/** Redis command failures become 503; typed API errors pass through. */
+function asApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return redisDown(err);
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+const wrap = (h: Handler) => (req: Request, res: Response, next: NextFunction) => {
+  h(req, res).catch(next);
+};
+
+export function createApp(deps: AppDeps): express.Express {
+  const { store, wakes, revs, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  // No endpoint takes a body, but a client sending bad JSON gets a clear 400 instead of a crash.
+  app.use(express.json({ limit: '16kb' }));
+
+  const requireRedis = () => {
+    if (!deps.redisUp()) throw redisDown();
+  };
+
+  app.get('/healthz', wrap(async (_req, res) => {
+    requireRedis();
+    await store.readRev().catch((err: unknown) => { throw redisDown(err); });
+    res.json({ ok: true, redis: 'up' });
+  }));
+
+  app.get('/v1/functions', wrap(async (req, res) => {
+    const after = parseIntParam(req.query.after, AFTER_RULE);
+    const waitMs = parseIntParam(req.query.wait_ms, WAIT_MS_RULE) as number;
+    requireRedis();
+    if (after !== undefined && waitMs > 0 && !deps.closing()) {
+      // Register before reading the rev, so a change in between is not missed.
+      let release: () => void = () => undefined;
+      const changed = new Promise<void>((resolve) => { release = resolve; });
+      const unregister = revs.register({ after, release: () => release() });
+      const timer = setTimeout(() => release(), waitMs);
+      res.on('close', () => release());
+      try {
+        if ((await store.readRev()) === after) await changed;
+      } finally {
+        clearTimeout(timer);
+        unregister();
+      }
+      if (res.destroyed || res.writableEnded) return;
+      requireRedis();
+    }
+    const snap = await store.readAll();
+    if (!snap.exists) throw notDeployed();
+    if (snap.malformed.length) logger.warn('malformed_state_records', { fields: snap.malformed });
+    const body: FunctionStates = { rev: snap.rev, functions: snap.functions };
+    res.json(body);
+  }));
+
+  app.get('/v1/functions/:name', wrap(async (req, res) => {
+    const name = String(req.params.name);
+    checkName(name);
+    requireRedis();
+    const read = await store.readOne(name);
+    if (!read.hashExists) throw notDeployed();
+    if (!read.record) {
+      if (read.malformed) throw new ApiError(503, 'platform_unavailable', `state record of ${name} in Redis is malformed`, { fn: name, retryAfterSeconds: RETRY_AFTER_SECONDS });
+      throw new ApiError(404, 'unknown_function', `no function named ${name} is defined`, { fn: name });
+    }
+    res.json(read.record);
+  }));
+
+  app.post('/v1/functions/:name/wake', wrap(async (req, res) => {
+    const started = Date.now();
+    const name = String(req.params.name);
+    const requestId = requestIdOf(req);
+    const log = (outcome: string, status: number) =>
+      logger.info('wake', { fn: name, requestId, outcome, status, waitedMs: Date.now() - started });
+    try {
+      checkName(name);
+      const timeoutMs = parseIntParam(req.query.timeout_ms, WAKE_TIMEOUT_RULE) as number;
+      requireRedis();
+      if (deps.closing()) throw new ApiError(503, 'platform_unavailable', 'redis-rest is shutting down', { retryAfterSeconds: RETRY_AFTER_SECONDS });
+
+      let settle: (o: WakeOutcome | 'timeout' | 'disconnected') => void = () => undefined;
+      const outcome = new Promise<WakeOutcome | 'timeout' | 'disconnected'>((resolve) => { settle = resolve; });
+      // Registered before the state is read: a 'warm' published in between still reaches us.
+      const unregister = wakes.register({ fn: name, requestId, settle: (o) => settle(o) });
+      const timer = setTimeout(() => settle('timeout'), timeoutMs);
+      res.on('close', () => settle('disconnected'));
+      try {
+        const read = await store.readOne(name);
+        if (!read.hashExists || !read.heartbeat) {
+          throw new ApiError(503, 'platform_unavailable', read.hashExists ? 'no orchestrator is running (heartbeat missing)' : 'no function states in Redis: the orchestrator has not run', { fn: name, retryAfterSeconds: RETRY_AFTER_SECONDS });
+        }
+        if (!read.record && !read.malformed) throw new ApiError(404, 'unknown_function', `no function named ${name} is defined`, { fn: name });
+        if (read.record?.state !== 'warm') {
+          wakes.activate(name);
+          const o = await outcome;
+          if (o === 'disconnected') return log('client_disconnected', 499);
+          if (o === 'timeout') throw new ApiError(504, 'wake_timeout', `${name} did not become ready within ${timeoutMs} ms`, { fn: name });
+          if (o === 'gone') throw new ApiError(404, 'unknown_function', `function ${name} was removed while waking`, { fn: name });
+          if (o === 'closing') throw new ApiError(503, 'platform_unavailable', 'redis-rest is shutting down', { fn: name, retryAfterSeconds: RETRY_AFTER_SECONDS });
+        }
+      } finally {
+        clearTimeout(timer);
+        unregister();
+      }
+      const body: WakeResult = { fn: name, state: 'warm', waitedMs: Date.now() - started };
+      res.json(body);
+      log('warm', 200);
+    } catch (err) {
+      const api = asApiError(err);
+      log(api.apiCode, api.status);
+      throw api;
+    }
+  }));
+
+  app.use((req: Request, res: Response) => {
+    sendError(res, new ApiError(404, 'invalid_request', `no route ${req.method} ${req.path}`));
+  });
+
+  // Express recognises error middleware by its four parameters.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof ApiError) return sendError(res, err);
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      const msg = e.type === 'entity.parse.failed' ? 'request body is not valid JSON' : `bad request: ${e.message ?? 'unreadable'}`;
+      return sendError(res, new ApiError(400, 'invalid_request', msg));
+    }
+    const api = asApiError(err);
+    if (api.status >= 500) logger.warn('request_failed', { path: _req.path, error: err });
+    sendError(res, api);
+  });
+
+  return app;
+}

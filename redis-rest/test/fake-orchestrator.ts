@@ -1,0 +1,97 @@
+/**
+ * A small fake orchestrator written against the Redis contract only (contracts/redis-keys.ts):
+ * it keeps the heartbeat, answers wakes by starting each function at most once (cold -> starting
+ * -> warm after startMs) and writes state with HSET + INCR + PUBLISH in one Lua script.
+ * Shared with the gateway tests through '@faas/redis-rest/dist/test/fake-orchestrator'.
+ */
+import { Redis } from 'ioredis';
+import {
+  type FunctionState, type FunctionStateRecord, HEARTBEAT_TTL_SECONDS, type RedisKeys, type WakeMessage, redisKeys,
+} from '@faas/contracts';
+
+const SET_STATE = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local rev = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[3], cjson.encode({fn = ARGV[1], state = ARGV[4], rev = rev}))
+return rev`;
+
+export interface FakeFunction {
+  /** Time from wake to warm (default 300 ms). */
+  startMs?: number;
+  /** Never becomes warm (for deadline tests). */
+  neverReady?: boolean;
+  /** Initial state (default cold). */
+  state?: FunctionState;
+}
+
+export class FakeOrchestrator {
+  readonly keys: RedisKeys;
+  /** Starts per function: the contract says at most one per cold period. */
+  readonly starts = new Map<string, number>();
+  readonly wakes: WakeMessage[] = [];
+  private readonly redis: Redis;
+  private readonly sub: Redis;
+  private readonly states = new Map<string, FunctionState>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(redisUrl: string, stack: string, private readonly fns: Record<string, FakeFunction>) {
+    this.keys = redisKeys(stack);
+    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    this.sub = new Redis(redisUrl);
+    this.redis.on('error', () => undefined);
+    this.sub.on('error', () => undefined);
+  }
+
+  async start(opts: { heartbeat?: boolean } = {}): Promise<void> {
+    for (const [fn, def] of Object.entries(this.fns)) await this.setState(fn, def.state ?? 'cold');
+    if (opts.heartbeat !== false) await this.startHeartbeat();
+    this.sub.on('message', (_ch: string, raw: string) => this.onWake(raw));
+    await this.sub.subscribe(this.keys.wakeChannel);
+  }
+
+  async startHeartbeat(): Promise<void> {
+    const beat = () => this.redis.set(this.keys.orchestratorHeartbeat, JSON.stringify({ pid: process.pid, startedAt: Date.now() }), 'EX', HEARTBEAT_TTL_SECONDS);
+    await beat();
+    this.heartbeat = setInterval(() => { beat().catch(() => undefined); }, 1000);
+  }
+
+  async stopHeartbeat(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    await this.redis.del(this.keys.orchestratorHeartbeat);
+  }
+
+  wakesFor(fn: string): number {
+    return this.wakes.filter((w) => w.fn === fn).length;
+  }
+
+  async setState(fn: string, state: FunctionState): Promise<number> {
+    this.states.set(fn, state);
+    const rec: FunctionStateRecord = { name: fn, version: '1', state, readyInstances: state === 'warm' ? 1 : 0, updatedAt: Date.now() };
+    return Number(await this.redis.eval(SET_STATE, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state));
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    await this.stopHeartbeat().catch(() => undefined);
+    this.redis.disconnect();
+    this.sub.disconnect();
+  }
+
+  private onWake(raw: string): void {
+    const w = JSON.parse(raw) as WakeMessage;
+    this.wakes.push(w);
+    const def = this.fns[w.fn];
+    const state = this.states.get(w.fn);
+    if (!def || (state !== 'cold' && state !== 'stopping')) return; // idempotent: at most one start
+    this.starts.set(w.fn, (this.starts.get(w.fn) ?? 0) + 1);
+    this.setState(w.fn, 'starting').catch(() => undefined);
+    if (def.neverReady) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.setState(w.fn, 'warm').catch(() => undefined);
+    }, def.startMs ?? 300);
+    this.timers.add(t);
+  }
+}
