@@ -1,0 +1,284 @@
+/**
+ * The HTTP/1.1 data path: route, circuit-break/queue, pick a host, stream the request
+ * and the response, retry pre-response failures, enforce the route timeout, count stats.
+ * Kept lean: a few small objects per request, no logging on the hot path except the
+ * optional buffered access log.
+ */
+import * as http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { ClusterRuntime, Host, Waiter } from './cluster-runtime';
+import type { ListenerModel, RouteModel, RouteTable } from './model';
+import { matchRoute } from './route-match';
+
+export interface ProxyContext {
+  routes: ReadonlyMap<string, RouteTable>;
+  clusters: ReadonlyMap<string, ClusterRuntime>;
+  agent: http.Agent;
+  random: () => number;
+  /** Buffered access log writer, or undefined when off. */
+  accessLog: ((line: string) => void) | undefined;
+}
+
+/** Per bound listener: its current model and the in-flight downstream count. */
+export interface ListenerRuntime {
+  model: ListenerModel;
+  downstreamActive: number;
+}
+
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings',
+]);
+/** Request bytes kept for a replay on retry (Envoy's default buffer limit). Beyond: no retry. */
+const RETRY_BUFFER_LIMIT = 1024 * 1024;
+const RETRY_BASE_MS = 25;
+
+function localReply(res: http.ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
+  if (res.headersSent) { res.destroy(); return; }
+  const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(body), 'content-type': 'text/plain' };
+  if (extra) Object.assign(headers, extra);
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export function handleRequest(ctx: ProxyContext, lr: ListenerRuntime, req: http.IncomingMessage, res: http.ServerResponse): void {
+  lr.downstreamActive++;
+  res.once('close', () => { lr.downstreamActive--; });
+  let rid = req.headers['x-request-id'];
+  if (typeof rid !== 'string' || rid === '') {
+    rid = randomUUID();
+    req.headers['x-request-id'] = rid;
+  }
+  const m = lr.model;
+  const table = m.inlineRoutes ?? (m.routeConfigName !== undefined ? ctx.routes.get(m.routeConfigName) : undefined);
+  const d = table !== undefined ? matchRoute(table, req.headers.host, req.url ?? '/') : undefined;
+  if (d === undefined) {
+    localReply(res, 404, '');
+    log(ctx, req, 404, '-', 0, rid);
+    return;
+  }
+  const cluster = ctx.clusters.get(d.route.cluster);
+  if (cluster === undefined) {
+    localReply(res, 503, ''); // Envoy: cluster not found (NC)
+    log(ctx, req, 503, d.route.cluster, 0, rid);
+    return;
+  }
+  if (cluster.healthy.length === 0) {
+    cluster.cNoneHealthy.inc();
+    localReply(res, 503, 'no healthy upstream');
+    log(ctx, req, 503, cluster.name, 0, rid);
+    return;
+  }
+  new Exchange(ctx, cluster, d.route, d.upstreamPath, req, res, rid).start();
+}
+
+function log(ctx: ProxyContext, req: http.IncomingMessage, status: number, cluster: string, ms: number, rid: string): void {
+  if (ctx.accessLog === undefined) return;
+  ctx.accessLog(`{"ts":"${new Date().toISOString()}","component":"envoy-standin","event":"access","method":${JSON.stringify(req.method)},"path":${JSON.stringify(req.url)},"status":${status},"cluster":${JSON.stringify(cluster)},"ms":${ms.toFixed(2)},"requestId":${JSON.stringify(rid)}}\n`);
+}
+
+function upstreamHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  const src = req.headers;
+  for (const k in src) if (!HOP_BY_HOP.has(k)) out[k] = src[k];
+  const remote = req.socket.remoteAddress;
+  if (remote !== undefined) {
+    const prev = src['x-forwarded-for'];
+    out['x-forwarded-for'] = typeof prev === 'string' && prev !== '' ? `${prev}, ${remote}` : remote;
+  }
+  if (out['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = 'http';
+  return out;
+}
+
+function responseHeaders(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i] as string;
+    if (!HOP_BY_HOP.has(k.toLowerCase())) out.push(k, raw[i + 1] as string);
+  }
+  return out;
+}
+
+class Exchange implements Waiter {
+  private done = false;
+  private holdsSlot = false;
+  private timer: NodeJS.Timeout | undefined;
+  private upReq: http.ClientRequest | undefined;
+  private host: Host | undefined;
+  private tried: Set<Host> | undefined;
+  private retriesLeft: number;
+  private readonly hasBody: boolean;
+  private bodyStarted = false;
+  private bodyEnded = false;
+  /** Request chunks kept for a replay; null once too large or no longer needed. */
+  private chunks: Buffer[] | null = [];
+  private retained = 0;
+  private responded = false;
+  private readonly t0 = performance.now();
+  private headers: http.OutgoingHttpHeaders | undefined;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly cluster: ClusterRuntime,
+    private readonly route: RouteModel,
+    private readonly path: string,
+    private readonly req: http.IncomingMessage,
+    private readonly res: http.ServerResponse,
+    private readonly rid: string,
+  ) {
+    this.retriesLeft = route.numRetries;
+    const h = req.headers;
+    this.hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
+  }
+
+  start(): void {
+    if (this.route.timeoutMs > 0) this.timer = setTimeout(() => this.onTimeout(), this.route.timeoutMs);
+    this.res.once('close', () => this.onDownstreamClose());
+    switch (this.cluster.admit(this)) {
+      case 'now':
+        this.holdsSlot = true;
+        this.attempt();
+        break;
+      case 'queued':
+        break;
+      case 'overflow':
+        this.finishLocal(503, 'upstream connect error or disconnect/reset before headers. reset reason: overflow', { 'x-envoy-overloaded': 'true' }, false);
+        break;
+    }
+  }
+
+  grant(): void {
+    this.holdsSlot = true;
+    if (this.done) { this.releaseSlot(); return; }
+    this.attempt();
+  }
+
+  private attempt(): void {
+    if (this.done) return;
+    const host = this.cluster.pick(this.ctx.random, this.tried);
+    if (host === undefined) {
+      this.cluster.cNoneHealthy.inc();
+      this.finishLocal(503, 'no healthy upstream', undefined, false);
+      return;
+    }
+    host.active++;
+    this.host = host;
+    this.cluster.cRqTotal.inc();
+    this.headers ??= upstreamHeaders(this.req);
+    const up = http.request({ host: host.address, port: host.port, method: this.req.method, path: this.path, headers: this.headers, agent: this.ctx.agent });
+    this.upReq = up;
+    up.on('response', (ur) => this.onResponse(up, ur));
+    up.on('error', (err) => this.onUpstreamError(up, err));
+    if (!this.hasBody) { up.end(); return; }
+    if (!this.bodyStarted) {
+      this.bodyStarted = true;
+      this.req.on('data', (c: Buffer) => this.onData(c));
+      this.req.on('end', () => { this.bodyEnded = true; this.upReq?.end(); });
+      return;
+    }
+    // A retry: replay what the first attempt already sent.
+    for (const c of this.chunks ?? []) up.write(c);
+    if (this.bodyEnded) up.end();
+    else this.req.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.chunks !== null && !this.responded) {
+      this.retained += chunk.length;
+      if (this.retained > RETRY_BUFFER_LIMIT) this.chunks = null;
+      else this.chunks.push(chunk);
+    }
+    const up = this.upReq;
+    if (up === undefined) { this.req.pause(); return; } // between attempts; replayed later
+    if (!up.write(chunk)) {
+      this.req.pause();
+      up.once('drain', () => { if (this.upReq === up) this.req.resume(); });
+    }
+  }
+
+  private onResponse(up: http.ClientRequest, ur: http.IncomingMessage): void {
+    if (this.done || this.upReq !== up) { ur.resume(); return; }
+    this.responded = true;
+    this.chunks = null;
+    const status = ur.statusCode ?? 502;
+    this.res.writeHead(status, responseHeaders(ur.rawHeaders));
+    ur.pipe(this.res);
+    ur.once('end', () => this.complete(status));
+    ur.once('error', () => { this.res.destroy(); this.complete(status); });
+  }
+
+  private onUpstreamError(up: http.ClientRequest, err: NodeJS.ErrnoException): void {
+    if (this.done || this.upReq !== up) return;
+    this.upReq = undefined;
+    const host = this.host;
+    this.detachHost();
+    if (this.responded) { this.res.destroy(); this.complete(this.res.statusCode); return; }
+    // Nothing reached us from the function: safe to try another host if the body can be replayed.
+    if (this.retriesLeft > 0 && this.chunks !== null && host !== undefined) {
+      this.retriesLeft--;
+      (this.tried ??= new Set()).add(host);
+      this.cluster.cRetry.inc();
+      const n = this.route.numRetries - this.retriesLeft;
+      setTimeout(() => this.attempt(), Math.random() * RETRY_BASE_MS * 2 ** (n - 1));
+      return;
+    }
+    const reason = err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ETIMEDOUT' ? 'connection failure' : 'connection termination';
+    this.finishLocal(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`, undefined, true);
+  }
+
+  private onTimeout(): void {
+    if (this.done) return;
+    this.cluster.cTimeout.inc();
+    this.abortUpstream();
+    this.finishLocal(504, 'upstream request timeout', undefined, true);
+  }
+
+  private onDownstreamClose(): void {
+    if (this.done) return;
+    // The client went away first: stop the upstream request and free the slot.
+    this.abortUpstream();
+    this.finish();
+  }
+
+  private abortUpstream(): void {
+    const up = this.upReq;
+    this.upReq = undefined;
+    if (up !== undefined) up.destroy();
+    this.detachHost();
+  }
+
+  private detachHost(): void {
+    if (this.host !== undefined) { this.host.active--; this.host = undefined; }
+  }
+
+  private releaseSlot(): void {
+    if (this.holdsSlot) { this.holdsSlot = false; this.cluster.release(); }
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (!this.holdsSlot) this.cluster.cancel(this);
+    this.releaseSlot();
+    if (this.bodyStarted && !this.bodyEnded) this.req.resume(); // drain what the client still sends
+  }
+
+  /** A reply of our own; `charge` counts it as an upstream code like Envoy's upstream aborts. */
+  private finishLocal(status: number, body: string, extra: Record<string, string> | undefined, charge: boolean): void {
+    this.abortUpstream();
+    this.finish();
+    if (charge) this.cluster.countCode(status);
+    localReply(this.res, status, body, extra);
+    log(this.ctx, this.req, status, this.cluster.name, performance.now() - this.t0, this.rid);
+  }
+
+  private complete(status: number): void {
+    if (this.done) return;
+    this.upReq = undefined;
+    this.detachHost();
+    this.finish();
+    const ms = performance.now() - this.t0;
+    this.cluster.countCode(status);
+    this.cluster.recordTime(Math.round(ms));
+    log(this.ctx, this.req, status, this.cluster.name, ms, this.rid);
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * End to end against the REAL xds-server: config pushed over its control API, requests
+ * proxied by the stand-in to plain HTTP servers on 127.0.0.1, stats received over UDP.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort } from '@faas/stack';
+import { type XdsServerHandle, startXdsServer } from '@faas/xds-server';
+import { type EnvoyStandin, startEnvoyStandin } from '../src/index';
+import {
+  BOOTSTRAP, type StatsdReceiver, type Upstream, putFunction, quietLogger, request, startStatsdReceiver, startUpstream, uniqueNodeId, waitFor,
+} from './helpers';
+
+describe('envoy-standin with the real xds-server (SotW)', () => {
+  let xds: XdsServerHandle;
+  let standin: EnvoyStandin;
+  let statsd: StatsdReceiver;
+  let a: Upstream;
+  let b: Upstream;
+  let routerPort: number;
+
+  before(async () => {
+    routerPort = await freePort();
+    statsd = await startStatsdReceiver();
+    [a, b] = await Promise.all([startUpstream('a'), startUpstream('b')]);
+    xds = await startXdsServer({
+      host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger,
+      // Small pending queue for the overflow function only (the real default is 1024).
+      builderHooks: {
+        transformCluster: (fn, c) => {
+          if (fn !== 'tiny') return c;
+          const th = c.circuit_breakers?.thresholds?.[0];
+          if (th) th.max_pending_requests = { value: 1 };
+          return c;
+        },
+      },
+    });
+    standin = await startEnvoyStandin({
+      bootstrapPath: BOOTSTRAP, xdsAddress: `127.0.0.1:${xds.grpcPort}`, statsdAddress: `127.0.0.1:${statsd.port}`,
+      bindAddress: '127.0.0.1', nodeId: uniqueNodeId(), logger: quietLogger,
+    });
+    await standin.waitForListener(10_000);
+  });
+
+  after(async () => {
+    await standin?.close();
+    await xds?.close();
+    await Promise.all([a?.close(), b?.close(), statsd?.close()]);
+  });
+
+  test('binds the pushed listener on the bind address', () => {
+    assert.deepEqual(standin.listenerPorts(), [routerPort]);
+    assert.equal(standin.status().connected, true);
+  });
+
+  test('routes to both endpoints with prefix_rewrite; adds or keeps x-request-id', async () => {
+    const put = await putFunction(xds.httpPort, {
+      name: 'hello', timeoutMs: 5000, concurrency: 4,
+      endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }, { id: 'b', address: '127.0.0.1', port: b.port, health: 'HEALTHY' }],
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    a.hits = 0; b.hits = 0;
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const r = await request(routerPort, '/hello/x?q=1');
+      assert.equal(r.status, 200);
+      seen.add(String(r.headers['x-upstream']));
+    }
+    assert.deepEqual([...seen].sort(), ['a', 'b']);
+    assert.ok(a.paths.includes('/x?q=1') || b.paths.includes('/x?q=1'));
+    const exact = await request(routerPort, '/hello');
+    assert.equal(exact.status, 200);
+    assert.ok([...a.paths, ...b.paths].includes('/'), 'exact path rewritten to /');
+    // x-request-id: generated when absent (a UUID), kept when present.
+    await request(routerPort, '/hello/rid', { headers: { 'x-request-id': 'keep-me-123' } });
+    const ids = [...a.requestIds, ...b.requestIds];
+    assert.ok(ids.includes('keep-me-123'));
+    assert.ok(ids.every((id) => id.length > 0));
+    assert.ok(ids.some((id) => /^[0-9a-f-]{36}$/.test(id)));
+  });
+
+  test('no route: 404', async () => {
+    const r = await request(routerPort, '/nope/x');
+    assert.equal(r.status, 404);
+  });
+
+  test('a DRAINING endpoint gets no request', async () => {
+    const put = await putFunction(xds.httpPort, {
+      name: 'drain', timeoutMs: 5000, concurrency: 4,
+      endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }, { id: 'b', address: '127.0.0.1', port: b.port, health: 'DRAINING' }],
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    for (let i = 0; i < 30; i++) {
+      const r = await request(routerPort, '/drain/x');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['x-upstream'], 'a');
+    }
+  });
+
+  test('1 MiB body echoes byte for byte', async () => {
+    const put = await putFunction(xds.httpPort, { name: 'echo', timeoutMs: 5000, concurrency: 4, endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }] });
+    assert.equal(put.status, 200);
+    const body = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 31 + 7) & 0xff;
+    const r = await request(routerPort, '/echo/echo', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.length, body.length);
+    assert.ok(r.body.equals(body));
+  });
+
+  test('route timeout: 504 and upstream_rq_timeout counted', async () => {
+    const put = await putFunction(xds.httpPort, { name: 'slow', timeoutMs: 150, concurrency: 4, endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }] });
+    assert.equal(put.status, 200);
+    const r = await request(routerPort, '/slow/sleep?ms=2000');
+    assert.equal(r.status, 504);
+    assert.equal(r.body.toString(), 'upstream request timeout');
+    assert.equal(standin.counter('cluster.fn-slow.upstream_rq_timeout'), 1);
+    assert.equal(standin.status().clusters.find((c) => c.name === 'fn-slow')?.active, 0, 'slot released');
+  });
+
+  test('requests above concurrency queue (pending > 0) and all complete', async () => {
+    const put = await putFunction(xds.httpPort, { name: 'queue', timeoutMs: 5000, concurrency: 1, endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }] });
+    assert.equal(put.status, 200);
+    const all = Promise.all([0, 1, 2].map(() => request(routerPort, '/queue/sleep?ms=200')));
+    let maxPending = 0;
+    let maxActive = 0;
+    const poll = setInterval(() => {
+      const c = standin.status().clusters.find((x) => x.name === 'fn-queue');
+      maxPending = Math.max(maxPending, c?.pending ?? 0);
+      maxActive = Math.max(maxActive, c?.active ?? 0);
+    }, 5);
+    const rs = await all;
+    clearInterval(poll);
+    assert.deepEqual(rs.map((r) => r.status), [200, 200, 200]);
+    assert.ok(maxPending >= 1, `pending gauge went above 0 (max ${maxPending})`);
+    assert.equal(maxActive, 1, 'never more in flight than max_requests');
+  });
+
+  test('pending queue full: 503 with x-envoy-overloaded and upstream_rq_pending_overflow', async () => {
+    const put = await putFunction(xds.httpPort, { name: 'tiny', timeoutMs: 5000, concurrency: 1, endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }] });
+    assert.equal(put.status, 200);
+    const rs = await Promise.all([0, 1, 2].map(() => request(routerPort, '/tiny/sleep?ms=200')));
+    const statuses = rs.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 503]);
+    const shed = rs.find((r) => r.status === 503);
+    assert.equal(shed?.headers['x-envoy-overloaded'], 'true');
+    assert.equal(standin.counter('cluster.fn-tiny.upstream_rq_pending_overflow'), 1);
+  });
+
+  test('no healthy endpoint: 503 "no healthy upstream" and upstream_cx_none_healthy', async () => {
+    const put = await putFunction(xds.httpPort, { name: 'cold', timeoutMs: 5000, concurrency: 1, endpoints: [{ id: 'b', address: '127.0.0.1', port: b.port, health: 'DRAINING' }] });
+    assert.equal(put.status, 200);
+    const r = await request(routerPort, '/cold/x');
+    assert.equal(r.status, 503);
+    assert.equal(r.body.toString(), 'no healthy upstream');
+    assert.equal(standin.counter('cluster.fn-cold.upstream_cx_none_healthy'), 1);
+  });
+
+  test('connect failure retries on another host', async () => {
+    const dead = await freePort(); // nothing listens there
+    const put = await putFunction(xds.httpPort, {
+      name: 'retry', timeoutMs: 5000, concurrency: 4,
+      endpoints: [{ id: 'dead', address: '127.0.0.1', port: dead, health: 'HEALTHY' }, { id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }],
+    });
+    assert.equal(put.status, 200);
+    for (let i = 0; i < 10; i++) {
+      const r = await request(routerPort, '/retry/x');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['x-upstream'], 'a');
+    }
+  });
+
+  test('statsd lines have Envoy\'s exact names and format', async () => {
+    // Flush what earlier tests counted, let it arrive, then start from a clean slate.
+    standin.flushStats();
+    await new Promise((r) => setTimeout(r, 100));
+    statsd.lines.length = 0;
+    statsd.datagrams.length = 0;
+    await request(routerPort, '/hello/x');
+    await request(routerPort, '/hello/status?code=503');
+    standin.flushStats();
+    await waitFor('statsd lines', () => statsd.lines.some((l) => l.startsWith('envoy.control_plane.connected_state:')));
+    await new Promise((r) => setTimeout(r, 50));
+    const lines = statsd.lines;
+    const line = /^envoy\.[a-z0-9_.-]+:-?\d+(\.\d+)?\|(c|g|ms)$/;
+    for (const l of lines) assert.match(l, line);
+    const has = (s: string) => assert.ok(lines.includes(s), `missing ${s} in\n${lines.join('\n')}`);
+    const hasRe = (re: RegExp) => assert.ok(lines.some((l) => re.test(l)), `no line matches ${re} in\n${lines.join('\n')}`);
+    // Counters are deltas: the 1 s flush timer may have split them over two flushes, so sum.
+    const sum = (name: string) => lines.filter((l) => l.startsWith(`${name}:`) && l.endsWith('|c')).reduce((n, l) => n + Number(l.slice(name.length + 1, -2)), 0);
+    assert.equal(sum('envoy.cluster.fn-hello.upstream_rq_total'), 2);
+    assert.equal(sum('envoy.cluster.fn-hello.upstream_rq_2xx'), 1);
+    assert.equal(sum('envoy.cluster.fn-hello.upstream_rq_200'), 1);
+    assert.equal(sum('envoy.cluster.fn-hello.upstream_rq_5xx'), 1);
+    assert.equal(sum('envoy.cluster.fn-hello.upstream_rq_503'), 1);
+    has('envoy.cluster.fn-hello.upstream_rq_active:0|g');
+    has('envoy.cluster.fn-hello.upstream_rq_pending_active:0|g');
+    has('envoy.cluster.fn-hello.membership_healthy:2|g');
+    has('envoy.cluster.fn-hello.membership_total:2|g');
+    has('envoy.cluster.fn-drain.membership_healthy:1|g');
+    has('envoy.cluster.fn-drain.membership_total:2|g');
+    has('envoy.http.ingress_http.downstream_rq_active:0|g');
+    has('envoy.control_plane.connected_state:1|g');
+    hasRe(/^envoy\.cluster\.fn-hello\.upstream_rq_time:\d+\|ms$/);
+    // Used counters are written every flush (delta 0 when idle).
+    statsd.lines.length = 0;
+    standin.flushStats();
+    await waitFor('second flush', () => statsd.lines.includes('envoy.cluster.fn-hello.upstream_rq_total:0|c'));
+    // One metric per datagram, no tags, no sample rate.
+    for (const d of statsd.datagrams) assert.ok(!d.includes('#') && !d.includes('|@'), d);
+  });
+});

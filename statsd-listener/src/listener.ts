@@ -1,0 +1,147 @@
+/**
+ * The UDP edge: receive datagrams, parse, aggregate, and every window write each
+ * function's FunctionMetrics and the listener's own counters to Redis.
+ */
+import * as dgram from 'node:dgram';
+import { Redis } from 'ioredis';
+import {
+  ENVOY_STATSD_PREFIX, FaasError, type FunctionMetrics, type Logger, createLogger, redisKeys,
+} from '@faas/contracts';
+import { MetricsAggregator } from './aggregate';
+import { parseDatagram } from './parse';
+
+export interface StatsdListenerOptions {
+  host?: string;
+  /** 0 picks a free port (tests). Default 8125. */
+  port?: number;
+  redisUrl: string;
+  stack?: string;
+  windowMs?: number;
+  /** Statsd prefix of Envoy's sink (StatsdSink.prefix). */
+  prefix?: string;
+  /** Windows a silent router stays in the gauge sums. */
+  staleWindows?: number;
+  logger?: Logger;
+}
+
+export interface StatsdListener {
+  port: number;
+  close(): Promise<void>;
+  /** Totals since start, for tests and logs. */
+  counters(): { received: number; lines: number; malformed: number };
+}
+
+export class StatsdListenerError extends FaasError {}
+
+/** Metrics hashes live this many windows without refresh, so a dead listener's figures vanish. */
+const EXPIRE_WINDOWS = 5;
+/** At most one malformed-line log per this many ms (a flood must not flood the log). */
+const MALFORMED_LOG_INTERVAL_MS = 5000;
+
+function metricsFields(m: FunctionMetrics): Record<string, string> {
+  return {
+    rqActive: String(m.rqActive),
+    rqPendingActive: String(m.rqPendingActive),
+    rqPerSecond: String(m.rqPerSecond),
+    pendingOverflow: String(m.pendingOverflow),
+    noneHealthy: String(m.noneHealthy),
+    routers: String(m.routers),
+    updatedAt: String(m.updatedAt),
+  };
+}
+
+export async function startStatsdListener(opts: StatsdListenerOptions): Promise<StatsdListener> {
+  const host = opts.host ?? '127.0.0.1';
+  const windowMs = opts.windowMs ?? 1000;
+  const stack = opts.stack ?? 'default';
+  const log = opts.logger ?? createLogger('statsd-listener');
+  if (!Number.isInteger(windowMs) || windowMs < 10) {
+    throw new StatsdListenerError('invalid_option', `windowMs must be a whole number of ms >= 10, got ${String(windowMs)}`, { windowMs });
+  }
+  const keys = redisKeys(stack);
+  const agg = new MetricsAggregator({ prefix: opts.prefix ?? ENVOY_STATSD_PREFIX, staleWindows: opts.staleWindows ?? 3 });
+  // Fail fast while Redis is away instead of queueing writes without bound.
+  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+  redis.on('error', (err: Error) => log.warn('redis_error', { message: err.message }));
+  redis.connect().catch((err: Error) => log.warn('redis_connect_failed', { message: err.message }));
+
+  const totals = { received: 0, lines: 0, malformed: 0 };
+  const pending = { received: 0, lines: 0, malformed: 0 };
+  let lastMalformedLog = 0;
+  let suppressed = 0;
+
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (msg, rinfo) => {
+    const parsed = parseDatagram(msg.toString('utf8'));
+    totals.received++; pending.received++;
+    totals.lines += parsed.lines; pending.lines += parsed.lines;
+    if (parsed.malformed.length > 0) {
+      totals.malformed += parsed.malformed.length; pending.malformed += parsed.malformed.length;
+      const now = Date.now();
+      if (now - lastMalformedLog >= MALFORMED_LOG_INTERVAL_MS) {
+        const first = parsed.malformed[0];
+        log.warn('malformed_line', { source: `${rinfo.address}:${rinfo.port}`, line: first?.line, reason: first?.reason, suppressed });
+        lastMalformedLog = now;
+        suppressed = parsed.malformed.length - 1;
+      } else {
+        suppressed += parsed.malformed.length;
+      }
+    }
+    if (parsed.metrics.length > 0) agg.ingest(`${rinfo.address}:${rinfo.port}`, parsed.metrics);
+  });
+  socket.on('error', (err) => log.error('udp_error', { message: err.message }));
+  await new Promise<void>((resolve, reject) => {
+    const onErr = (err: Error) => reject(new StatsdListenerError('bind_failed', `cannot bind UDP ${host}:${opts.port ?? 8125}: ${err.message}`, { host, port: opts.port }));
+    socket.once('error', onErr);
+    socket.bind(opts.port ?? 8125, host, () => { socket.off('error', onErr); resolve(); });
+  });
+  const port = socket.address().port;
+
+  let flushing = false;
+  const flush = async () => {
+    const now = Date.now();
+    const figures = agg.closeWindow(now, windowMs);
+    const delta = { ...pending };
+    pending.received = 0; pending.lines = 0; pending.malformed = 0;
+    if (flushing) return; // a slow Redis: skip this write rather than pile up
+    if (figures.size === 0 && delta.received === 0) return;
+    flushing = true;
+    try {
+      const p = redis.pipeline();
+      for (const [fn, m] of figures) {
+        const key = keys.metrics(fn);
+        p.hset(key, metricsFields(m));
+        p.pexpire(key, windowMs * EXPIRE_WINDOWS);
+      }
+      if (delta.received > 0) {
+        p.hincrby(keys.statsdCounters, 'received', delta.received);
+        p.hincrby(keys.statsdCounters, 'lines', delta.lines);
+        p.hincrby(keys.statsdCounters, 'malformed', delta.malformed);
+      }
+      const res = await p.exec();
+      const failed = res?.find(([err]) => err !== null);
+      if (failed) log.warn('redis_write_failed', { message: (failed[0] as Error).message });
+    } catch (err) {
+      log.warn('redis_write_failed', { message: (err as Error).message });
+    } finally {
+      flushing = false;
+    }
+  };
+  const timer = setInterval(() => { void flush(); }, windowMs);
+
+  log.info('ready', { host, port, stack, windowMs });
+  let closed: Promise<void> | undefined;
+  return {
+    port,
+    counters: () => ({ ...totals }),
+    close() {
+      closed ??= (async () => {
+        clearInterval(timer);
+        await new Promise<void>((resolve) => socket.close(() => resolve()));
+        await flush();
+        redis.disconnect();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { type RedisProcess, startRedis } from '@faas/stack';
+import { createLogger, redisKeys } from '@faas/contracts';
+import { type StatsdListener, startStatsdListener } from '../src/listener';
+
+let redis: RedisProcess;
+let client: Redis;
+let listener: StatsdListener;
+const stack = `t-${randomUUID().slice(0, 8)}`;
+const keys = redisKeys(stack);
+const quiet = createLogger('statsd-listener', {}, () => undefined);
+
+before(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url);
+  listener = await startStatsdListener({ port: 0, redisUrl: redis.url, stack, windowMs: 100, logger: quiet });
+});
+after(async () => {
+  await listener?.close();
+  client?.disconnect();
+  await redis?.stop();
+});
+
+function send(sock: dgram.Socket, text: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => sock.send(text, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('real UDP datagrams from two routers end up summed in the Redis hash', async () => {
+  const r1 = dgram.createSocket('udp4');
+  const r2 = dgram.createSocket('udp4');
+  try {
+    await send(r1, 'envoy.cluster.fn-echo.upstream_rq_active:3|g', listener.port);
+    await send(r1, 'envoy.cluster.fn-echo.upstream_rq_pending_active:2|g\nenvoy.cluster.fn-echo.upstream_rq_total:10|c', listener.port);
+    await send(r2, 'envoy.cluster.fn-echo.upstream_rq_active:4|g\nenvoy.cluster.fn-echo.upstream_rq_pending_overflow:1|c', listener.port);
+    await send(r2, 'envoy.cluster.fn-echo.upstream_cx_none_healthy:5|c\nthis is not statsd', listener.port);
+    const h = await waitFor(async () => {
+      const v = await client.hgetall(keys.metrics('echo'));
+      return v.rqActive === '7' ? v : undefined;
+    });
+    assert.equal(h.rqPendingActive, '2');
+    assert.equal(Number(h.routers), 2);
+    assert.ok(Number(h.updatedAt) > 0);
+    assert.ok(h.rqPerSecond !== undefined && h.pendingOverflow !== undefined && h.noneHealthy !== undefined);
+    const ttl = await client.pttl(keys.metrics('echo'));
+    assert.ok(ttl > 0 && ttl <= 500, `ttl ${ttl}`);
+    const c = await waitFor(async () => {
+      const v = await client.hgetall(keys.statsdCounters);
+      return Number(v.malformed) >= 1 ? v : undefined;
+    });
+    assert.equal(c.received, '4');
+    assert.equal(c.lines, '7');
+    assert.equal(c.malformed, '1');
+    assert.deepEqual(listener.counters(), { received: 4, lines: 7, malformed: 1 });
+  } finally {
+    r1.close();
+    r2.close();
+  }
+});
+
+test('a counter burst shows up as a rate in one window', async () => {
+  const r = dgram.createSocket('udp4');
+  try {
+    // Keep sending until one window captured the overflow (windows are 100 ms; UDP on loopback).
+    const h = await waitFor(async () => {
+      await send(r, 'envoy.cluster.fn-burst.upstream_rq_pending_overflow:3|c\nenvoy.cluster.fn-burst.upstream_rq_total:5|c', listener.port);
+      const v = await client.hgetall(keys.metrics('burst'));
+      return Number(v.pendingOverflow) >= 3 ? v : undefined;
+    });
+    assert.ok(Number(h.rqPerSecond) >= 50);
+  } finally {
+    r.close();
+  }
+});

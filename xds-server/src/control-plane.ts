@@ -1,0 +1,252 @@
+/**
+ * The control plane's state: desired functions, the current snapshot, the router streams
+ * and the API waits. Desired-state updates are queued and applied in batches (a few ms
+ * of debounce), one at a time; waits are re-checked on every snapshot and every router
+ * reply, and always end by their deadline.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FunctionRouteSpec, Logger, RolloutResult, RouterStatus, XdsTypeName } from '@faas/contracts';
+import { ControlApiFailure } from './errors';
+import type { DesiredStore } from './persistence';
+import type { BuilderHooks } from './resources';
+import { RouterStream, type Protocol, type StreamContext, type XdsEvent } from './router-stream';
+import { RouteConfigCache, buildSnapshot, type FunctionEntry, type Snapshot } from './snapshot';
+
+export interface ControlPlaneOptions {
+  routerAddress: string;
+  routerPort: number;
+  logger: Logger;
+  store?: DesiredStore;
+  builderHooks?: BuilderHooks;
+  onEvent?: (e: XdsEvent) => void;
+  /** Updates arriving within this many ms are applied as one snapshot. */
+  debounceMs?: number;
+}
+
+interface Wait {
+  fn: string;
+  startedAt: number;
+  timer: NodeJS.Timeout;
+  resolve(r: RolloutResult): void;
+  reject(e: ControlApiFailure): void;
+}
+
+export class ControlPlane {
+  /** Unique per process: versions never repeat across restarts. */
+  readonly epoch = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  private readonly specs = new Map<string, FunctionRouteSpec>();
+  private snap: Snapshot;
+  private readonly retiredEntries = new Map<string, FunctionEntry>();
+  private readonly streams = new Set<RouterStream>();
+  private readonly waits = new Set<Wait>();
+  private queued = new Map<string, FunctionRouteSpec | null>();
+  private queuedWaiters: { resolve(): void; reject(e: Error): void }[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private versionSeq = 0;
+  private readonly routeConfigs = new RouteConfigCache();
+  private readonly ctx: StreamContext;
+  private closed = false;
+
+  constructor(private readonly opts: ControlPlaneOptions) {
+    this.snap = buildSnapshot([], this.snapshotOptions());
+    this.ctx = {
+      epoch: this.epoch,
+      snapshot: () => this.snap,
+      retired: (fn) => this.retiredEntries.get(fn),
+      routeConfigs: this.routeConfigs,
+      nextVersion: () => `${this.epoch}-${++this.versionSeq}`,
+      emit: (e) => this.emit(e),
+      logger: opts.logger,
+    };
+  }
+
+  private snapshotOptions() {
+    return { epoch: this.epoch, routerAddress: this.opts.routerAddress, routerPort: this.opts.routerPort, ...(this.opts.builderHooks ? { hooks: this.opts.builderHooks } : {}) };
+  }
+
+  private emit(e: XdsEvent): void {
+    if (this.opts.onEvent) {
+      try {
+        this.opts.onEvent(e);
+      } catch (err) {
+        this.opts.logger.warn('event_hook_failed', { message: (err as Error).message });
+      }
+    }
+  }
+
+  get snapshot(): Snapshot {
+    return this.snap;
+  }
+
+  /** Load persisted desired state (at start, before routers connect). */
+  async loadFromStore(): Promise<number> {
+    if (!this.opts.store) return 0;
+    const specs = await this.opts.store.load();
+    for (const s of specs) this.specs.set(s.name, s);
+    this.rebuild();
+    return specs.length;
+  }
+
+  functions(): FunctionRouteSpec[] {
+    return [...this.specs.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  has(fn: string): boolean {
+    return (this.queued.has(fn) ? this.queued.get(fn) !== null : this.specs.has(fn));
+  }
+
+  /** Queue a change (spec, or null to remove); resolves once it is in the snapshot. */
+  update(fn: string, spec: FunctionRouteSpec | null): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('xds-server is closing'));
+    this.queued.set(fn, spec);
+    const p = new Promise<void>((resolve, reject) => this.queuedWaiters.push({ resolve, reject }));
+    if (this.flushTimer === null) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.flushing = this.flushing.then(() => this.flush());
+      }, this.opts.debounceMs ?? 2);
+    }
+    return p;
+  }
+
+  private async flush(): Promise<void> {
+    const changes = this.queued;
+    const waiters = this.queuedWaiters;
+    this.queued = new Map();
+    this.queuedWaiters = [];
+    try {
+      for (const [fn, spec] of changes) {
+        if (spec === null) this.specs.delete(fn);
+        else this.specs.set(fn, spec);
+      }
+      this.rebuild();
+      for (const w of waiters) w.resolve();
+    } catch (err) {
+      for (const w of waiters) w.reject(err as Error);
+      return;
+    }
+    if (this.opts.store) {
+      // Persistence failure must not block routing; it is logged and retried on next change.
+      await this.opts.store.save(changes).catch((err: Error) => this.opts.logger.error('persist_failed', { message: err.message }));
+    }
+  }
+
+  private rebuild(): void {
+    const t0 = performance.now();
+    const prev = this.snap;
+    this.snap = buildSnapshot(this.specs.values(), this.snapshotOptions(), prev);
+    for (const [fn, e] of prev.functions) if (!this.snap.functions.has(fn)) this.retiredEntries.set(fn, e);
+    for (const fn of this.snap.functions.keys()) this.retiredEntries.delete(fn);
+    for (const s of this.streams) s.reconcile();
+    this.gcRetired();
+    const buildMs = performance.now() - t0;
+    this.opts.logger.debug('snapshot', { generation: this.snap.generation, functions: this.snap.functions.size, buildMs });
+    this.emit({ kind: 'snapshot', generation: this.snap.generation, functions: this.snap.functions.size, buildMs });
+    this.checkWaits();
+  }
+
+  private gcRetired(): void {
+    if (this.retiredEntries.size === 0) return;
+    const held = new Set<string>();
+    for (const s of this.streams) for (const fn of s.heldFunctions) held.add(fn);
+    for (const fn of [...this.retiredEntries.keys()]) if (!held.has(fn)) this.retiredEntries.delete(fn);
+  }
+
+  // ---- router streams ----
+
+  openStream(protocol: Protocol, write: ConstructorParameters<typeof RouterStream>[2]): RouterStream {
+    const s = new RouterStream(protocol, this.ctx, write);
+    this.streams.add(s);
+    return s;
+  }
+
+  /** After a stream handled a request: its replies may complete waits. */
+  afterRequest(): void {
+    this.gcRetired();
+    this.checkWaits();
+  }
+
+  closeStream(s: RouterStream): void {
+    if (!this.streams.delete(s)) return;
+    s.closed = true;
+    if (s.node !== null) {
+      this.opts.logger.info('router_disconnected', { nodeId: s.nodeId, streamId: s.streamId });
+      this.emit({ kind: 'stream-close', nodeId: s.nodeId, protocol: s.protocol, streamId: s.streamId });
+    }
+    this.gcRetired();
+    this.checkWaits();
+  }
+
+  routers(): RouterStatus[] {
+    return [...this.streams].filter((s) => s.node !== null).map((s) => s.status());
+  }
+
+  private connected(): RouterStream[] {
+    return [...this.streams].filter((s) => s.node !== null);
+  }
+
+  // ---- waits ----
+
+  /** Resolve once every connected router runs the current target for fn (or fail clearly). */
+  waitForRollout(fn: string, waitMs: number): Promise<RolloutResult> {
+    const startedAt = Date.now();
+    return new Promise<RolloutResult>((resolve, reject) => {
+      const w: Wait = {
+        fn, startedAt, resolve, reject,
+        timer: setTimeout(() => {
+          this.waits.delete(w);
+          const pending = this.connected().filter((s) => s.syncFor(fn, this.snap).state !== 'synced').map((s) => s.nodeId);
+          if (this.connected().length === 0) {
+            reject(new ControlApiFailure(503, 'no_router', `no router connected within ${waitMs}ms; the change to ${fn} is stored and will be served when one connects`, { fn }));
+          } else {
+            reject(new ControlApiFailure(504, 'ack_timeout', `routers ${pending.join(', ')} did not ACK the change to ${fn} within ${waitMs}ms`, { fn, pending }));
+          }
+        }, waitMs),
+      };
+      this.waits.add(w);
+      this.checkWait(w);
+    });
+  }
+
+  private checkWaits(): void {
+    for (const w of [...this.waits]) this.checkWait(w);
+  }
+
+  private checkWait(w: Wait): void {
+    const routers = this.connected();
+    if (routers.length === 0) return;
+    const done = (): void => {
+      this.waits.delete(w);
+      clearTimeout(w.timer);
+    };
+    for (const s of routers) {
+      const st = s.syncFor(w.fn, this.snap);
+      if (st.state === 'nacked') {
+        done();
+        w.reject(new ControlApiFailure(502, 'nacked', `router ${s.nodeId} rejected the ${st.type} update for ${w.fn}: ${st.message}`, { fn: w.fn, router: s.nodeId, detail: st.message }));
+        return;
+      }
+      if (st.state !== 'synced') return;
+    }
+    done();
+    const versions: Partial<Record<XdsTypeName, string>> = { ...this.snap.versions };
+    w.resolve({ fn: w.fn, versions, routers: [...new Set(routers.map((s) => s.nodeId))].sort(), elapsedMs: Date.now() - w.startedAt });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+      this.flushing = this.flushing.then(() => this.flush());
+    }
+    await this.flushing;
+    for (const w of this.waits) {
+      clearTimeout(w.timer);
+      w.reject(new ControlApiFailure(503, 'no_router', 'xds-server is shutting down', { fn: w.fn }));
+    }
+    this.waits.clear();
+    for (const s of [...this.streams]) this.closeStream(s);
+  }
+}

@@ -1,0 +1,8 @@
+// Original file: ../node_modules/@grpc/grpc-js-xds/deps/envoy-api/envoy/config/accesslog/v3/accesslog.proto
+
+
+export interface NotHealthCheckFilter {
+}
+
+export interface NotHealthCheckFilter__Output {
+}

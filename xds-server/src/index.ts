@@ -1,0 +1,95 @@
+/**
+ * xds-server: Envoy xDS control plane (ADS, SotW and delta) plus the orchestrator's HTTP
+ * control API. startXdsServer() is the programmatic entry used by main.ts, tests and the
+ * stack launcher.
+ */
+import { createLogger, type Logger } from '@faas/contracts';
+import { startAdsServer } from './ads-server';
+import { ControlPlane } from './control-plane';
+import { startHttpApi } from './http-api';
+import { redisDesiredStore, type DesiredStore } from './persistence';
+import type { BuilderHooks } from './resources';
+import type { XdsEvent } from './router-stream';
+
+export interface XdsServerOptions {
+  host?: string;            // bind address for both servers, default '127.0.0.1'
+  grpcPort?: number;        // 0 = ephemeral; default 0
+  httpPort?: number;        // control API, 0 = ephemeral; default 0
+  routerAddress?: string;   // socket listener address put into LDS, default '0.0.0.0'
+  routerPort?: number;      // socket listener port put into LDS, default 10000
+  redisUrl?: string;        // optional persistence of desired state
+  stack?: string;           // for redisKeys(stack), default 'default'
+  logger?: Logger;
+  /** Test-only: transforms applied by the resource builder (e.g. inject a resource to be NACKed). */
+  builderHooks?: BuilderHooks;
+  /** Observability/test hook: every response, ACK, NACK, stream open/close, snapshot. */
+  onEvent?: (e: XdsEvent) => void;
+  /** Updates arriving within this many ms become one snapshot; default 2. */
+  debounceMs?: number;
+}
+
+export interface XdsServerHandle {
+  grpcPort: number;
+  httpPort: number;
+  close(): Promise<void>;
+  /** The live control plane (tests, benchmarks). */
+  controlPlane: ControlPlane;
+}
+
+export async function startXdsServer(opts: XdsServerOptions = {}): Promise<XdsServerHandle> {
+  const logger = opts.logger ?? createLogger('xds-server');
+  const host = opts.host ?? '127.0.0.1';
+  const store: DesiredStore | undefined = opts.redisUrl ? redisDesiredStore(opts.redisUrl, opts.stack ?? 'default', logger) : undefined;
+  const cp = new ControlPlane({
+    routerAddress: opts.routerAddress ?? '0.0.0.0',
+    routerPort: opts.routerPort ?? 10000,
+    logger,
+    ...(store ? { store } : {}),
+    ...(opts.builderHooks ? { builderHooks: opts.builderHooks } : {}),
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+  });
+  if (store) {
+    try {
+      const n = await cp.loadFromStore();
+      logger.info('desired_state_loaded', { functions: n });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  const ads = await startAdsServer(cp, host, opts.grpcPort ?? 0, logger);
+  let api;
+  try {
+    api = await startHttpApi(cp, host, opts.httpPort ?? 0, logger);
+  } catch (err) {
+    await ads.close();
+    if (store) await store.close();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    grpcPort: ads.port,
+    httpPort: api.port,
+    controlPlane: cp,
+    close: () =>
+      (closing ??= (async () => {
+        await api.close();
+        await cp.close();
+        await ads.close();
+        if (store) await store.close();
+      })()),
+  };
+}
+
+export { ControlPlane } from './control-plane';
+export type { ControlPlaneOptions } from './control-plane';
+export type { XdsEvent, Protocol, SyncState } from './router-stream';
+export { RouterStream } from './router-stream';
+export * from './resources';
+export * from './snapshot';
+export { validateSpec, validateFunctionName, parseWaitMs } from './validate';
+export { ControlApiFailure, InvalidSpecError } from './errors';
+export { TYPE_URLS, RESOURCE_TYPES, PROTO_FILES, PROTO_INCLUDE_DIRS, PROTO_LOADER_OPTIONS, packageDefinition, adsServiceDefinition, resourceTypeOfUrl } from './proto';
+export type { ResourceType } from './proto';
+export { createApp } from './http-api';

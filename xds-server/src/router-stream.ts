@@ -1,0 +1,428 @@
+/**
+ * One ADS stream from one router (Envoy, the stand-in, or a gRPC xDS client), SotW or
+ * delta. Holds per-type subscription, what was sent, ACKed and NACKed, and decides what
+ * to send next in make-before-break order (CDS, EDS, LDS, RDS):
+ *  - a function's route is released to this stream only after the stream has ACKed its
+ *    cluster and endpoints (when it is subscribed to them);
+ *  - a removed function's cluster stays until the stream has ACKed routes without it;
+ *  - any cluster (re)sent makes its endpoints due again (Envoy warms clusters until a
+ *    new CLA arrives).
+ */
+import { XDS_NAMES, clusterName, type Logger, type RouterStatus, type RouterTypeStatus } from '@faas/contracts';
+import { RESOURCE_TYPES, TYPE_URLS, resourceTypeOfUrl, type ResourceType } from './proto';
+import { type FunctionEntry, type ResourceEntry, type Snapshot, RouteConfigCache, hashBytes } from './snapshot';
+import { applyDeltaNames, applySotwNames, newSubscription, subscribes, type Subscription } from './subscription';
+import type { DiscoveryRequest__Output } from './generated/envoy/service/discovery/v3/DiscoveryRequest';
+import type { DiscoveryResponse } from './generated/envoy/service/discovery/v3/DiscoveryResponse';
+import type { DeltaDiscoveryRequest__Output } from './generated/envoy/service/discovery/v3/DeltaDiscoveryRequest';
+import type { DeltaDiscoveryResponse } from './generated/envoy/service/discovery/v3/DeltaDiscoveryResponse';
+import type { Node__Output } from './generated/envoy/config/core/v3/Node';
+import { FaasError } from '@faas/contracts';
+
+export type Protocol = 'sotw' | 'delta';
+
+/** Events for observability and tests (order of responses, ACKs, NACKs). */
+export type XdsEvent =
+  | { kind: 'stream-open'; nodeId: string; userAgent: string; protocol: Protocol; streamId: number }
+  | { kind: 'stream-close'; nodeId: string; protocol: Protocol; streamId: number }
+  | { kind: 'response'; nodeId: string; protocol: Protocol; streamId: number; type: ResourceType; version: string; nonce: string; names: string[]; removed: string[]; routeFns?: string[] }
+  | { kind: 'ack'; nodeId: string; protocol: Protocol; streamId: number; type: ResourceType; version: string; nonce: string }
+  | { kind: 'nack'; nodeId: string; protocol: Protocol; streamId: number; type: ResourceType; version: string; nonce: string; message: string }
+  | { kind: 'stale'; nodeId: string; protocol: Protocol; streamId: number; type: ResourceType; nonce: string }
+  | { kind: 'snapshot'; generation: number; functions: number; buildMs: number };
+
+/** What a stream needs from the control plane. */
+export interface StreamContext {
+  epoch: string;
+  snapshot(): Snapshot;
+  /** Entry of a function removed from desired state but maybe still held by a router. */
+  retired(fn: string): FunctionEntry | undefined;
+  routeConfigs: RouteConfigCache;
+  nextVersion(): string;
+  emit(e: XdsEvent): void;
+  logger: Logger;
+}
+
+export class StreamProtocolError extends FaasError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('xds_protocol', message, context);
+    this.name = 'StreamProtocolError';
+  }
+}
+
+interface Pending { upserts: Map<string, string>; removals: string[]; contentKey: string; routeFns: Map<string, string>; version: string }
+
+interface TypeState {
+  type: ResourceType;
+  requested: boolean;
+  /** The next send must happen even without change (first request, reconnect). */
+  mustAnswer: boolean;
+  sub: Subscription;
+  /** Newly subscribed names not yet answered. */
+  newNames: Set<string>;
+  lastNonce: string | null;
+  sentVersion: string | null;
+  sentContent: Map<string, string>;
+  sentContentKey: string | null;
+  sentRouteFns: Map<string, string>;
+  acked: Map<string, string>;
+  ackedRouteFns: Map<string, string>;
+  ackedVersion: string | null;
+  nack: { version: string; message: string; at: number } | null;
+  nackedContentKey: string | null;
+  /** The latest response of this type was NACKed and nothing newer was sent. */
+  lastNacked: boolean;
+  /** The target content equals the NACKed content, so it is held back (never re-sent). */
+  blockedByNack: boolean;
+  /** Delta: what the client holds (sent, ACK pending or done). */
+  clientHas: Map<string, string>;
+  pending: Map<string, Pending>;
+}
+
+function newTypeState(type: ResourceType): TypeState {
+  return {
+    type, requested: false, mustAnswer: false, sub: newSubscription(), newNames: new Set(),
+    lastNonce: null, sentVersion: null, sentContent: new Map(), sentContentKey: null, sentRouteFns: new Map(),
+    acked: new Map(), ackedRouteFns: new Map(), ackedVersion: null,
+    nack: null, nackedContentKey: null, lastNacked: false, blockedByNack: false, clientHas: new Map(), pending: new Map(),
+  };
+}
+
+function contentKeyOf(content: Map<string, ResourceEntry>): string {
+  const names = [...content.keys()].sort();
+  return hashBytes(names.map((n) => `${n}=${content.get(n)!.hash}`).join(','));
+}
+
+export type SyncState = { state: 'synced' } | { state: 'pending'; type: ResourceType } | { state: 'nacked'; type: ResourceType; message: string };
+
+let streamSeq = 0;
+
+export class RouterStream {
+  readonly streamId = ++streamSeq;
+  readonly protocol: Protocol;
+  readonly connectedAt = Date.now();
+  node: Node__Output | null = null;
+  isGrpc = false;
+  private nonceSeq = 0;
+  private readonly types: Record<ResourceType, TypeState>;
+  /** Functions whose routes this stream has been given (make-before-break gate). */
+  private readonly released = new Set<string>();
+  /** Clusters sent in CDS whose CLA has not been sent since. */
+  private readonly needsCla = new Set<string>();
+  /** Functions whose cluster this stream may still need (desired or still routed). */
+  heldFunctions = new Set<string>();
+  private log: Logger;
+  closed = false;
+
+  constructor(protocol: Protocol, private readonly ctx: StreamContext, private readonly write: (msg: DiscoveryResponse | DeltaDiscoveryResponse) => void) {
+    this.protocol = protocol;
+    this.types = { cluster: newTypeState('cluster'), endpoint: newTypeState('endpoint'), listener: newTypeState('listener'), route: newTypeState('route') };
+    this.log = ctx.logger.child({ streamId: this.streamId, protocol });
+  }
+
+  get nodeId(): string {
+    return this.node?.id ?? '';
+  }
+
+  private adoptNode(node: Node__Output | null): void {
+    if (this.node !== null) return;
+    if (node === null || typeof node.id !== 'string' || node.id === '') {
+      throw new StreamProtocolError('the first request on an ADS stream must carry node.id');
+    }
+    this.node = node;
+    this.isGrpc = /^grpc/i.test(node.user_agent_name ?? '');
+    this.log = this.ctx.logger.child({ streamId: this.streamId, protocol: this.protocol, nodeId: node.id });
+    this.log.info('router_connected', { userAgent: node.user_agent_name, grpcClient: this.isGrpc });
+    this.ctx.emit({ kind: 'stream-open', nodeId: node.id, userAgent: node.user_agent_name, protocol: this.protocol, streamId: this.streamId });
+  }
+
+  private typeOf(url: string): ResourceType | undefined {
+    const t = resourceTypeOfUrl(url);
+    if (t === undefined) this.log.warn('unsupported_type_url', { typeUrl: url });
+    return t;
+  }
+
+  onSotwRequest(req: DiscoveryRequest__Output): void {
+    this.adoptNode(req.node);
+    const type = this.typeOf(req.type_url);
+    if (type === undefined) return;
+    const st = this.types[type];
+    const nonce = req.response_nonce ?? '';
+    if (nonce !== '' && st.lastNonce !== null && nonce !== st.lastNonce) {
+      // Stale: a newer response is on its way; the client's next request repeats its names.
+      this.ctx.emit({ kind: 'stale', nodeId: this.nodeId, protocol: 'sotw', streamId: this.streamId, type, nonce });
+      return;
+    }
+    // Nothing sent of this type on this stream yet: a nonce here comes from an earlier
+    // stream (reconnect), so this is a first request and is always answered.
+    if (nonce !== '' && st.lastNonce !== null) this.recordSotwReply(st, req.error_detail?.message, req.error_detail !== null && req.error_detail !== undefined);
+    else st.mustAnswer = true;
+    for (const n of applySotwNames(st.sub, req.resource_names ?? [])) st.newNames.add(n);
+    st.requested = true;
+    this.reconcile();
+  }
+
+  private recordSotwReply(st: TypeState, message: string | undefined, isNack: boolean): void {
+    const version = st.sentVersion ?? '';
+    if (isNack) {
+      st.nack = { version, message: message ?? '', at: Date.now() };
+      st.nackedContentKey = st.sentContentKey;
+      st.lastNacked = true;
+      this.log.warn('nack', { type: st.type, version, message: st.nack.message });
+      this.ctx.emit({ kind: 'nack', nodeId: this.nodeId, protocol: this.protocol, streamId: this.streamId, type: st.type, version, nonce: st.lastNonce ?? '', message: st.nack.message });
+    } else {
+      st.acked = st.sentContent;
+      st.ackedRouteFns = st.sentRouteFns;
+      st.ackedVersion = version;
+      st.lastNacked = false;
+      this.ctx.emit({ kind: 'ack', nodeId: this.nodeId, protocol: this.protocol, streamId: this.streamId, type: st.type, version, nonce: st.lastNonce ?? '' });
+    }
+  }
+
+  onDeltaRequest(req: DeltaDiscoveryRequest__Output): void {
+    this.adoptNode(req.node);
+    const type = this.typeOf(req.type_url);
+    if (type === undefined) return;
+    const st = this.types[type];
+    const first = !st.requested;
+    if (first) {
+      st.mustAnswer = true;
+      // The client already holds these (reconnect): unknown content to us, so re-sent.
+      for (const [n, v] of Object.entries(req.initial_resource_versions ?? {})) st.clientHas.set(n, `client:${v}`);
+    }
+    // Subscription changes count even when the nonce is stale (delta rule).
+    for (const n of applyDeltaNames(st.sub, first, req.resource_names_subscribe ?? [], req.resource_names_unsubscribe ?? [])) st.newNames.add(n);
+    for (const n of req.resource_names_unsubscribe ?? []) {
+      st.clientHas.delete(n);
+      st.acked.delete(n);
+    }
+    st.requested = true;
+    const nonce = req.response_nonce ?? '';
+    const p = nonce === '' ? undefined : st.pending.get(nonce);
+    if (p !== undefined) {
+      const isLatest = nonce === st.lastNonce;
+      const version = p.version;
+      if (req.error_detail !== null && req.error_detail !== undefined) {
+        st.nack = { version, message: req.error_detail.message ?? '', at: Date.now() };
+        st.nackedContentKey = p.contentKey;
+        if (isLatest) st.lastNacked = true;
+        st.clientHas = new Map(st.acked);
+        this.log.warn('nack', { type, version, message: st.nack.message });
+        this.ctx.emit({ kind: 'nack', nodeId: this.nodeId, protocol: 'delta', streamId: this.streamId, type, version, nonce, message: st.nack.message });
+      } else {
+        for (const [n, h] of p.upserts) st.acked.set(n, h);
+        for (const n of p.removals) st.acked.delete(n);
+        st.ackedRouteFns = p.routeFns;
+        st.ackedVersion = version;
+        if (isLatest) st.lastNacked = false;
+        this.ctx.emit({ kind: 'ack', nodeId: this.nodeId, protocol: 'delta', streamId: this.streamId, type, version, nonce });
+      }
+      // Nonces are increasing integers: this reply settles it and every older one.
+      for (const k of [...st.pending.keys()]) if (Number(k) <= Number(nonce)) st.pending.delete(k);
+    }
+    this.reconcile();
+  }
+
+  /** The function entry for fn: desired, else retired (removal still in progress). */
+  private entryOf(snap: Snapshot, fn: string): FunctionEntry | undefined {
+    return snap.functions.get(fn) ?? this.ctx.retired(fn);
+  }
+
+  /** Compute and send whatever each type needs, in CDS, EDS, LDS, RDS order. */
+  reconcile(): void {
+    if (this.closed || this.node === null) return;
+    const snap = this.ctx.snapshot();
+    const routeSt = this.types.route;
+
+    // Clusters: desired, plus removed ones a route may still point at on this router.
+    const held = new Set<string>(snap.functions.keys());
+    for (const fn of routeSt.sentRouteFns.keys()) held.add(fn);
+    for (const fn of routeSt.ackedRouteFns.keys()) held.add(fn);
+    for (const p of routeSt.pending.values()) for (const fn of p.routeFns.keys()) held.add(fn);
+    this.heldFunctions = held;
+
+    const cds = new Map<string, ResourceEntry>();
+    for (const fn of held) {
+      const e = this.entryOf(snap, fn);
+      if (e !== undefined && subscribes(this.types.cluster.sub, e.cluster.name)) cds.set(e.cluster.name, e.cluster);
+    }
+    const prevSentClusters = this.protocol === 'sotw' ? this.types.cluster.sentContent : this.types.cluster.clientHas;
+    const prevSnapshot = new Map(prevSentClusters);
+    if (this.send(this.types.cluster, cds, new Map(), false)) {
+      for (const [n, e] of cds) if (prevSnapshot.get(n) !== e.hash) this.needsCla.add(n);
+    }
+    for (const n of [...this.needsCla]) if (!held.has(n.slice(3))) this.needsCla.delete(n);
+
+    const eds = new Map<string, ResourceEntry>();
+    let edsForce = false;
+    for (const fn of held) {
+      const e = this.entryOf(snap, fn);
+      const cn = clusterName(fn);
+      if (e !== undefined && subscribes(this.types.endpoint.sub, cn)) {
+        eds.set(cn, e.cla);
+        if (this.needsCla.has(cn)) edsForce = true;
+      }
+    }
+    if (this.send(this.types.endpoint, eds, new Map(), edsForce, edsForce ? this.needsCla : undefined)) {
+      for (const n of eds.keys()) this.needsCla.delete(n);
+    }
+
+    const lds = new Map<string, ResourceEntry>();
+    const listener = this.isGrpc ? snap.listeners.grpc : snap.listeners.envoy;
+    if (subscribes(this.types.listener.sub, listener.name)) lds.set(listener.name, listener);
+    this.send(this.types.listener, lds, new Map(), false);
+
+    // Release routes of functions whose cluster and endpoints this router has ACKed.
+    for (const fn of [...this.released]) if (!snap.functions.has(fn)) this.released.delete(fn);
+    for (const fn of snap.functions.keys()) if (!this.released.has(fn) && this.readyForRoute(fn)) this.released.add(fn);
+    const rds = new Map<string, ResourceEntry>();
+    const routeFns = new Map<string, string>();
+    if (subscribes(routeSt.sub, XDS_NAMES.routeConfig)) {
+      const fns: FunctionEntry[] = [];
+      for (const fn of this.released) {
+        const e = snap.functions.get(fn)!;
+        fns.push(e);
+        routeFns.set(fn, e.routeHash);
+      }
+      rds.set(XDS_NAMES.routeConfig, this.ctx.routeConfigs.get(fns.map((e) => ({ name: e.spec.name, routes: e.routes, routeHash: e.routeHash })), this.isGrpc));
+    }
+    this.send(routeSt, rds, routeFns, false);
+  }
+
+  private readyForRoute(fn: string): boolean {
+    const cn = clusterName(fn);
+    const cdsSubscribed = !this.isGrpc || subscribes(this.types.cluster.sub, cn);
+    if (!cdsSubscribed) return true; // gRPC clients ask for a cluster only once a route names it
+    return this.types.cluster.acked.has(cn) && this.types.endpoint.acked.has(cn) && !this.needsCla.has(cn);
+  }
+
+  /** Send `content` for a type if needed; returns whether a response was written. */
+  private send(st: TypeState, content: Map<string, ResourceEntry>, routeFns: Map<string, string>, force: boolean, forceNames?: Set<string>): boolean {
+    if (!st.requested) return false;
+    const key = contentKeyOf(content);
+    // Newly requested names are always answered (SotW: absence from the answer is how a
+    // client learns a name does not exist, instead of waiting for its does-not-exist timer).
+    const answer = st.mustAnswer || force || st.newNames.size > 0;
+    const nonce = String(++this.nonceSeq);
+    if (this.protocol === 'sotw') {
+      if (!answer && (key === st.sentContentKey || key === st.nackedContentKey)) {
+        st.blockedByNack = key === st.nackedContentKey && key !== st.sentContentKey;
+        st.newNames.clear();
+        return false;
+      }
+      const version = this.ctx.nextVersion();
+      const msg: DiscoveryResponse = {
+        version_info: version, type_url: TYPE_URLS[st.type], nonce,
+        resources: [...content.values()].map((e) => e.any),
+        control_plane: { identifier: `faas-xds-server/${this.ctx.epoch}` },
+      };
+      st.sentVersion = version;
+      st.sentContentKey = key;
+      st.sentContent = new Map([...content].map(([n, e]) => [n, e.hash]));
+      st.sentRouteFns = routeFns;
+      this.finishSend(st, nonce, version, [...content.keys()], [], routeFns, msg);
+      return true;
+    }
+    // Delta: only what the client lacks, plus explicit removals.
+    const upserts: ResourceEntry[] = [];
+    for (const [n, e] of content) {
+      if (st.clientHas.get(n) !== e.hash || st.newNames.has(n) || forceNames?.has(n) === true) upserts.push(e);
+    }
+    const removals = [...st.clientHas.keys()].filter((n) => !content.has(n));
+    // A newly subscribed name we do not have is answered as removed, so the client need
+    // not wait for its does-not-exist timer.
+    for (const n of st.newNames) if (n !== '*' && !content.has(n) && !st.clientHas.has(n)) removals.push(n);
+    const mustSend = st.mustAnswer || upserts.length > 0 || removals.length > 0;
+    if (!mustSend || (!st.mustAnswer && !force && key === st.nackedContentKey)) {
+      st.blockedByNack = mustSend && key === st.nackedContentKey;
+      st.newNames.clear();
+      return false;
+    }
+    const version = this.ctx.nextVersion();
+    const msg: DeltaDiscoveryResponse = {
+      system_version_info: version, type_url: TYPE_URLS[st.type], nonce,
+      // A forced re-send gets a fresh version so the client treats it as new.
+      resources: upserts.map((e) => ({ name: e.name, version: forceNames?.has(e.name) === true ? `${this.ctx.epoch}-${e.hash}-${version}` : `${this.ctx.epoch}-${e.hash}`, resource: e.any })),
+      removed_resources: removals,
+      control_plane: { identifier: `faas-xds-server/${this.ctx.epoch}` },
+    };
+    const up = new Map(upserts.map((e) => [e.name, e.hash]));
+    for (const [n, h] of up) st.clientHas.set(n, h);
+    for (const n of removals) st.clientHas.delete(n);
+    st.pending.set(nonce, { upserts: up, removals, contentKey: key, routeFns, version });
+    st.sentVersion = version;
+    st.sentContentKey = key;
+    st.sentContent = new Map([...content].map(([n, e]) => [n, e.hash]));
+    st.sentRouteFns = routeFns;
+    this.finishSend(st, nonce, version, upserts.map((e) => e.name), removals, routeFns, msg);
+    return true;
+  }
+
+  private finishSend(st: TypeState, nonce: string, version: string, names: string[], removed: string[], routeFns: Map<string, string>, msg: DiscoveryResponse | DeltaDiscoveryResponse): void {
+    st.lastNonce = nonce;
+    st.mustAnswer = false;
+    st.lastNacked = false;
+    st.blockedByNack = false;
+    st.newNames.clear();
+    this.log.debug('response', { type: st.type, version, nonce, resources: names.length, removed: removed.length });
+    this.ctx.emit({
+      kind: 'response', nodeId: this.nodeId, protocol: this.protocol, streamId: this.streamId, type: st.type, version, nonce, names, removed,
+      ...(st.type === 'route' ? { routeFns: [...routeFns.keys()].sort() } : {}),
+    });
+    this.write(msg);
+  }
+
+  private implicitlySubscribed(type: ResourceType, name: string): boolean {
+    const st = this.types[type];
+    if (subscribes(st.sub, name)) return true;
+    if (this.isGrpc) {
+      // gRPC clients walk LDS -> RDS -> CDS -> EDS; a type they will ask for next counts.
+      if (type === 'route') return this.types.listener.acked.size > 0;
+      return false;
+    }
+    // Envoy-like routers are wildcard on LDS/CDS, ask EDS for every cluster, RDS per listener.
+    if (type === 'cluster' || type === 'listener') return true;
+    if (type === 'endpoint') return this.types.cluster.acked.has(name);
+    return this.types.listener.acked.size > 0;
+  }
+
+  /**
+   * Whether this router runs the target snapshot's state for `fn`: for each type, the
+   * resources it is (or is about to be) subscribed to are ACKed as in the target.
+   */
+  syncFor(fn: string, snap: Snapshot): SyncState {
+    const fe = snap.functions.get(fn);
+    const cn = clusterName(fn);
+    const check = (type: ResourceType, ok: boolean): SyncState | null => {
+      if (ok) return null;
+      const st = this.types[type];
+      if ((st.lastNacked || st.blockedByNack) && st.nack !== null) return { state: 'nacked', type, message: st.nack.message };
+      return { state: 'pending', type };
+    };
+    const results: (SyncState | null)[] = [];
+    if (this.implicitlySubscribed('cluster', cn)) results.push(check('cluster', this.types.cluster.acked.get(cn) === fe?.cluster.hash));
+    if (fe !== undefined && this.implicitlySubscribed('endpoint', cn)) {
+      results.push(check('endpoint', this.types.endpoint.acked.get(cn) === fe.cla.hash && !this.needsCla.has(cn)));
+    }
+    const listener = this.isGrpc ? snap.listeners.grpc : snap.listeners.envoy;
+    if (this.implicitlySubscribed('listener', listener.name)) results.push(check('listener', this.types.listener.acked.get(listener.name) === listener.hash));
+    if (this.implicitlySubscribed('route', XDS_NAMES.routeConfig)) results.push(check('route', this.types.route.ackedRouteFns.get(fn) === fe?.routeHash));
+    const nacked = results.find((r) => r?.state === 'nacked');
+    if (nacked) return nacked;
+    const pending = results.find((r) => r !== null);
+    return pending ?? { state: 'synced' };
+  }
+
+  status(): RouterStatus {
+    return {
+      nodeId: this.nodeId,
+      userAgent: this.node?.user_agent_name ?? '',
+      protocol: this.protocol,
+      connectedAt: this.connectedAt,
+      types: RESOURCE_TYPES.map((t): RouterTypeStatus => {
+        const st = this.types[t];
+        return { type: t, typeUrl: TYPE_URLS[t], sentVersion: st.sentVersion, ackedVersion: st.ackedVersion, nacked: st.nack, resourceCount: st.acked.size };
+      }),
+    };
+  }
+}

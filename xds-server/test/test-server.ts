@@ -1,0 +1,42 @@
+/** Shared test helpers: a quiet server with recorded events, and HTTP calls to its API. */
+import { createLogger, type FunctionRouteSpec } from '@faas/contracts';
+import { startXdsServer, type XdsEvent, type XdsServerHandle, type XdsServerOptions } from '../src/index';
+
+export const quietLogger = createLogger('xds-test', {}, () => {});
+
+export interface TestServer extends XdsServerHandle {
+  events: XdsEvent[];
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  put(spec: FunctionRouteSpec, waitMs?: number): Promise<{ status: number; body: Record<string, unknown> }>;
+  del(fn: string, waitMs?: number): Promise<{ status: number; body: Record<string, unknown> }>;
+  responsesFor(nodeId: string): Extract<XdsEvent, { kind: 'response' }>[];
+}
+
+export async function startTestServer(opts: XdsServerOptions = {}): Promise<TestServer> {
+  const events: XdsEvent[] = [];
+  const h = await startXdsServer({ logger: quietLogger, ...opts, onEvent: (e) => { events.push(e); opts.onEvent?.(e); } });
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${h.httpPort}${path}`, {
+      method,
+      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  return Object.assign(h, {
+    events,
+    api,
+    put: (spec: FunctionRouteSpec, waitMs = 3000) => api('PUT', `/v1/functions/${spec.name}?wait_ms=${waitMs}`, spec),
+    del: (fn: string, waitMs = 3000) => api('DELETE', `/v1/functions/${fn}?wait_ms=${waitMs}`),
+    responsesFor: (nodeId: string) => events.filter((e): e is Extract<XdsEvent, { kind: 'response' }> => e.kind === 'response' && e.nodeId === nodeId),
+  });
+}
+
+export function spec(name: string, endpoints: [string, number, ('HEALTHY' | 'DRAINING')?][] = [['127.0.0.1', 9001]], extra: Partial<FunctionRouteSpec> = {}): FunctionRouteSpec {
+  return {
+    name,
+    timeoutMs: 5000,
+    concurrency: 2,
+    endpoints: endpoints.map(([address, port, health], i) => ({ id: `${name}-${i}`, address, port, health: health ?? 'HEALTHY' })),
+    ...extra,
+  };
+}
