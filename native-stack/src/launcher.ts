@@ -41,6 +41,11 @@ export interface Stack {
   ports: StackPorts;
   redisUrl: string;
   stack: string;
+  /**
+   * Stop the orchestrator (SIGTERM, or SIGKILL to simulate a crash that leaves its containers
+   * behind) and start a new one with the same settings: for adoption tests.
+   */
+  restartOrchestrator(how: 'graceful' | 'crash'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -95,24 +100,39 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       STANDIN_NODE_ID: `standin-${opts.stack}`,
     });
     await run('redis-rest', 'redis-rest', { REDIS_REST_HOST: '127.0.0.1', REDIS_REST_PORT: String(ports.redisRest) });
-    await run('orchestrator', 'orchestrator', {
+    const orchestratorEnv: NodeJS.ProcessEnv = {
       XDS_URL: `http://127.0.0.1:${ports.xdsHttp}`,
       FAAS_DEFINITIONS: opts.definitionsFile ?? path.join(opts.root, 'global-function-definition.yml'),
       FAAS_BASE_IMAGE: opts.baseImage ?? 'faas-node-base:local',
       ENDPOINT_MODE: 'loopback',
       FAAS_STATSD_ADDRESS: `127.0.0.1:${ports.statsd}`,
       ...opts.orchestratorEnv,
-    });
+    };
+    await run('orchestrator', 'orchestrator', orchestratorEnv);
+    const restartOrchestrator = async (how: 'graceful' | 'crash') => {
+      const i = started.findIndex((p) => p.name === 'orchestrator');
+      const old = started[i];
+      if (!old) throw new Error('orchestrator is not running');
+      if (how === 'crash') {
+        const gone = new Promise((r) => old.child.once('exit', r));
+        old.child.kill('SIGKILL');
+        await gone;
+      } else {
+        await old.stop();
+      }
+      started.splice(i, 1, await startNodeProcess('orchestrator', dist('orchestrator'), { ...common, REDIS_URL: redisUrl, ...orchestratorEnv }, opts.sink));
+    };
     // The gateway package spawns nginx itself (rendered config, temp prefix dir).
     gateway = await startGateway({
       port: ports.gateway,
       workers: opts.gatewayWorkers ?? 2,
       redisRestPort: ports.redisRest,
       routerPort: ports.router,
+      onLog: (line) => opts.sink('gateway', line),
       ...(opts.wakeTimeoutMs !== undefined ? { wakeTimeoutMs: opts.wakeTimeoutMs } : {}),
     });
     opts.sink('gateway', JSON.stringify({ event: 'ready', port: ports.gateway }));
-    return { ports, redisUrl, stack: opts.stack, stop };
+    return { ports, redisUrl, stack: opts.stack, restartOrchestrator, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -9,37 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Docker from 'dockerode';
-import { LABELS } from '@faas/contracts';
 import { type Stack, startStack } from '../src/launcher';
+import { LABELS, type FunctionMetrics, redisKeys } from '@faas/contracts';
+import { Redis } from 'ioredis';
+import { containers, docker, root, writeDefinitions } from './helpers';
 
-const root = path.resolve(__dirname, '../../..');
-const docker = new Docker();
 const logs: string[] = [];
-
-function writeDefinitions(dir: string): string {
-  const file = path.join(dir, 'defs.yml');
-  fs.writeFileSync(file, `functions:
-  hello:
-    runtime: node
-    version: "1"
-    code: ${path.join(root, 'functions/hello')}
-    idle_timeout: 2s
-    timeout: 5s
-  echo:
-    runtime: node
-    version: "1"
-    code: ${path.join(root, 'functions/echo')}
-    concurrency: 4
-    idle_timeout: 60s
-`);
-  return file;
-}
-
-async function containers(stack: string, fn?: string): Promise<Docker.ContainerInfo[]> {
-  const label = [`${LABELS.stack}=${stack}`, ...(fn ? [`${LABELS.function}=${fn}`] : [])];
-  return docker.listContainers({ all: true, filters: { label } });
-}
 
 describe('cold path end to end', { timeout: 240_000 }, () => {
   let stack: Stack;
@@ -50,7 +25,10 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-e2e-'));
     stack = await startStack({
-      root, stack: id, definitionsFile: writeDefinitions(dir), wakeTimeoutMs: 20_000,
+      root, stack: id, definitionsFile: writeDefinitions(dir, {
+        hello: { version: '1', idle_timeout: '2s', timeout: '5s', memory_mb: 64, cpus: 0.5 },
+        echo: { version: '1', concurrency: 4, idle_timeout: '60s' },
+      }), wakeTimeoutMs: 20_000,
       sink: (c, l) => logs.push(`${c} ${l}`),
       orchestratorEnv: { FAAS_STATS_INTERVAL_MS: '250' },
     });
@@ -71,7 +49,13 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
     assert.equal(body, 'Hello, world!\n');
     assert.match(res.headers.get('x-faas-held-ms') ?? '', /^\d+$/);
     assert.ok(res.headers.get('x-request-id'));
-    assert.equal((await containers(id, 'hello')).length, 1);
+    const [c] = await containers(id, 'hello');
+    const info = await docker.getContainer(c!.Id).inspect();
+    assert.equal(info.Config.Labels[LABELS.function], 'hello');
+    assert.equal(info.Config.Labels[LABELS.version], '1');
+    assert.match(info.Config.Labels[LABELS.instance] ?? '', /^[0-9a-f]{12}$/);
+    assert.equal(info.HostConfig.Memory, 64 * 1024 * 1024, 'memory limit from the definition');
+    assert.equal(info.HostConfig.NanoCpus, 0.5e9, 'cpu limit from the definition');
   });
 
   it('serves the next request warm: no hold, no new container', async () => {
@@ -114,6 +98,25 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
     assert.equal(bad.status, 400);
     assert.match(bad.headers.get('content-type') ?? '', /json/);
     assert.equal(((await bad.json()) as { error: string }).error, 'invalid_name');
+  });
+
+  it('router statsd metrics reach Redis per function through the statsd-listener', async () => {
+    const redis = new Redis(stack.redisUrl);
+    try {
+      const key = redisKeys(id).metrics('echo');
+      const deadline = Date.now() + 10_000;
+      let m: Record<string, string> = {};
+      while (Date.now() < deadline) {
+        m = await redis.hgetall(key);
+        if (Number(m.routers ?? 0) >= 1) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const fields: (keyof FunctionMetrics)[] = ['rqActive', 'rqPendingActive', 'rqPerSecond', 'routers'];
+      for (const f of fields) assert.ok(f in m, `metrics hash has ${f}: ${JSON.stringify(m)}`);
+      assert.ok(Number(m.routers) >= 1);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('removes the container after the idle timeout; the next request is cold again', async () => {

@@ -1,0 +1,73 @@
+/**
+ * Orchestrator restarts: after a crash it adopts the containers it left running (same
+ * container keeps serving, warm) and removes any it cannot use (a function no longer defined);
+ * a graceful stop leaves nothing behind. Real processes and real dockerd, as in the cold path test.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LABELS } from '@faas/contracts';
+import { type Stack, startStack } from '../src/launcher';
+import { containers, docker, root, writeDefinitions } from './helpers';
+
+describe('orchestrator restart: adoption and removal by label', { timeout: 180_000 }, () => {
+  let stack: Stack;
+  let dir: string;
+  const id = `adopt-${randomBytes(3).toString('hex')}`;
+  const logs: string[] = [];
+  let base: string;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-adopt-'));
+    stack = await startStack({
+      root, stack: id, wakeTimeoutMs: 20_000,
+      definitionsFile: writeDefinitions(dir, { hello: { version: '1', idle_timeout: '120s' } }),
+      sink: (c, l) => logs.push(`${c} ${l}`),
+    });
+    base = `http://127.0.0.1:${stack.ports.gateway}`;
+  });
+
+  after(async () => {
+    await stack?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
+  });
+
+  it('adopts its running container after a crash and removes a container of an undefined function', async () => {
+    const cold = await fetch(`${base}/hello`);
+    assert.equal(cold.status, 200, await cold.text());
+    const [warmBefore] = await containers(id, 'hello');
+    assert.ok(warmBefore);
+
+    // A leftover of this stack for a function that is not defined (any running container will do).
+    const ghost = await docker.createContainer({
+      Image: warmBefore.Image,
+      Labels: { [LABELS.stack]: id, [LABELS.function]: 'ghost', [LABELS.version]: '1', [LABELS.instance]: 'aaaaaaaaaaaa' },
+      Env: ['FAAS_HANDLER=index.handler'],
+      HostConfig: { ReadonlyRootfs: true },
+    });
+    await ghost.start();
+
+    await stack.restartOrchestrator('crash');
+    assert.deepEqual((await containers(id, 'hello')).map((c) => c.Id), [warmBefore.Id], 'crash left the container, restart adopted it');
+    assert.equal((await containers(id, 'ghost')).length, 0, 'container of an undefined function removed at start');
+    assert.ok(logs.some((l) => l.includes('"event":"instance_adopted"')), 'adoption logged');
+
+    const warm = await fetch(`${base}/hello?name=again`);
+    assert.equal(warm.status, 200);
+    assert.equal(await warm.text(), 'Hello, again!\n');
+    assert.equal(warm.headers.get('x-faas-held-ms'), null, 'adopted instance serves warm');
+  });
+
+  it('a graceful orchestrator stop removes its containers, and the next request is cold again', async () => {
+    await stack.restartOrchestrator('graceful');
+    // The old orchestrator removed its container on shutdown; the new one starts with none.
+    assert.equal((await containers(id, 'hello')).length, 0);
+    const res = await fetch(`${base}/hello`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('x-faas-held-ms') ?? '', /^\d+$/);
+  });
+});

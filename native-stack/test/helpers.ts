@@ -1,0 +1,28 @@
+/** Shared pieces of the end-to-end tests: repo paths, definition files, containers by label. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Docker from 'dockerode';
+import { LABELS } from '@faas/contracts';
+
+export const root = path.resolve(__dirname, '../../..');
+export const docker = new Docker();
+
+/** A definition file for the example functions, with the given per-function settings. */
+export function writeDefinitions(dir: string, fns: Record<string, Record<string, string | number>>): string {
+  const file = path.join(dir, 'defs.yml');
+  const body = Object.entries(fns)
+    .map(([name, fields]) => [
+      `  ${name}:`,
+      '    runtime: node',
+      `    code: ${path.join(root, 'functions', name)}`,
+      ...Object.entries(fields).map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`),
+    ].join('\n'))
+    .join('\n');
+  fs.writeFileSync(file, `functions:\n${body}\n`);
+  return file;
+}
+
+export function containers(stack: string, fn?: string): Promise<Docker.ContainerInfo[]> {
+  const label = [`${LABELS.stack}=${stack}`, ...(fn ? [`${LABELS.function}=${fn}`] : [])];
+  return docker.listContainers({ all: true, filters: { label } });
+}
