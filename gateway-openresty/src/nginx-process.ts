@@ -15,7 +15,7 @@ export interface NginxChild {
 }
 
 export function spawnNginx(bin: string, prefix: string, conf: string, sink: LogSink): NginxChild {
-  const child = spawn(bin, ['-p', prefix, '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, ['-p', prefix, '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', (err) => sink(`spawn ${bin} failed: ${err.message}`, 'stderr'));
   readline.createInterface({ input: child.stdout! }).on('line', (l) => sink(l, 'stdout'));

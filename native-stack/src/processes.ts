@@ -21,7 +21,9 @@ export function startNodeProcess(
   sink: LineSink,
   timeoutMs = 60_000,
 ): Promise<ManagedProcess> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops the
+  // components in order (orchestrator drains while routers and Redis still run).
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const proc: ManagedProcess = {
     name,

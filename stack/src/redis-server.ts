@@ -12,7 +12,8 @@ export async function startRedis(opts: { port?: number; bin?: string } = {}): Pr
   const port = opts.port ?? (await freePort());
   const child: ChildProcess = spawn(opts.bin ?? 'redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes',
-  ], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // Own process group: Ctrl-C on a terminal must not stop Redis before the components using it.
+  ], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => undefined);
   await waitForPort(port, '127.0.0.1', 10_000);

@@ -55,9 +55,10 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
   }
 
   /**
-   * A function that stays routed for the whole suite. gRPC C-core 1.51 NACKs a virtual host
-   * without routes ("No route found in the virtual host"), so the route config is never empty
-   * here; stored with no router connected yet (503 no_router is the documented answer).
+   * A function that stays routed for the whole suite, so the route config is never empty (in
+   * one early run gRPC C-core 1.51 NACKed an empty virtual host with "No route found in the
+   * virtual host"; not reproduced since). Stored before any router connects: 503 no_router is
+   * the documented answer, and the state is kept.
    */
   async function seedKeep(): Promise<void> {
     const r = await srv.api.put(spec('keep', [b3.endpoint()]), 50);
