@@ -70,7 +70,7 @@ export interface OrchestratorHeartbeat {
 /** Seconds the orchestrator heartbeat lives without refresh. */
 export const HEARTBEAT_TTL_SECONDS = 5;
 
-/** Phases of one cold start, pushed by the orchestrator to RedisKeys.coldStarts (newest first). */
+/** Phases of one cold start, pushed by the orchestrator to the list coldStartsKey(stack) (newest first). */
 export interface ColdStartRecord {
   fn: string;
   instance: string;

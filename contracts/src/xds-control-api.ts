@@ -66,7 +66,9 @@ export type ControlApiErrorCode =
   | 'not_found'
   | 'nacked'
   | 'ack_timeout'
-  | 'no_router';
+  | 'no_router'
+  /** An unexpected server fault (a bug): the message says what failed. */
+  | 'internal';
 
 export interface ControlApiError {
   error: ControlApiErrorCode;

@@ -3,14 +3,14 @@
  * adoption, and clean-up when a container dies. Every change to the instance set runs through
  * one Serial, so concurrent wakes start one instance and a wake during a drain waits for it.
  */
-import { FaasError, type FunctionDefinition, type Logger } from '@faas/contracts';
+import { FaasError, type FunctionDefinition, type FunctionState, type Logger } from '@faas/contracts';
 import type { InstanceDriver } from './docker-driver';
 import { newInstanceId } from './docker-driver';
 import { type InstanceStats, readStats, waitReady } from './probe';
 import { type InstanceStatus, routeSpec } from './route-spec';
 import { Serial } from './serial';
 import type { StateStore } from './state';
-import type { XdsClient } from './xds-client';
+import { RolloutError, type XdsClient } from './xds-client';
 import type { PlatformMetrics } from './metrics';
 
 export interface Instance {
@@ -46,6 +46,10 @@ export class FunctionController {
   /** The last instance is being removed; a wake in its grace period cancels the removal. */
   private stoppingLast = false;
   private wokenWhileStopping = false;
+  /** Last state published to gateways: a ready instance is only routable once 'warm' was published. */
+  private published: FunctionState = 'cold';
+  /** A wake counts as activity: requests held at gateways have not reached the instance yet. */
+  private lastWakeAt = 0;
   private readonly log: Logger;
 
   constructor(readonly def: FunctionDefinition, private readonly deps: ControllerDeps) {
@@ -63,14 +67,24 @@ export class FunctionController {
     return this.deps.xds.put(routeSpec(this.def, this.instances.values()));
   }
 
-  private publish(state: 'cold' | 'starting' | 'warm' | 'stopping') {
-    return this.deps.state.set(this.def.name, this.def.version, state, this.readyCount());
+  private async publish(state: FunctionState): Promise<void> {
+    await this.deps.state.set(this.def.name, this.def.version, state, this.readyCount());
+    this.published = state;
   }
 
   /** Register the function with routers (cluster + route, current endpoints) and gateways. */
   async register(): Promise<void> {
     await this.serial.run(async () => {
-      await this.push();
+      try {
+        await this.push();
+      } catch (err) {
+        // No router yet (compose starts Envoy in parallel): the xds-server keeps the desired
+        // state and serves it when a router connects; the first wake pushes again and waits.
+        if (!(err instanceof RolloutError && err.context.error === 'no_router')) throw err;
+        this.log.warn('register_without_router', { instances: this.readyCount() });
+        await this.publish('cold');
+        return;
+      }
       await this.publish(this.readyCount() > 0 ? 'warm' : 'cold');
     });
   }
@@ -78,12 +92,21 @@ export class FunctionController {
   /** Make the function routable; idempotent and single-flight across concurrent wakes. */
   ensureWarm(requestId: string): Promise<void> {
     if (this.closed) return Promise.reject(new FaasError('shutting_down', 'orchestrator is shutting down', { fn: this.def.name }));
-    if (this.readyCount() > 0 && !this.stoppingLast) return Promise.resolve();
+    this.lastWakeAt = Date.now();
+    if (this.readyCount() > 0 && this.published === 'warm' && !this.stoppingLast) return Promise.resolve();
     if (this.stoppingLast) this.wokenWhileStopping = true;
     if (!this.starting) {
       this.starting = this.serial
         .run(async () => {
-          if (this.readyCount() > 0 || this.closed) return;
+          if (this.closed) return;
+          if (this.readyCount() > 0) {
+            // Instances exist but were not confirmed routable (registered before any router).
+            if (this.published !== 'warm') {
+              await this.push();
+              await this.publish('warm');
+            }
+            return;
+          }
           await this.coldStart(requestId);
         })
         .finally(() => {
@@ -157,7 +180,8 @@ export class FunctionController {
       // A request may have arrived since the decision: re-check on fresh figures.
       try {
         const s = await readStats(inst.address, inst.port);
-        if (reason === 'idle' && (s.inflight > 0 || s.idleMs < this.def.idleTimeoutMs)) return;
+        const sinceWake = Date.now() - this.lastWakeAt;
+        if (reason === 'idle' && (s.inflight > 0 || s.idleMs < this.def.idleTimeoutMs || sinceWake < this.def.idleTimeoutMs)) return;
       } catch {
         /* unreachable instance: remove it all the same */
       }

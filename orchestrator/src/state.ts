@@ -45,9 +45,10 @@ export class StateStore {
 
   /** Keep the heartbeat key alive; redis-rest answers 503 while it is missing. */
   startHeartbeat(): void {
+    const value = JSON.stringify({ pid: process.pid, startedAt: Date.now() });
     const beat = () => {
       this.redis
-        .set(this.keys.orchestratorHeartbeat, JSON.stringify({ pid: process.pid, startedAt: Date.now() }), 'EX', HEARTBEAT_TTL_SECONDS)
+        .set(this.keys.orchestratorHeartbeat, value, 'EX', HEARTBEAT_TTL_SECONDS)
         .catch(() => undefined);
     };
     beat();
