@@ -55,7 +55,14 @@ export interface RouterStatus {
 
 export interface RolloutResult {
   fn: string;
-  /** Version per type that every connected router ACKed. */
+  /**
+   * Version per type that every connected router ACKed.
+   * Clarification: versions are numbered per router stream (the xds-server gives each
+   * response its own version_info, as shown per router by GET /v1/routers), so a type is
+   * present only when all routers in `routers` had ACKed the same version when the wait
+   * completed (always the case with a single router, e.g. one Envoy); otherwise it is
+   * left out. Each router's own ACKed versions: GET /v1/routers.
+   */
   versions: Partial<Record<XdsTypeName, string>>;
   routers: string[];
   elapsedMs: number;

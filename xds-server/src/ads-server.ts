@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@faas/contracts';
-import { adsServiceDefinition } from './proto';
+import { adsServerServiceDefinition } from './proto';
 import type { ControlPlane } from './control-plane';
 import { StreamProtocolError, type Protocol, type RouterStream } from './router-stream';
 import type { DiscoveryRequest__Output } from './generated/envoy/service/discovery/v3/DiscoveryRequest';
@@ -32,12 +32,15 @@ export async function startAdsServer(cp: ControlPlane, host: string, port: numbe
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     'grpc.keepalive_permit_without_calls': 1,
+    // Ping routers so a half-dead connection (router gone, no FIN) is noticed and closed.
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
   });
   const calls = new Set<AnyCall>();
 
   const serve = (protocol: Protocol, call: AnyCall, handle: (s: RouterStream, req: object) => void): void => {
     calls.add(call);
-    let stream: RouterStream | null = cp.openStream(protocol, (msg: DiscoveryResponse | DeltaDiscoveryResponse) => {
+    let stream: RouterStream | null = cp.openStream(protocol, (msg: DiscoveryResponse | DeltaDiscoveryResponse | Buffer) => {
       if (!call.writable || call.destroyed) return;
       call.write(msg);
     });
@@ -75,7 +78,7 @@ export async function startAdsServer(cp: ControlPlane, host: string, port: numbe
     DeltaAggregatedResources: (call: AnyCall) =>
       serve('delta', call, (s, req) => s.onDeltaRequest(req as DeltaDiscoveryRequest__Output)),
   };
-  server.addService(adsServiceDefinition(), impl);
+  server.addService(adsServerServiceDefinition(), impl);
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });

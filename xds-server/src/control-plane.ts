@@ -9,8 +9,10 @@ import type { FunctionRouteSpec, Logger, RolloutResult, RouterStatus, XdsTypeNam
 import { ControlApiFailure } from './errors';
 import type { DesiredStore } from './persistence';
 import type { BuilderHooks } from './resources';
+import { RESOURCE_TYPES } from './proto';
 import { RouterStream, type Protocol, type StreamContext, type XdsEvent } from './router-stream';
 import { RouteConfigCache, buildSnapshot, type FunctionEntry, type Snapshot } from './snapshot';
+import { allRoutes } from './stream-content';
 
 export interface ControlPlaneOptions {
   routerAddress: string;
@@ -29,6 +31,21 @@ interface Wait {
   timer: NodeJS.Timeout;
   resolve(r: RolloutResult): void;
   reject(e: ControlApiFailure): void;
+}
+
+/**
+ * Per type, the version every router has ACKed, when they all ACKed the same one.
+ * Versions are numbered per stream (each response gets its own), so with several routers
+ * a type usually has no common version and is left out; GET /v1/routers has each router's.
+ */
+export function commonAckedVersions(routers: readonly RouterStream[]): Partial<Record<XdsTypeName, string>> {
+  const out: Partial<Record<XdsTypeName, string>> = {};
+  for (const t of RESOURCE_TYPES) {
+    const vs = new Set(routers.map((s) => s.ackedVersion(t)));
+    const [v] = vs;
+    if (vs.size === 1 && typeof v === 'string') out[t] = v;
+  }
+  return out;
 }
 
 export class ControlPlane {
@@ -140,16 +157,32 @@ export class ControlPlane {
     for (const fn of this.snap.functions.keys()) this.retiredEntries.delete(fn);
     for (const s of this.streams) s.reconcile();
     this.gcRetired();
+    this.prewarmRoutes();
     const buildMs = performance.now() - t0;
     this.opts.logger.debug('snapshot', { generation: this.snap.generation, functions: this.snap.functions.size, buildMs });
     this.emit({ kind: 'snapshot', generation: this.snap.generation, functions: this.snap.functions.size, buildMs });
     this.checkWaits();
   }
 
+  /**
+   * Build the all-released RouteConfiguration in the next idle moment: while routers
+   * process the new clusters and endpoints, so it is ready when their ACKs release the
+   * routes (for 1,000 functions it is the largest resource).
+   */
+  private prewarmRoutes(): void {
+    const snap = this.snap;
+    const flavours = new Set([...this.streams].filter((s) => s.node !== null).map((s) => s.isGrpc));
+    if (flavours.size === 0) return;
+    setImmediate(() => {
+      if (this.closed || this.snap !== snap) return;
+      for (const grpc of flavours) allRoutes(snap, this.routeConfigs, grpc);
+    });
+  }
+
   private gcRetired(): void {
     if (this.retiredEntries.size === 0) return;
     const held = new Set<string>();
-    for (const s of this.streams) for (const fn of s.heldFunctions) held.add(fn);
+    for (const s of this.streams) for (const fn of s.retainedFunctions) held.add(fn);
     for (const fn of [...this.retiredEntries.keys()]) if (!held.has(fn)) this.retiredEntries.delete(fn);
   }
 
@@ -186,6 +219,21 @@ export class ControlPlane {
     return [...this.streams].filter((s) => s.node !== null);
   }
 
+  /**
+   * The routers a wait depends on: the newest stream of each node id. A router that
+   * reconnected while its old stream is still open (half-dead: no FIN seen yet) is
+   * judged by its new stream, so the stale one cannot make a wait time out. If the newer
+   * stream closes, the older one (if still open) counts again.
+   */
+  private waitRouters(): RouterStream[] {
+    const newest = new Map<string, RouterStream>();
+    for (const s of this.connected()) {
+      const cur = newest.get(s.nodeId);
+      if (cur === undefined || s.streamId > cur.streamId) newest.set(s.nodeId, s);
+    }
+    return [...newest.values()];
+  }
+
   // ---- waits ----
 
   /** Resolve once every connected router runs the current target for fn (or fail clearly). */
@@ -196,7 +244,7 @@ export class ControlPlane {
         fn, startedAt, resolve, reject,
         timer: setTimeout(() => {
           this.waits.delete(w);
-          const pending = this.connected().filter((s) => s.syncFor(fn, this.snap).state !== 'synced').map((s) => s.nodeId);
+          const pending = this.waitRouters().filter((s) => s.syncFor(fn, this.snap).state !== 'synced').map((s) => s.nodeId);
           if (this.connected().length === 0) {
             reject(new ControlApiFailure(503, 'no_router', `no router connected within ${waitMs}ms; the change to ${fn} is stored and will be served when one connects`, { fn }));
           } else {
@@ -214,7 +262,7 @@ export class ControlPlane {
   }
 
   private checkWait(w: Wait): void {
-    const routers = this.connected();
+    const routers = this.waitRouters();
     if (routers.length === 0) return;
     const done = (): void => {
       this.waits.delete(w);
@@ -230,8 +278,7 @@ export class ControlPlane {
       if (st.state !== 'synced') return;
     }
     done();
-    const versions: Partial<Record<XdsTypeName, string>> = { ...this.snap.versions };
-    w.resolve({ fn: w.fn, versions, routers: [...new Set(routers.map((s) => s.nodeId))].sort(), elapsedMs: Date.now() - w.startedAt });
+    w.resolve({ fn: w.fn, versions: commonAckedVersions(routers), routers: routers.map((s) => s.nodeId).sort(), elapsedMs: Date.now() - w.startedAt });
   }
 
   async close(): Promise<void> {

@@ -70,6 +70,20 @@ export function adsServiceDefinition(): ServiceDefinition {
   return def as unknown as ServiceDefinition;
 }
 
+/**
+ * The ADS service for the server side: responses may be given already encoded (a Buffer,
+ * see response-bytes.ts) and are then sent as they are; objects are encoded as usual.
+ */
+export function adsServerServiceDefinition(): ServiceDefinition {
+  const def = adsServiceDefinition();
+  const out: Record<string, unknown> = {};
+  for (const [name, m] of Object.entries(def)) {
+    const serialize = m.responseSerialize as (v: unknown) => Buffer;
+    out[name] = { ...m, responseSerialize: (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : serialize(v)) };
+  }
+  return out as ServiceDefinition;
+}
+
 /** Encode one message of a loaded type (e.g. a resource, to pack it into an Any once). */
 export function encodeMessage(fullName: string, message: object): Buffer {
   const def = packageDefinition()[fullName] as protoLoader.MessageTypeDefinition<object, object> | undefined;

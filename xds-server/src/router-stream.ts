@@ -7,11 +7,20 @@
  *  - a removed function's cluster stays until the stream has ACKed routes without it;
  *  - any cluster (re)sent makes its endpoints due again (Envoy warms clusters until a
  *    new CLA arrives).
+ * Reconciling runs on every request, so it is incremental: each type's content is memoized
+ * per (snapshot, subscription), routers subscribed to everything share the snapshot's
+ * content (sorted, hashed and encoded once, see stream-content.ts), and SotW responses
+ * are framed from pre-encoded bytes (response-bytes.ts).
  */
 import { XDS_NAMES, clusterName, type Logger, type RouterStatus, type RouterTypeStatus } from '@faas/contracts';
 import { RESOURCE_TYPES, TYPE_URLS, resourceTypeOfUrl, type ResourceType } from './proto';
-import { type FunctionEntry, type ResourceEntry, type Snapshot, RouteConfigCache, hashBytes } from './snapshot';
-import { applyDeltaNames, applySotwNames, newSubscription, subscribes, type Subscription } from './subscription';
+import type { FunctionEntry, ResourceEntry, RouteConfigCache, Snapshot } from './snapshot';
+import { applyDeltaNames, applySotwNames, newSubscription, sameSubscription, subscribes, type Subscription } from './subscription';
+import { encodeSotwResponse } from './response-bytes';
+import {
+  EMPTY_CONTENT, allClusters, allEndpoints, allRoutes, contentBlock, coversAllClusters, isAllRouteFns, makeContent, singleContent,
+  someRoutes, sortedFunctionNames, type Content,
+} from './stream-content';
 import type { DiscoveryRequest__Output } from './generated/envoy/service/discovery/v3/DiscoveryRequest';
 import type { DiscoveryResponse } from './generated/envoy/service/discovery/v3/DiscoveryResponse';
 import type { DeltaDiscoveryRequest__Output } from './generated/envoy/service/discovery/v3/DeltaDiscoveryRequest';
@@ -50,7 +59,12 @@ export class StreamProtocolError extends FaasError {
   }
 }
 
-interface Pending { upserts: Map<string, string>; removals: string[]; contentKey: string; routeFns: Map<string, string>; version: string }
+interface Pending { upserts: Map<string, string>; removals: string[]; contentKey: string; routeFns: ReadonlyMap<string, string>; version: string }
+
+/** A type's content as last computed, valid while snapshot and subscription are unchanged. */
+interface ContentMemo { snap: Snapshot; subGen: number; content: Content }
+
+const NO_ROUTE_FNS: ReadonlyMap<string, string> = new Map();
 
 interface TypeState {
   type: ResourceType;
@@ -58,15 +72,19 @@ interface TypeState {
   /** The next send must happen even without change (first request, reconnect). */
   mustAnswer: boolean;
   sub: Subscription;
+  /** Bumped whenever `sub` selects different names (invalidates `memo`). */
+  subGen: number;
+  memo: ContentMemo | null;
   /** Newly subscribed names not yet answered. */
   newNames: Set<string>;
   lastNonce: string | null;
   sentVersion: string | null;
-  sentContent: Map<string, string>;
+  /** name -> hash; these maps are shared between streams and never mutated. */
+  sentContent: ReadonlyMap<string, string>;
   sentContentKey: string | null;
-  sentRouteFns: Map<string, string>;
-  acked: Map<string, string>;
-  ackedRouteFns: Map<string, string>;
+  sentRouteFns: ReadonlyMap<string, string>;
+  acked: ReadonlyMap<string, string>;
+  ackedRouteFns: ReadonlyMap<string, string>;
   ackedVersion: string | null;
   nack: { version: string; message: string; at: number } | null;
   nackedContentKey: string | null;
@@ -81,16 +99,11 @@ interface TypeState {
 
 function newTypeState(type: ResourceType): TypeState {
   return {
-    type, requested: false, mustAnswer: false, sub: newSubscription(), newNames: new Set(),
+    type, requested: false, mustAnswer: false, sub: newSubscription(), subGen: 0, memo: null, newNames: new Set(),
     lastNonce: null, sentVersion: null, sentContent: new Map(), sentContentKey: null, sentRouteFns: new Map(),
     acked: new Map(), ackedRouteFns: new Map(), ackedVersion: null,
     nack: null, nackedContentKey: null, lastNacked: false, blockedByNack: false, clientHas: new Map(), pending: new Map(),
   };
-}
-
-function contentKeyOf(content: Map<string, ResourceEntry>): string {
-  const names = [...content.keys()].sort();
-  return hashBytes(names.map((n) => `${n}=${content.get(n)!.hash}`).join(','));
 }
 
 export type SyncState = { state: 'synced' } | { state: 'pending'; type: ResourceType } | { state: 'nacked'; type: ResourceType; message: string };
@@ -107,14 +120,19 @@ export class RouterStream {
   private readonly types: Record<ResourceType, TypeState>;
   /** Functions whose routes this stream has been given (make-before-break gate). */
   private readonly released = new Set<string>();
+  /** Snapshot `released` was last pruned against, and a counter of its changes. */
+  private releasedFor: Snapshot | null = null;
+  private releasedGen = 0;
+  private routeMemo: { snap: Snapshot; releasedGen: number; subGen: number; content: Content; routeFns: ReadonlyMap<string, string> } | null = null;
   /** Clusters sent in CDS whose CLA has not been sent since. */
   private readonly needsCla = new Set<string>();
-  /** Functions whose cluster this stream may still need (desired or still routed). */
-  heldFunctions = new Set<string>();
+  /** Functions removed from the target whose cluster this router may still need (still routed). */
+  retainedFunctions: ReadonlySet<string> = new Set<string>();
   private log: Logger;
   closed = false;
 
-  constructor(protocol: Protocol, private readonly ctx: StreamContext, private readonly write: (msg: DiscoveryResponse | DeltaDiscoveryResponse) => void) {
+  /** `write` gets SotW responses already encoded (a Buffer), delta responses as objects. */
+  constructor(protocol: Protocol, private readonly ctx: StreamContext, private readonly write: (msg: DiscoveryResponse | DeltaDiscoveryResponse | Buffer) => void) {
     this.protocol = protocol;
     this.types = { cluster: newTypeState('cluster'), endpoint: newTypeState('endpoint'), listener: newTypeState('listener'), route: newTypeState('route') };
     this.log = ctx.logger.child({ streamId: this.streamId, protocol });
@@ -157,7 +175,13 @@ export class RouterStream {
     // stream (reconnect), so this is a first request and is always answered.
     if (nonce !== '' && st.lastNonce !== null) this.recordSotwReply(st, req.error_detail?.message, req.error_detail !== null && req.error_detail !== undefined);
     else st.mustAnswer = true;
-    for (const n of applySotwNames(st.sub, req.resource_names ?? [])) st.newNames.add(n);
+    const before = { wildcard: st.sub.wildcard, names: st.sub.names };
+    for (const n of applySotwNames(st.sub, req.resource_names ?? [])) {
+      // Naming a resource the wildcard already delivered and the client ACKed is not a
+      // new request (Envoy-like clients switch EDS from wildcard to explicit names).
+      if (!(before.wildcard && st.acked.has(n))) st.newNames.add(n);
+    }
+    if (!sameSubscription(before, st.sub)) st.subGen++;
     st.requested = true;
     this.reconcile();
   }
@@ -191,10 +215,17 @@ export class RouterStream {
       for (const [n, v] of Object.entries(req.initial_resource_versions ?? {})) st.clientHas.set(n, `client:${v}`);
     }
     // Subscription changes count even when the nonce is stale (delta rule).
-    for (const n of applyDeltaNames(st.sub, first, req.resource_names_subscribe ?? [], req.resource_names_unsubscribe ?? [])) st.newNames.add(n);
-    for (const n of req.resource_names_unsubscribe ?? []) {
-      st.clientHas.delete(n);
-      st.acked.delete(n);
+    const subscribe = req.resource_names_subscribe ?? [];
+    const unsubscribe = req.resource_names_unsubscribe ?? [];
+    for (const n of applyDeltaNames(st.sub, first, subscribe, unsubscribe)) st.newNames.add(n);
+    if (first || subscribe.length > 0 || unsubscribe.length > 0) st.subGen++;
+    if (unsubscribe.length > 0) {
+      const acked = new Map(st.acked);
+      for (const n of unsubscribe) {
+        st.clientHas.delete(n);
+        acked.delete(n);
+      }
+      st.acked = acked;
     }
     st.requested = true;
     const nonce = req.response_nonce ?? '';
@@ -210,8 +241,10 @@ export class RouterStream {
         this.log.warn('nack', { type, version, message: st.nack.message });
         this.ctx.emit({ kind: 'nack', nodeId: this.nodeId, protocol: 'delta', streamId: this.streamId, type, version, nonce, message: st.nack.message });
       } else {
-        for (const [n, h] of p.upserts) st.acked.set(n, h);
-        for (const n of p.removals) st.acked.delete(n);
+        const acked = new Map(st.acked);
+        for (const [n, h] of p.upserts) acked.set(n, h);
+        for (const n of p.removals) acked.delete(n);
+        st.acked = acked;
         st.ackedRouteFns = p.routeFns;
         st.ackedVersion = version;
         if (isLatest) st.lastNacked = false;
@@ -223,9 +256,44 @@ export class RouterStream {
     this.reconcile();
   }
 
-  /** The function entry for fn: desired, else retired (removal still in progress). */
-  private entryOf(snap: Snapshot, fn: string): FunctionEntry | undefined {
-    return snap.functions.get(fn) ?? this.ctx.retired(fn);
+  /** Removed functions whose routes this router may still hold (sent, pending or ACKed). */
+  private retained(snap: Snapshot): ReadonlySet<string> {
+    const routeSt = this.types.route;
+    const out = new Set<string>();
+    const add = (m: ReadonlyMap<string, string>): void => {
+      if (isAllRouteFns(snap, m)) return; // the usual case: exactly the target's functions
+      for (const fn of m.keys()) if (!snap.functions.has(fn)) out.add(fn);
+    };
+    add(routeSt.sentRouteFns);
+    if (routeSt.ackedRouteFns !== routeSt.sentRouteFns) add(routeSt.ackedRouteFns);
+    for (const p of routeSt.pending.values()) add(p.routeFns);
+    return out;
+  }
+
+  /**
+   * Clusters or CLAs this stream is subscribed to: of the target's functions plus retained
+   * ones. Memoized per (snapshot, subscription); a router subscribed to all of them (the
+   * usual case) gets the snapshot's shared content, built and encoded once for all streams.
+   */
+  private functionContent(st: TypeState, snap: Snapshot, retained: ReadonlySet<string>, all: (s: Snapshot) => Content, pick: (e: FunctionEntry) => ResourceEntry): Content {
+    if (retained.size === 0 && st.memo !== null && st.memo.snap === snap && st.memo.subGen === st.subGen) return st.memo.content;
+    let content: Content;
+    if (retained.size === 0 && coversAllClusters((n) => subscribes(st.sub, n), snap)) {
+      content = all(snap);
+    } else {
+      const entries = new Map<string, ResourceEntry>();
+      const consider = (fe: FunctionEntry | undefined): void => {
+        if (fe === undefined) return;
+        const e = pick(fe);
+        if (subscribes(st.sub, e.name)) entries.set(e.name, e);
+      };
+      for (const fn of sortedFunctionNames(snap)) consider(snap.functions.get(fn));
+      for (const fn of retained) consider(this.ctx.retired(fn));
+      content = entries.size === 0 ? EMPTY_CONTENT : makeContent(entries);
+    }
+    // Retained entries can vanish without a new snapshot: only the plain case is memoized.
+    st.memo = retained.size === 0 ? { snap, subGen: st.subGen, content } : null;
+    return content;
   }
 
   /** Compute and send whatever each type needs, in CDS, EDS, LDS, RDS order. */
@@ -235,58 +303,63 @@ export class RouterStream {
     const routeSt = this.types.route;
 
     // Clusters: desired, plus removed ones a route may still point at on this router.
-    const held = new Set<string>(snap.functions.keys());
-    for (const fn of routeSt.sentRouteFns.keys()) held.add(fn);
-    for (const fn of routeSt.ackedRouteFns.keys()) held.add(fn);
-    for (const p of routeSt.pending.values()) for (const fn of p.routeFns.keys()) held.add(fn);
-    this.heldFunctions = held;
+    const retained = this.retained(snap);
+    this.retainedFunctions = retained;
 
-    const cds = new Map<string, ResourceEntry>();
-    for (const fn of held) {
-      const e = this.entryOf(snap, fn);
-      if (e !== undefined && subscribes(this.types.cluster.sub, e.cluster.name)) cds.set(e.cluster.name, e.cluster);
+    const cds = this.functionContent(this.types.cluster, snap, retained, allClusters, (e) => e.cluster);
+    // Any cluster (re)sent with new content makes its CLA due again.
+    this.send(this.types.cluster, cds, NO_ROUTE_FNS, false, undefined, (n) => this.needsCla.add(n));
+    for (const n of this.needsCla) {
+      const fn = n.slice(3);
+      if (!snap.functions.has(fn) && !retained.has(fn)) this.needsCla.delete(n);
     }
-    const prevSentClusters = this.protocol === 'sotw' ? this.types.cluster.sentContent : this.types.cluster.clientHas;
-    const prevSnapshot = new Map(prevSentClusters);
-    if (this.send(this.types.cluster, cds, new Map(), false)) {
-      for (const [n, e] of cds) if (prevSnapshot.get(n) !== e.hash) this.needsCla.add(n);
-    }
-    for (const n of [...this.needsCla]) if (!held.has(n.slice(3))) this.needsCla.delete(n);
 
-    const eds = new Map<string, ResourceEntry>();
+    const eds = this.functionContent(this.types.endpoint, snap, retained, allEndpoints, (e) => e.cla);
     let edsForce = false;
-    for (const fn of held) {
-      const e = this.entryOf(snap, fn);
-      const cn = clusterName(fn);
-      if (e !== undefined && subscribes(this.types.endpoint.sub, cn)) {
-        eds.set(cn, e.cla);
-        if (this.needsCla.has(cn)) edsForce = true;
+    for (const n of this.needsCla) {
+      if (eds.entries.has(n)) {
+        edsForce = true;
+        break;
       }
     }
-    if (this.send(this.types.endpoint, eds, new Map(), edsForce, edsForce ? this.needsCla : undefined)) {
-      for (const n of eds.keys()) this.needsCla.delete(n);
+    if (this.send(this.types.endpoint, eds, NO_ROUTE_FNS, edsForce, edsForce ? this.needsCla : undefined)) {
+      for (const n of this.needsCla) if (eds.entries.has(n)) this.needsCla.delete(n);
     }
 
-    const lds = new Map<string, ResourceEntry>();
     const listener = this.isGrpc ? snap.listeners.grpc : snap.listeners.envoy;
-    if (subscribes(this.types.listener.sub, listener.name)) lds.set(listener.name, listener);
-    this.send(this.types.listener, lds, new Map(), false);
+    const lds = subscribes(this.types.listener.sub, listener.name) ? singleContent(listener) : EMPTY_CONTENT;
+    this.send(this.types.listener, lds, NO_ROUTE_FNS, false);
 
     // Release routes of functions whose cluster and endpoints this router has ACKed.
-    for (const fn of [...this.released]) if (!snap.functions.has(fn)) this.released.delete(fn);
-    for (const fn of snap.functions.keys()) if (!this.released.has(fn) && this.readyForRoute(fn)) this.released.add(fn);
-    const rds = new Map<string, ResourceEntry>();
-    const routeFns = new Map<string, string>();
-    if (subscribes(routeSt.sub, XDS_NAMES.routeConfig)) {
-      const fns: FunctionEntry[] = [];
+    if (this.releasedFor !== snap) {
       for (const fn of this.released) {
-        const e = snap.functions.get(fn)!;
-        fns.push(e);
-        routeFns.set(fn, e.routeHash);
+        if (!snap.functions.has(fn)) {
+          this.released.delete(fn);
+          this.releasedGen++;
+        }
       }
-      rds.set(XDS_NAMES.routeConfig, this.ctx.routeConfigs.get(fns.map((e) => ({ name: e.spec.name, routes: e.routes, routeHash: e.routeHash })), this.isGrpc));
+      this.releasedFor = snap;
     }
-    this.send(routeSt, rds, routeFns, false);
+    // released only ever holds target functions: equal sizes mean all are released.
+    if (this.released.size < snap.functions.size) {
+      for (const fn of snap.functions.keys()) {
+        if (!this.released.has(fn) && this.readyForRoute(fn)) {
+          this.released.add(fn);
+          this.releasedGen++;
+        }
+      }
+    }
+    let rm = this.routeMemo;
+    if (rm === null || rm.snap !== snap || rm.releasedGen !== this.releasedGen || rm.subGen !== routeSt.subGen) {
+      const r = !subscribes(routeSt.sub, XDS_NAMES.routeConfig)
+        ? { content: EMPTY_CONTENT, routeFns: NO_ROUTE_FNS }
+        : this.released.size === snap.functions.size
+          ? allRoutes(snap, this.ctx.routeConfigs, this.isGrpc)
+          : someRoutes(snap, this.released, this.ctx.routeConfigs, this.isGrpc);
+      rm = { snap, releasedGen: this.releasedGen, subGen: routeSt.subGen, ...r };
+      this.routeMemo = rm;
+    }
+    this.send(routeSt, rm.content, rm.routeFns, false);
   }
 
   private readyForRoute(fn: string): boolean {
@@ -296,48 +369,53 @@ export class RouterStream {
     return this.types.cluster.acked.has(cn) && this.types.endpoint.acked.has(cn) && !this.needsCla.has(cn);
   }
 
-  /** Send `content` for a type if needed; returns whether a response was written. */
-  private send(st: TypeState, content: Map<string, ResourceEntry>, routeFns: Map<string, string>, force: boolean, forceNames?: Set<string>): boolean {
+  /**
+   * Send `content` for a type if needed; returns whether a response was written.
+   * `onChanged` is told each name whose content differs from what the client had before.
+   */
+  private send(st: TypeState, content: Content, routeFns: ReadonlyMap<string, string>, force: boolean, forceNames?: ReadonlySet<string>, onChanged?: (name: string) => void): boolean {
     if (!st.requested) return false;
-    const key = contentKeyOf(content);
+    const key = content.key;
     // Newly requested names are always answered (SotW: absence from the answer is how a
     // client learns a name does not exist, instead of waiting for its does-not-exist timer).
     const answer = st.mustAnswer || force || st.newNames.size > 0;
-    const nonce = String(++this.nonceSeq);
     if (this.protocol === 'sotw') {
       if (!answer && (key === st.sentContentKey || key === st.nackedContentKey)) {
         st.blockedByNack = key === st.nackedContentKey && key !== st.sentContentKey;
         st.newNames.clear();
         return false;
       }
+      const nonce = String(++this.nonceSeq);
+      if (onChanged !== undefined) for (const [n, h] of content.hashes) if (st.sentContent.get(n) !== h) onChanged(n);
       const version = this.ctx.nextVersion();
-      const msg: DiscoveryResponse = {
-        version_info: version, type_url: TYPE_URLS[st.type], nonce,
-        resources: [...content.values()].map((e) => e.any),
-        control_plane: { identifier: `faas-xds-server/${this.ctx.epoch}` },
-      };
+      const msg = encodeSotwResponse(
+        { version_info: version, type_url: TYPE_URLS[st.type], nonce, controlPlaneIdentifier: `faas-xds-server/${this.ctx.epoch}` },
+        contentBlock(content),
+      );
       st.sentVersion = version;
       st.sentContentKey = key;
-      st.sentContent = new Map([...content].map(([n, e]) => [n, e.hash]));
+      st.sentContent = content.hashes;
       st.sentRouteFns = routeFns;
-      this.finishSend(st, nonce, version, [...content.keys()], [], routeFns, msg);
+      this.finishSend(st, nonce, version, [...content.entries.keys()], [], routeFns, msg);
       return true;
     }
     // Delta: only what the client lacks, plus explicit removals.
     const upserts: ResourceEntry[] = [];
-    for (const [n, e] of content) {
+    for (const [n, e] of content.entries) {
       if (st.clientHas.get(n) !== e.hash || st.newNames.has(n) || forceNames?.has(n) === true) upserts.push(e);
     }
-    const removals = [...st.clientHas.keys()].filter((n) => !content.has(n));
+    const removals = [...st.clientHas.keys()].filter((n) => !content.entries.has(n));
     // A newly subscribed name we do not have is answered as removed, so the client need
     // not wait for its does-not-exist timer.
-    for (const n of st.newNames) if (n !== '*' && !content.has(n) && !st.clientHas.has(n)) removals.push(n);
+    for (const n of st.newNames) if (n !== '*' && !content.entries.has(n) && !st.clientHas.has(n)) removals.push(n);
     const mustSend = st.mustAnswer || upserts.length > 0 || removals.length > 0;
     if (!mustSend || (!st.mustAnswer && !force && key === st.nackedContentKey)) {
       st.blockedByNack = mustSend && key === st.nackedContentKey;
       st.newNames.clear();
       return false;
     }
+    const nonce = String(++this.nonceSeq);
+    if (onChanged !== undefined) for (const [n, h] of content.hashes) if (st.clientHas.get(n) !== h) onChanged(n);
     const version = this.ctx.nextVersion();
     const msg: DeltaDiscoveryResponse = {
       system_version_info: version, type_url: TYPE_URLS[st.type], nonce,
@@ -352,13 +430,13 @@ export class RouterStream {
     st.pending.set(nonce, { upserts: up, removals, contentKey: key, routeFns, version });
     st.sentVersion = version;
     st.sentContentKey = key;
-    st.sentContent = new Map([...content].map(([n, e]) => [n, e.hash]));
+    st.sentContent = content.hashes;
     st.sentRouteFns = routeFns;
     this.finishSend(st, nonce, version, upserts.map((e) => e.name), removals, routeFns, msg);
     return true;
   }
 
-  private finishSend(st: TypeState, nonce: string, version: string, names: string[], removed: string[], routeFns: Map<string, string>, msg: DiscoveryResponse | DeltaDiscoveryResponse): void {
+  private finishSend(st: TypeState, nonce: string, version: string, names: string[], removed: string[], routeFns: ReadonlyMap<string, string>, msg: Buffer | DeltaDiscoveryResponse): void {
     st.lastNonce = nonce;
     st.mustAnswer = false;
     st.lastNacked = false;
@@ -411,6 +489,11 @@ export class RouterStream {
     if (nacked) return nacked;
     const pending = results.find((r) => r !== null);
     return pending ?? { state: 'synced' };
+  }
+
+  /** The last version of `type` this router ACKed on this stream (null: none yet). */
+  ackedVersion(type: ResourceType): string | null {
+    return this.types[type].ackedVersion;
   }
 
   status(): RouterStatus {

@@ -9,8 +9,9 @@ import { XDS_NAMES, clusterName, type FunctionRouteSpec } from '@faas/contracts'
 import { TYPE_URLS, encodeMessage, fullNameOfTypeUrl, type ResourceType } from './proto';
 import {
   buildEnvoyListener, buildFunctionResources, buildPlaceholderRoute, buildGrpcListener, buildRouteConfiguration,
-  type BuilderHooks, type ListenerOptions, type Route,
+  type BuilderHooks, type ListenerOptions, type Route, type RouteConfiguration,
 } from './resources';
+import { frameField } from './response-bytes';
 
 /** One encoded resource: the typed object (for inspection and strict checks) and its Any. */
 export interface ResourceEntry {
@@ -32,6 +33,21 @@ export interface FunctionEntry {
   routeHash: string;
 }
 
+const routeBytesCache = new WeakMap<FunctionEntry, Buffer>();
+
+/**
+ * The entry's routes encoded as VirtualHost.routes fields (spliced into route configs).
+ * Encoded lazily, once per entry: unchanged functions keep theirs across snapshots.
+ */
+export function functionRouteBytes(e: FunctionEntry): Buffer {
+  let b = routeBytesCache.get(e);
+  if (b === undefined) {
+    b = encodeMessage(VIRTUAL_HOST_TYPE, { routes: e.routes });
+    routeBytesCache.set(e, b);
+  }
+  return b;
+}
+
 export interface Snapshot {
   generation: number;
   functions: ReadonlyMap<string, FunctionEntry>;
@@ -48,10 +64,29 @@ export function hashBytes(...parts: (string | Buffer)[]): string {
   return h.digest('base64url').slice(0, 16);
 }
 
-export function makeEntry(type: ResourceType, name: string, resource: object): ResourceEntry {
+export function makeEntry(type: ResourceType, name: string, resource: object, encoded?: Buffer): ResourceEntry {
   const typeUrl = TYPE_URLS[type];
-  const value = encodeMessage(fullNameOfTypeUrl(typeUrl), resource);
+  const value = encoded ?? encodeMessage(fullNameOfTypeUrl(typeUrl), resource);
   return { type, name, resource, any: { type_url: typeUrl, value }, hash: hashBytes(value) };
+}
+
+const VIRTUAL_HOST_TYPE = 'envoy.config.route.v3.VirtualHost';
+const ROUTE_CONFIG_TYPE = 'envoy.config.route.v3.RouteConfiguration';
+const F_ROUTE_CONFIG_VIRTUAL_HOSTS = 2;
+
+/**
+ * Bytes of the RouteConfiguration `rc` (one virtual host) whose routes are the
+ * concatenation of `routeBytes`: the head of each message is encoded and the functions'
+ * pre-encoded routes are spliced in, so a 1,000-function config costs a copy, not 2,000
+ * route encodes. Fields are in number order (name, virtual_hosts; name, domains, routes),
+ * so the bytes equal protobufjs's own encoding (checked in tests).
+ */
+export function spliceRouteConfiguration(rc: RouteConfiguration, routeBytes: readonly Buffer[]): Buffer {
+  const vh = rc.virtual_hosts?.[0];
+  if (vh === undefined || rc.virtual_hosts!.length !== 1) throw new Error('spliceRouteConfiguration needs exactly one virtual host');
+  const vhHead = encodeMessage(VIRTUAL_HOST_TYPE, { ...vh, routes: [] });
+  const rcHead = encodeMessage(ROUTE_CONFIG_TYPE, { ...rc, virtual_hosts: [] });
+  return Buffer.concat([rcHead, frameField(F_ROUTE_CONFIG_VIRTUAL_HOSTS, Buffer.concat([vhHead, ...routeBytes]))]);
 }
 
 export function specKey(spec: FunctionRouteSpec): string {
@@ -108,6 +143,9 @@ export function buildSnapshot(specs: Iterable<FunctionRouteSpec>, opts: Snapshot
   return { generation, functions, listeners, versions, contentHashes };
 }
 
+/** One function's part of the RouteConfiguration (routeBytes: its routes pre-encoded). */
+export interface RouteInput { name: string; routes: Route[]; routeHash: string; routeBytes?: () => Buffer }
+
 /** Cache of RouteConfiguration entries by their function set (streams mostly share one). */
 export class RouteConfigCache {
   private readonly cache = new Map<string, ResourceEntry>();
@@ -116,14 +154,20 @@ export class RouteConfigCache {
    * Entry for the routes of `fns` (each with its routes), in name order. `grpcClient`:
    * an empty set gets the placeholder route gRPC C-core needs.
    */
-  get(fns: { name: string; routes: Route[]; routeHash: string }[], grpcClient = false): ResourceEntry {
-    const sorted = [...fns].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  get(fns: RouteInput[], grpcClient = false): ResourceEntry {
+    return this.getSorted([...fns].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), grpcClient);
+  }
+
+  /** Same as get() for `sorted` already in name order (callers with a cached order skip the sort). */
+  getSorted(sorted: readonly RouteInput[], grpcClient = false): ResourceEntry {
     const placeholder = grpcClient && sorted.length === 0;
     const key = placeholder ? '<placeholder>' : sorted.map((f) => `${f.name}=${f.routeHash}`).join(',');
     let e = this.cache.get(key);
     if (e === undefined) {
       const routes = placeholder ? [buildPlaceholderRoute()] : sorted.flatMap((f) => f.routes);
-      e = makeEntry('route', XDS_NAMES.routeConfig, buildRouteConfiguration(routes));
+      const rc = buildRouteConfiguration(routes);
+      const spliced = !placeholder && sorted.every((f) => f.routeBytes !== undefined);
+      e = makeEntry('route', XDS_NAMES.routeConfig, rc, spliced ? spliceRouteConfiguration(rc, sorted.map((f) => f.routeBytes!())) : undefined);
       // Small bound: only the current target and a few staged variants are ever live.
       if (this.cache.size >= 64) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(key, e);

@@ -28,7 +28,8 @@ export function applySotwNames(sub: Subscription, requested: readonly string[]):
       return was ? [] : ['*'];
     }
     sub.wildcard = false;
-    sub.names.clear();
+    // A new set (not clear()): callers compare the previous set to detect a change.
+    sub.names = new Set();
     return [];
   }
   sub.everNamed = true;
@@ -61,4 +62,12 @@ export function applyDeltaNames(sub: Subscription, first: boolean, subscribe: re
     else sub.names.delete(n);
   }
   return added;
+}
+
+/** Whether two subscription states select the same names. */
+export function sameSubscription(a: { wildcard: boolean; names: ReadonlySet<string> }, b: { wildcard: boolean; names: ReadonlySet<string> }): boolean {
+  if (a.wildcard !== b.wildcard || a.names.size !== b.names.size) return false;
+  if (a.names === b.names) return true;
+  for (const n of a.names) if (!b.names.has(n)) return false;
+  return true;
 }

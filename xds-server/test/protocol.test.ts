@@ -84,3 +84,21 @@ test('a stream whose first request has no node id is ended with INVALID_ARGUMENT
   const routers = (await srv.api('GET', '/v1/routers')).body.routers as { nodeId: string }[];
   assert.deepEqual(routers.map((r) => r.nodeId), ['fine']);
 });
+
+test('naming resources a wildcard already delivered and the client ACKed is not re-answered; a new name is', async (t) => {
+  const srv = await startTestServer();
+  t.after(() => srv.close());
+  assert.equal((await srv.put(spec('alpha'), 0)).status, 200);
+  const c = new SotwTestClient(srv.grpcPort, { nodeId: 'wild-1' }, { autoFollow: false });
+  t.after(() => c.close());
+  c.send('endpoint', []);
+  await c.until((x) => x.acked.endpoint !== '' && x.state.endpoint.has('fn-alpha'), 'wildcard EDS answered and ACKed');
+  const eds = (): number => c.responses.filter((r) => r.type === 'endpoint').length;
+  const before = eds();
+  c.follow('endpoint', ['fn-alpha']);
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(eds(), before, 'same resources, already held: nothing to send');
+  c.follow('endpoint', ['fn-alpha', 'fn-missing']);
+  await c.until(() => eds() > before, 'a newly requested name is answered');
+  assert.deepEqual(c.responses.at(-1)!.resources.map((r) => r.name), ['fn-alpha']);
+});
