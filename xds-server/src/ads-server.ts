@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@faas/contracts';
 import { adsServerServiceDefinition } from './proto';
+import { ListenError } from './errors';
 import type { ControlPlane } from './control-plane';
 import { StreamProtocolError, type Protocol, type RouterStream } from './router-stream';
 import type { DiscoveryRequest__Output } from './generated/envoy/service/discovery/v3/DiscoveryRequest';
@@ -80,7 +81,10 @@ export async function startAdsServer(cp: ControlPlane, host: string, port: numbe
   };
   server.addService(adsServerServiceDefinition(), impl);
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(new ListenError('grpc', host, port, err)) : resolve(p)));
+  }).catch((err: unknown) => {
+    server.forceShutdown();
+    throw err;
   });
 
   return {

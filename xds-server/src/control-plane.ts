@@ -13,6 +13,10 @@ import { RESOURCE_TYPES } from './proto';
 import { RouterStream, type Protocol, type StreamContext, type XdsEvent } from './router-stream';
 import { RouteConfigCache, buildSnapshot, type FunctionEntry, type Snapshot } from './snapshot';
 import { allRoutes } from './stream-content';
+import { NodeRejections } from './rejections';
+
+/** Node ids whose rejections are remembered; beyond this the oldest unconnected is dropped. */
+const MAX_REMEMBERED_NODES = 1024;
 
 export interface ControlPlaneOptions {
   routerAddress: string;
@@ -62,6 +66,8 @@ export class ControlPlane {
   private flushing: Promise<void> = Promise.resolve();
   private versionSeq = 0;
   private readonly routeConfigs = new RouteConfigCache();
+  /** Per node id, what it rejected: outlives its streams, so a reconnect is not re-sent it. */
+  private readonly nodeRejections = new Map<string, NodeRejections>();
   private readonly ctx: StreamContext;
   private closed = false;
 
@@ -75,7 +81,26 @@ export class ControlPlane {
       nextVersion: () => `${this.epoch}-${++this.versionSeq}`,
       emit: (e) => this.emit(e),
       logger: opts.logger,
+      rejections: (nodeId) => this.rejectionsOf(nodeId),
     };
+  }
+
+  private rejectionsOf(nodeId: string): NodeRejections {
+    let r = this.nodeRejections.get(nodeId);
+    if (r === undefined) {
+      if (this.nodeRejections.size >= MAX_REMEMBERED_NODES) {
+        const live = new Set(this.connected().map((s) => s.nodeId));
+        for (const id of this.nodeRejections.keys()) {
+          if (!live.has(id)) {
+            this.nodeRejections.delete(id);
+            break;
+          }
+        }
+      }
+      r = new NodeRejections(nodeId);
+      this.nodeRejections.set(nodeId, r);
+    }
+    return r;
   }
 
   private snapshotOptions() {

@@ -13,6 +13,22 @@ export class ControlApiFailure extends FaasError {
   }
 }
 
+/** One of the servers could not bind its address (port in use, address not local...). */
+export class ListenError extends FaasError {
+  readonly server: 'grpc' | 'http';
+  readonly host: string;
+  readonly port: number;
+  constructor(server: 'grpc' | 'http', host: string, port: number, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const what = server === 'grpc' ? 'gRPC (ADS)' : 'HTTP control API';
+    super('listen_failed', `xds-server could not listen for its ${what} on ${host}:${port}: ${why}`, { server, host, port }, { cause });
+    this.name = 'ListenError';
+    this.server = server;
+    this.host = host;
+    this.port = port;
+  }
+}
+
 /** Bad desired state from outside (HTTP body, Redis): names the field that was wrong. */
 export class InvalidSpecError extends ControlApiFailure {
   readonly field: string;

@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ControlApiError, Logger, RolloutResult } from '@faas/contracts';
-import { ControlApiFailure, InvalidSpecError } from './errors';
+import { ControlApiFailure, InvalidSpecError, ListenError } from './errors';
 import type { ControlPlane } from './control-plane';
 import { parseWaitMs, validateFunctionName, validateSpec } from './validate';
 
@@ -96,9 +96,10 @@ export interface HttpApi {
 export async function startHttpApi(cp: ControlPlane, host: string, port: number, logger: Logger): Promise<HttpApi> {
   const server = http.createServer(createApp(cp, logger));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error): void => reject(new ListenError('http', host, port, err));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -4,9 +4,9 @@
  * stack launcher.
  */
 import { createLogger, type Logger } from '@faas/contracts';
-import { startAdsServer } from './ads-server';
+import { startAdsServer, type AdsServer } from './ads-server';
 import { ControlPlane } from './control-plane';
-import { startHttpApi } from './http-api';
+import { startHttpApi, type HttpApi } from './http-api';
 import { redisDesiredStore, type DesiredStore } from './persistence';
 import type { BuilderHooks } from './resources';
 import type { XdsEvent } from './router-stream';
@@ -58,25 +58,35 @@ export async function startXdsServer(opts: XdsServerOptions = {}): Promise<XdsSe
       throw err;
     }
   }
-  const ads = await startAdsServer(cp, host, opts.grpcPort ?? 0, logger);
-  let api;
+  let ads: AdsServer | undefined;
+  let api: HttpApi | undefined;
   try {
+    ads = await startAdsServer(cp, host, opts.grpcPort ?? 0, logger);
     api = await startHttpApi(cp, host, opts.httpPort ?? 0, logger);
   } catch (err) {
-    await ads.close();
-    if (store) await store.close();
+    // Close what was opened (in reverse), so a failed start leaves no socket or Redis client.
+    const cleanup: (() => Promise<void>)[] = [];
+    if (api) cleanup.push(() => api!.close());
+    cleanup.push(() => cp.close());
+    if (ads) cleanup.push(() => ads!.close());
+    if (store) cleanup.push(() => store.close());
+    for (const c of cleanup) {
+      await c().catch((e: Error) => logger.warn('start_cleanup_failed', { message: e.message }));
+    }
+    logger.error('start_failed', { message: (err as Error).message });
     throw err;
   }
+  const [adsSrv, apiSrv] = [ads, api];
   let closing: Promise<void> | undefined;
   return {
-    grpcPort: ads.port,
-    httpPort: api.port,
+    grpcPort: adsSrv.port,
+    httpPort: apiSrv.port,
     controlPlane: cp,
     close: () =>
       (closing ??= (async () => {
-        await api.close();
+        await apiSrv.close();
         await cp.close();
-        await ads.close();
+        await adsSrv.close();
         if (store) await store.close();
       })()),
   };
@@ -86,10 +96,11 @@ export { ControlPlane } from './control-plane';
 export type { ControlPlaneOptions } from './control-plane';
 export type { XdsEvent, Protocol, SyncState } from './router-stream';
 export { RouterStream } from './router-stream';
+export { NodeRejections, rejectedNames, mentions, type Rejection } from './rejections';
 export * from './resources';
 export * from './snapshot';
 export { validateSpec, validateFunctionName, parseWaitMs } from './validate';
-export { ControlApiFailure, InvalidSpecError } from './errors';
+export { ControlApiFailure, InvalidSpecError, ListenError } from './errors';
 export { TYPE_URLS, RESOURCE_TYPES, PROTO_FILES, PROTO_INCLUDE_DIRS, PROTO_LOADER_OPTIONS, packageDefinition, adsServiceDefinition, resourceTypeOfUrl } from './proto';
 export type { ResourceType } from './proto';
 export { createApp } from './http-api';

@@ -4,7 +4,7 @@
  * dropped silently by protobufjs. Shapes follow the verified YAML of the xDS research.
  */
 import type { AnyExtension } from '@grpc/proto-loader';
-import { XDS_NAMES, clusterName, type FunctionRouteSpec } from '@faas/contracts';
+import { HEADERS, XDS_NAMES, clusterName, type FunctionRouteSpec } from '@faas/contracts';
 import { TYPE_URLS } from './proto';
 import type { Listener } from './generated/envoy/config/listener/v3/Listener';
 import type { RouteConfiguration } from './generated/envoy/config/route/v3/RouteConfiguration';
@@ -19,6 +19,7 @@ import type { RoundRobin } from './generated/envoy/extensions/load_balancing_pol
 import type { PreviousHostsPredicate } from './generated/envoy/extensions/retry/host/previous_hosts/v3/PreviousHostsPredicate';
 import type { StdoutAccessLog } from './generated/envoy/extensions/access_loggers/stream/v3/StdoutAccessLog';
 import type { Duration } from './generated/google/protobuf/Duration';
+import type { LocalReplyConfig } from './generated/envoy/extensions/filters/network/http_connection_manager/v3/LocalReplyConfig';
 
 export type { Listener, RouteConfiguration, Route, Cluster, ClusterLoadAssignment };
 
@@ -33,9 +34,38 @@ export const MAX_PENDING_REQUESTS = 1024;
 /** Retry conditions under which the request never reached the function: safe for any method. */
 export const SAFE_RETRY_ON = 'connect-failure,refused-stream,reset-before-request';
 
-/** Pack a typed message into an Any; the type is checked at the call site through T. */
-export function typedAny<T extends object>(typeUrl: string, message: T): AnyExtension {
-  return { ...message, '@type': typeUrl } as AnyExtension;
+/** The generated message type behind each type URL of TYPE_URLS (what an Any of it holds). */
+export interface AnyPayloads {
+  listener: Listener;
+  route: RouteConfiguration;
+  cluster: Cluster;
+  endpoint: ClusterLoadAssignment;
+  hcm: HttpConnectionManager;
+  router: Router;
+  leastRequest: LeastRequest;
+  roundRobin: RoundRobin;
+  previousHosts: PreviousHostsPredicate;
+  stdoutLog: StdoutAccessLog;
+}
+export type AnyKind = keyof typeof TYPE_URLS;
+
+/** Compile-time check that AnyPayloads and TYPE_URLS name the same kinds. */
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>] extends [never] ? ([Exclude<keyof B, keyof A>] extends [never] ? true : false) : false;
+export const ANY_PAYLOADS_MATCH_TYPE_URLS: SameKeys<AnyPayloads, typeof TYPE_URLS> = true;
+
+/**
+ * Pack a message into an Any. The type URL is picked by `kind`, and the message must be of
+ * that kind's generated type: a message of another type fails to compile (no fields in
+ * common), and so does one with fields the type lacks (the rest-parameter check, which
+ * also catches variables, not only literals). Proto messages have only optional fields,
+ * so a message whose fields are a subset of the type's is structurally one of it.
+ */
+export function typedAny<K extends AnyKind, M extends AnyPayloads[K]>(
+  kind: K,
+  message: M,
+  ..._onlyFieldsOfKind: [Exclude<keyof M, keyof AnyPayloads[K]>] extends [never] ? [] : [never]
+): AnyExtension {
+  return { ...message, '@type': TYPE_URLS[kind] } as AnyExtension;
 }
 
 export function durationMs(ms: number): Duration {
@@ -59,9 +89,27 @@ function httpConnectionManager(): HttpConnectionManager {
     stream_idle_timeout: durationMs(300_000),
     common_http_protocol_options: { idle_timeout: durationMs(300_000) },
     rds: { route_config_name: XDS_NAMES.routeConfig, config_source: ADS_SOURCE },
-    access_log: [{ name: 'envoy.access_loggers.stdout', typed_config: typedAny(TYPE_URLS.stdoutLog, stdout) }],
+    access_log: [{ name: 'envoy.access_loggers.stdout', typed_config: typedAny('stdoutLog', stdout) }],
     // Router filter last (and only last): gRPC clients NACK anything else.
-    http_filters: [{ name: 'envoy.filters.http.router', typed_config: typedAny(TYPE_URLS.router, router) }],
+    http_filters: [{ name: 'envoy.filters.http.router', typed_config: typedAny('router', router) }],
+    local_reply_config: localReplyConfig(),
+  };
+}
+
+/** Response flags of the router's own replies when a function has no live upstream. */
+export const NO_UPSTREAM_FLAGS: readonly string[] = ['UH', 'NR'];
+
+/**
+ * Marks the router's own "no healthy upstream" (UH) and "no route" (NR) replies with
+ * HEADERS.routerNoUpstream: 1, so the gateway can tell them from a function's own 503/404
+ * and drop its stale idea that the function is warm.
+ */
+function localReplyConfig(): LocalReplyConfig {
+  return {
+    mappers: [{
+      filter: { response_flag_filter: { flags: [...NO_UPSTREAM_FLAGS] } },
+      headers_to_add: [{ header: { key: HEADERS.routerNoUpstream, value: '1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
+    }],
   };
 }
 
@@ -71,7 +119,7 @@ export function buildEnvoyListener(opts: ListenerOptions): Listener {
     name: XDS_NAMES.envoyListener,
     address: { socket_address: { address: opts.routerAddress, port_value: opts.routerPort, protocol: 'TCP' } },
     per_connection_buffer_limit_bytes: { value: 32_768 },
-    filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: typedAny(TYPE_URLS.hcm, httpConnectionManager()) }] }],
+    filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: typedAny('hcm', httpConnectionManager()) }] }],
   };
 }
 
@@ -80,9 +128,9 @@ export function buildGrpcListener(): Listener {
   const hcm: HttpConnectionManager = {
     stat_prefix: XDS_NAMES.statPrefix,
     rds: { route_config_name: XDS_NAMES.routeConfig, config_source: ADS_SOURCE },
-    http_filters: [{ name: 'envoy.filters.http.router', typed_config: typedAny(TYPE_URLS.router, {} as Router) }],
+    http_filters: [{ name: 'envoy.filters.http.router', typed_config: typedAny('router', {}) }],
   };
-  return { name: XDS_NAMES.grpcListener, api_listener: { api_listener: typedAny(TYPE_URLS.hcm, hcm) } };
+  return { name: XDS_NAMES.grpcListener, api_listener: { api_listener: typedAny('hcm', hcm) } };
 }
 
 function retryPolicy(): RetryPolicy {
@@ -91,7 +139,7 @@ function retryPolicy(): RetryPolicy {
     retry_on: SAFE_RETRY_ON,
     num_retries: { value: 2 },
     retry_back_off: { base_interval: durationMs(25), max_interval: durationMs(250) },
-    retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typedAny(TYPE_URLS.previousHosts, previousHosts) }],
+    retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typedAny('previousHosts', previousHosts) }],
     host_selection_retry_max_attempts: 3,
   };
 }
@@ -155,12 +203,16 @@ export function buildCluster(spec: FunctionRouteSpec): Cluster {
         max_retries: { value: 16 },
         track_remaining: true,
       }],
+      // With HTTP/1.1 upstreams one connection carries one request at a time, so this caps
+      // in-flight requests per instance at its concurrency (Envoy's least_request alone
+      // could stack more on one host while another is slow to free up).
+      per_host_thresholds: [{ priority: 'DEFAULT', max_connections: { value: spec.concurrency } }],
     },
     // Clients take the first policy they support: Envoy least_request, gRPC round_robin.
     load_balancing_policy: {
       policies: [
-        { typed_extension_config: { name: 'envoy.load_balancing_policies.least_request', typed_config: typedAny(TYPE_URLS.leastRequest, leastRequest) } },
-        { typed_extension_config: { name: 'envoy.load_balancing_policies.round_robin', typed_config: typedAny(TYPE_URLS.roundRobin, roundRobin) } },
+        { typed_extension_config: { name: 'envoy.load_balancing_policies.least_request', typed_config: typedAny('leastRequest', leastRequest) } },
+        { typed_extension_config: { name: 'envoy.load_balancing_policies.round_robin', typed_config: typedAny('roundRobin', roundRobin) } },
       ],
     },
     // 0: never "panic" into DRAINING hosts (envoy#46800).

@@ -27,6 +27,7 @@ import type { DeltaDiscoveryRequest__Output } from './generated/envoy/service/di
 import type { DeltaDiscoveryResponse } from './generated/envoy/service/discovery/v3/DeltaDiscoveryResponse';
 import type { Node__Output } from './generated/envoy/config/core/v3/Node';
 import { FaasError } from '@faas/contracts';
+import type { NodeRejections } from './rejections';
 
 export type Protocol = 'sotw' | 'delta';
 
@@ -50,6 +51,8 @@ export interface StreamContext {
   nextVersion(): string;
   emit(e: XdsEvent): void;
   logger: Logger;
+  /** What this node id rejected, shared by all its streams (survives reconnects). */
+  rejections(nodeId: string): NodeRejections;
 }
 
 export class StreamProtocolError extends FaasError {
@@ -59,7 +62,7 @@ export class StreamProtocolError extends FaasError {
   }
 }
 
-interface Pending { upserts: Map<string, string>; removals: string[]; contentKey: string; routeFns: ReadonlyMap<string, string>; version: string }
+interface Pending { upserts: Map<string, string>; entries: ResourceEntry[]; removals: string[]; contentKey: string; routeFns: ReadonlyMap<string, string>; version: string }
 
 /** A type's content as last computed, valid while snapshot and subscription are unchanged. */
 interface ContentMemo { snap: Snapshot; subGen: number; content: Content }
@@ -81,11 +84,14 @@ interface TypeState {
   sentVersion: string | null;
   /** name -> hash; these maps are shared between streams and never mutated. */
   sentContent: ReadonlyMap<string, string>;
+  /** The entries of the last SotW response (what a NACK of it rejects). */
+  sentEntries: ReadonlyMap<string, ResourceEntry>;
   sentContentKey: string | null;
   sentRouteFns: ReadonlyMap<string, string>;
   acked: ReadonlyMap<string, string>;
   ackedRouteFns: ReadonlyMap<string, string>;
   ackedVersion: string | null;
+  ackedContentKey: string | null;
   nack: { version: string; message: string; at: number } | null;
   nackedContentKey: string | null;
   /** The latest response of this type was NACKed and nothing newer was sent. */
@@ -100,8 +106,8 @@ interface TypeState {
 function newTypeState(type: ResourceType): TypeState {
   return {
     type, requested: false, mustAnswer: false, sub: newSubscription(), subGen: 0, memo: null, newNames: new Set(),
-    lastNonce: null, sentVersion: null, sentContent: new Map(), sentContentKey: null, sentRouteFns: new Map(),
-    acked: new Map(), ackedRouteFns: new Map(), ackedVersion: null,
+    lastNonce: null, sentVersion: null, sentContent: new Map(), sentEntries: new Map(), sentContentKey: null, sentRouteFns: new Map(),
+    acked: new Map(), ackedRouteFns: new Map(), ackedVersion: null, ackedContentKey: null,
     nack: null, nackedContentKey: null, lastNacked: false, blockedByNack: false, clientHas: new Map(), pending: new Map(),
   };
 }
@@ -129,6 +135,8 @@ export class RouterStream {
   /** Functions removed from the target whose cluster this router may still need (still routed). */
   retainedFunctions: ReadonlySet<string> = new Set<string>();
   private log: Logger;
+  /** Set with the node: rejections of this node id (shared with its other streams). */
+  private rej: NodeRejections | null = null;
   closed = false;
 
   /** `write` gets SotW responses already encoded (a Buffer), delta responses as objects. */
@@ -148,6 +156,7 @@ export class RouterStream {
       throw new StreamProtocolError('the first request on an ADS stream must carry node.id');
     }
     this.node = node;
+    this.rej = this.ctx.rejections(node.id);
     this.isGrpc = /^grpc/i.test(node.user_agent_name ?? '');
     this.log = this.ctx.logger.child({ streamId: this.streamId, protocol: this.protocol, nodeId: node.id });
     this.log.info('router_connected', { userAgent: node.user_agent_name, grpcClient: this.isGrpc });
@@ -192,13 +201,16 @@ export class RouterStream {
       st.nack = { version, message: message ?? '', at: Date.now() };
       st.nackedContentKey = st.sentContentKey;
       st.lastNacked = true;
-      this.log.warn('nack', { type: st.type, version, message: st.nack.message });
+      const rejected = st.type === 'route' ? [] : this.rej!.nacked(st.type, st.sentEntries, version, st.nack.message);
+      this.log.warn('nack', { type: st.type, version, message: st.nack.message, rejected });
       this.ctx.emit({ kind: 'nack', nodeId: this.nodeId, protocol: this.protocol, streamId: this.streamId, type: st.type, version, nonce: st.lastNonce ?? '', message: st.nack.message });
     } else {
       st.acked = st.sentContent;
       st.ackedRouteFns = st.sentRouteFns;
       st.ackedVersion = version;
+      st.ackedContentKey = st.sentContentKey;
       st.lastNacked = false;
+      if (st.type !== 'route') this.rej!.ackedAll(st.type, st.sentEntries);
       this.ctx.emit({ kind: 'ack', nodeId: this.nodeId, protocol: this.protocol, streamId: this.streamId, type: st.type, version, nonce: st.lastNonce ?? '' });
     }
   }
@@ -238,7 +250,8 @@ export class RouterStream {
         st.nackedContentKey = p.contentKey;
         if (isLatest) st.lastNacked = true;
         st.clientHas = new Map(st.acked);
-        this.log.warn('nack', { type, version, message: st.nack.message });
+        const rejected = type === 'route' ? [] : this.rej!.nacked(type, new Map(p.entries.map((e) => [e.name, e])), version, st.nack.message);
+        this.log.warn('nack', { type, version, message: st.nack.message, rejected });
         this.ctx.emit({ kind: 'nack', nodeId: this.nodeId, protocol: 'delta', streamId: this.streamId, type, version, nonce, message: st.nack.message });
       } else {
         const acked = new Map(st.acked);
@@ -247,6 +260,7 @@ export class RouterStream {
         st.acked = acked;
         st.ackedRouteFns = p.routeFns;
         st.ackedVersion = version;
+        if (type !== 'route') this.rej!.ackedDelta(type, p.entries, p.removals);
         if (isLatest) st.lastNacked = false;
         this.ctx.emit({ kind: 'ack', nodeId: this.nodeId, protocol: 'delta', streamId: this.streamId, type, version, nonce });
       }
@@ -306,7 +320,9 @@ export class RouterStream {
     const retained = this.retained(snap);
     this.retainedFunctions = retained;
 
-    const cds = this.functionContent(this.types.cluster, snap, retained, allClusters, (e) => e.cluster);
+    const rej = this.rej!;
+    // Content this node rejected is swapped for what it last ACKed (or left out).
+    const cds = rej.filter('cluster', this.functionContent(this.types.cluster, snap, retained, allClusters, (e) => e.cluster));
     // Any cluster (re)sent with new content makes its CLA due again.
     this.send(this.types.cluster, cds, NO_ROUTE_FNS, false, undefined, (n) => this.needsCla.add(n));
     for (const n of this.needsCla) {
@@ -314,7 +330,7 @@ export class RouterStream {
       if (!snap.functions.has(fn) && !retained.has(fn)) this.needsCla.delete(n);
     }
 
-    const eds = this.functionContent(this.types.endpoint, snap, retained, allEndpoints, (e) => e.cla);
+    const eds = rej.filter('endpoint', this.functionContent(this.types.endpoint, snap, retained, allEndpoints, (e) => e.cla));
     let edsForce = false;
     for (const n of this.needsCla) {
       if (eds.entries.has(n)) {
@@ -327,7 +343,7 @@ export class RouterStream {
     }
 
     const listener = this.isGrpc ? snap.listeners.grpc : snap.listeners.envoy;
-    const lds = subscribes(this.types.listener.sub, listener.name) ? singleContent(listener) : EMPTY_CONTENT;
+    const lds = rej.filter('listener', subscribes(this.types.listener.sub, listener.name) ? singleContent(listener) : EMPTY_CONTENT);
     this.send(this.types.listener, lds, NO_ROUTE_FNS, false);
 
     // Release routes of functions whose cluster and endpoints this router has ACKed.
@@ -380,13 +396,16 @@ export class RouterStream {
     // client learns a name does not exist, instead of waiting for its does-not-exist timer).
     const answer = st.mustAnswer || force || st.newNames.size > 0;
     if (this.protocol === 'sotw') {
-      if (!answer && (key === st.sentContentKey || key === st.nackedContentKey)) {
+      // After a NACK the router still runs its ACKed content: equal to it, nothing to send.
+      const heldByClient = st.lastNacked && key === st.ackedContentKey;
+      if (!answer && (key === st.sentContentKey || key === st.nackedContentKey || heldByClient)) {
         st.blockedByNack = key === st.nackedContentKey && key !== st.sentContentKey;
         st.newNames.clear();
         return false;
       }
       const nonce = String(++this.nonceSeq);
-      if (onChanged !== undefined) for (const [n, h] of content.hashes) if (st.sentContent.get(n) !== h) onChanged(n);
+      const had = st.lastNacked ? st.acked : st.sentContent;
+      if (onChanged !== undefined) for (const [n, h] of content.hashes) if (had.get(n) !== h) onChanged(n);
       const version = this.ctx.nextVersion();
       const msg = encodeSotwResponse(
         { version_info: version, type_url: TYPE_URLS[st.type], nonce, controlPlaneIdentifier: `faas-xds-server/${this.ctx.epoch}` },
@@ -395,6 +414,7 @@ export class RouterStream {
       st.sentVersion = version;
       st.sentContentKey = key;
       st.sentContent = content.hashes;
+      st.sentEntries = content.entries;
       st.sentRouteFns = routeFns;
       this.finishSend(st, nonce, version, [...content.entries.keys()], [], routeFns, msg);
       return true;
@@ -427,7 +447,7 @@ export class RouterStream {
     const up = new Map(upserts.map((e) => [e.name, e.hash]));
     for (const [n, h] of up) st.clientHas.set(n, h);
     for (const n of removals) st.clientHas.delete(n);
-    st.pending.set(nonce, { upserts: up, removals, contentKey: key, routeFns, version });
+    st.pending.set(nonce, { upserts: up, entries: upserts, removals, contentKey: key, routeFns, version });
     st.sentVersion = version;
     st.sentContentKey = key;
     st.sentContent = content.hashes;
@@ -471,19 +491,28 @@ export class RouterStream {
   syncFor(fn: string, snap: Snapshot): SyncState {
     const fe = snap.functions.get(fn);
     const cn = clusterName(fn);
-    const check = (type: ResourceType, ok: boolean): SyncState | null => {
+    /**
+     * Clusters, endpoints and the listener are judged per resource: only this resource's
+     * target content being one the node rejected fails the wait (another resource's
+     * rejection does not block it). The route config is one resource for all functions.
+     */
+    const check = (type: ResourceType, ok: boolean, name?: string, target?: string): SyncState | null => {
       if (ok) return null;
       const st = this.types[type];
+      if (type !== 'route') {
+        const r = name === undefined ? undefined : this.rej?.rejection(type, name, target);
+        return r !== undefined ? { state: 'nacked', type, message: r.message } : { state: 'pending', type };
+      }
       if ((st.lastNacked || st.blockedByNack) && st.nack !== null) return { state: 'nacked', type, message: st.nack.message };
       return { state: 'pending', type };
     };
     const results: (SyncState | null)[] = [];
-    if (this.implicitlySubscribed('cluster', cn)) results.push(check('cluster', this.types.cluster.acked.get(cn) === fe?.cluster.hash));
+    if (this.implicitlySubscribed('cluster', cn)) results.push(check('cluster', this.types.cluster.acked.get(cn) === fe?.cluster.hash, cn, fe?.cluster.hash));
     if (fe !== undefined && this.implicitlySubscribed('endpoint', cn)) {
-      results.push(check('endpoint', this.types.endpoint.acked.get(cn) === fe.cla.hash && !this.needsCla.has(cn)));
+      results.push(check('endpoint', this.types.endpoint.acked.get(cn) === fe.cla.hash && !this.needsCla.has(cn), cn, fe.cla.hash));
     }
     const listener = this.isGrpc ? snap.listeners.grpc : snap.listeners.envoy;
-    if (this.implicitlySubscribed('listener', listener.name)) results.push(check('listener', this.types.listener.acked.get(listener.name) === listener.hash));
+    if (this.implicitlySubscribed('listener', listener.name)) results.push(check('listener', this.types.listener.acked.get(listener.name) === listener.hash, listener.name, listener.hash));
     if (this.implicitlySubscribed('route', XDS_NAMES.routeConfig)) results.push(check('route', this.types.route.ackedRouteFns.get(fn) === fe?.routeHash));
     const nacked = results.find((r) => r?.state === 'nacked');
     if (nacked) return nacked;
@@ -504,7 +533,10 @@ export class RouterStream {
       connectedAt: this.connectedAt,
       types: RESOURCE_TYPES.map((t): RouterTypeStatus => {
         const st = this.types[t];
-        return { type: t, typeUrl: TYPE_URLS[t], sentVersion: st.sentVersion, ackedVersion: st.ackedVersion, nacked: st.nack, resourceCount: st.acked.size };
+        // A NACK on an earlier stream of this node still holds back that content: shown too.
+        const earlier = this.rej?.lastNack(t) ?? null;
+        const nacked = st.nack ?? (earlier === null ? null : { version: earlier.version, message: earlier.message, at: earlier.at });
+        return { type: t, typeUrl: TYPE_URLS[t], sentVersion: st.sentVersion, ackedVersion: st.ackedVersion, nacked, resourceCount: st.acked.size };
       }),
     };
   }

@@ -9,7 +9,7 @@ import { XDS_NAMES, clusterName, type FunctionRouteSpec } from '@faas/contracts'
 import { TYPE_URLS, encodeMessage, fullNameOfTypeUrl, type ResourceType } from './proto';
 import {
   buildEnvoyListener, buildFunctionResources, buildPlaceholderRoute, buildGrpcListener, buildRouteConfiguration,
-  type BuilderHooks, type ListenerOptions, type Route, type RouteConfiguration,
+  type AnyPayloads, type BuilderHooks, type ListenerOptions, type Route, type RouteConfiguration,
 } from './resources';
 import { frameField } from './response-bytes';
 
@@ -64,7 +64,8 @@ export function hashBytes(...parts: (string | Buffer)[]): string {
   return h.digest('base64url').slice(0, 16);
 }
 
-export function makeEntry(type: ResourceType, name: string, resource: object, encoded?: Buffer): ResourceEntry {
+/** `resource` must be the message type of `type` (AnyPayloads), so the Any's URL matches it. */
+export function makeEntry<T extends ResourceType>(type: T, name: string, resource: AnyPayloads[T], encoded?: Buffer): ResourceEntry {
   const typeUrl = TYPE_URLS[type];
   const value = encoded ?? encodeMessage(fullNameOfTypeUrl(typeUrl), resource);
   return { type, name, resource, any: { type_url: typeUrl, value }, hash: hashBytes(value) };

@@ -58,6 +58,12 @@ export interface SotwRecord {
   resources: DecodedResource[];
 }
 
+/**
+ * A client-side validator: returns an error message for a response it rejects, like a
+ * router that NACKs every response carrying a resource it cannot accept.
+ */
+export type NackPredicate = (type: ResourceType, resources: readonly DecodedResource[]) => string | undefined;
+
 export interface NodeOptions {
   nodeId: string;
   userAgent?: string;
@@ -100,6 +106,10 @@ export class SotwTestClient {
   private sentNode = false;
   /** When true, responses are recorded but neither ACKed nor NACKed (a stuck router). */
   paused = false;
+  /** NACK every response for which this returns a message (see NackPredicate). */
+  nackIf: NackPredicate | null = null;
+  /** Number of NACKs this client sent. */
+  nackCount = 0;
   closedWith: grpc.StatusObject | Error | null = null;
 
   constructor(port: number, private readonly node: NodeOptions, opts: { autoFollow?: boolean } = {}) {
@@ -143,9 +153,10 @@ export class SotwTestClient {
       this.waiters.check();
       return;
     }
-    const nack = this.nacks.get(type);
+    const nack = this.nacks.get(type) ?? this.nackIf?.(type, resources);
     if (nack !== undefined) {
       this.nacks.delete(type);
+      this.nackCount++;
       this.send(type, this.names[type], this.acked[type], r.nonce, nack);
       this.waiters.check();
       return;
@@ -205,6 +216,9 @@ export class DeltaTestClient {
   private readonly waiters = new Waiters();
   private readonly nacks = new Map<ResourceType, string>();
   private sentNode = false;
+  /** NACK every response for which this returns a message (see NackPredicate). */
+  nackIf: NackPredicate | null = null;
+  nackCount = 0;
 
   constructor(port: number, private readonly node: NodeOptions) {
     const Ctor = adsClientCtor();
@@ -239,9 +253,10 @@ export class DeltaTestClient {
       return { name: x.name, version: x.version, body };
     });
     this.responses.push({ type, systemVersion: r.system_version_info, nonce: r.nonce, resources, removed: r.removed_resources });
-    const nack = this.nacks.get(type);
+    const nack = this.nacks.get(type) ?? this.nackIf?.(type, resources);
     if (nack !== undefined) {
       this.nacks.delete(type);
+      this.nackCount++;
       this.send({ type_url: TYPE_URLS[type], response_nonce: r.nonce, error_detail: { code: 3, message: nack } });
       this.waiters.check();
       return;

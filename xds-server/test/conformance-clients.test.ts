@@ -189,7 +189,6 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
     poisoned.add('hello');
     const mark = srv.events.length;
     const r = await srv.api.put(spec('hello', [b2.endpoint(), b3.endpoint()]), 8000);
-    poisoned.delete('hello');
     assert.equal(r.status, 502, JSON.stringify(r.body));
     const err = r.body as ControlApiError;
     assert.equal(err.error, 'nacked');
@@ -214,6 +213,16 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
     const js = await gjsCalls(6)();
     const pyr = await py.call(PATH, 6);
     for (const x of [...js, ...pyr]) assert.deepEqual(x, { ok: true, reply: 'b2' });
+
+    // While hello's rejected CLA is still the target, another function rolls out on every
+    // router (its cluster change forces EDS: hello's last ACKed CLA goes along, not the bad one).
+    const nacksBefore = srv.events.filter((e) => e.kind === 'nack').length;
+    const other = await srv.api.put(spec('keep', [b3.endpoint()], 3), 8000);
+    assert.equal(other.status, 200, JSON.stringify(other.body));
+    assert.deepEqual([...(other.body as RolloutResult).routers].sort(), [ENVOY_ID, GJS_ID, PY_ID].sort());
+    assert.equal(srv.events.filter((e) => e.kind === 'nack').length, nacksBefore, 'nothing NACKed again');
+    for (const x of [...(await gjsCalls(4)()), ...(await py.call(PATH, 4))]) assert.deepEqual(x, { ok: true, reply: 'b2' });
+    poisoned.delete('hello');
 
     // A valid update afterwards is accepted again.
     await srv.api.putOk(spec('hello', [b2.endpoint(), b3.endpoint()]));

@@ -133,6 +133,17 @@ test('every emitted resource uses only known fields, enum values and loaded Any 
     if (e.any.value.length === 0) problems.push(`${e.type}:${e.name}: encoded to nothing`);
   }
   assert.deepEqual(problems, []);
+  // The fields added later survive encoding (a dropped field would be missing here).
+  const hcmUrl = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+  const hcmAny = root.lookupType('envoy.config.listener.v3.Listener').decode(snap.listeners.envoy.any.value) as unknown as { filter_chains: { filters: { typed_config: { type_url: string; value: Uint8Array } }[] }[] };
+  const tc = hcmAny.filter_chains[0]!.filters[0]!.typed_config;
+  assert.equal(tc.type_url, hcmUrl);
+  const hcm = root.lookupType(hcmUrl.slice(hcmUrl.lastIndexOf('/') + 1)).toObject(root.lookupType(hcmUrl.slice(hcmUrl.lastIndexOf('/') + 1)).decode(tc.value), { enums: String });
+  assert.deepEqual(hcm.local_reply_config.mappers[0].filter.response_flag_filter.flags, ['UH', 'NR']);
+  assert.equal(hcm.local_reply_config.mappers[0].headers_to_add[0].append_action, 'OVERWRITE_IF_EXISTS_OR_ADD');
+  const cluster = root.lookupType('envoy.config.cluster.v3.Cluster');
+  const alpha = cluster.toObject(cluster.decode(snap.functions.get('alpha')!.cluster.any.value), { enums: String });
+  assert.deepEqual(alpha.circuit_breakers.per_host_thresholds, [{ priority: 'DEFAULT', max_connections: { value: 4 } }]);
 });
 
 test('the strict walk itself catches unknown fields, bad enums and unloaded Anys', () => {

@@ -7,6 +7,8 @@ import {
   circuitCapacity, durationMs, parseWaitMs, validateSpec, InvalidSpecError, MAX_PENDING_REQUESTS, SAFE_RETRY_ON,
 } from '../src/index';
 import { spec } from './test-server';
+import { HEADERS } from '@faas/contracts';
+import { mentions, rejectedNames } from '../src/index';
 
 test('SotW subscription: empty names is wildcard only before any name was requested', () => {
   const s = newSubscription();
@@ -78,6 +80,8 @@ test('cluster: EDS over ADS, least_request then round_robin, panic threshold 0, 
   assert.equal(th.max_connections!.value, 6);
   assert.equal(th.max_requests!.value, 6);
   assert.equal(th.max_pending_requests!.value, MAX_PENDING_REQUESTS);
+  // Per host: at most `concurrency` connections (= in-flight requests over HTTP/1.1).
+  assert.deepEqual(c.circuit_breakers!.per_host_thresholds, [{ priority: 'DEFAULT', max_connections: { value: 3 } }]);
   const cla = buildClusterLoadAssignment(s);
   assert.equal(cla.cluster_name, 'fn-c');
   assert.deepEqual(cla.endpoints![0]!.locality, { region: 'local' });
@@ -94,6 +98,12 @@ test('listeners: Envoy socket listener from options, gRPC api_listener, same RDS
   assert.equal((hcm.rds as { route_config_name: string }).route_config_name, 'fn_routes');
   assert.deepEqual(hcm.generate_request_id, { value: true });
   assert.equal((hcm.access_log as unknown[]).length, 1);
+  assert.deepEqual(hcm.local_reply_config, {
+    mappers: [{
+      filter: { response_flag_filter: { flags: ['UH', 'NR'] } },
+      headers_to_add: [{ header: { key: HEADERS.routerNoUpstream, value: '1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
+    }],
+  });
   const g = buildGrpcListener();
   assert.equal(g.name, 'fn-gw');
   assert.equal(g.address, undefined);
@@ -116,4 +126,13 @@ test('snapshot versions: per type, prefixed by the epoch, changed only with cont
   assert.equal(s3.versions.route, s2.versions.route);
   const other = buildSnapshot([spec('a')], { ...opts, epoch: 'E2' });
   assert.ok(other.versions.cluster.startsWith('E2-'), 'a restarted server never repeats a version');
+});
+
+test('rejections: a NACK rejects the changed resources, narrowed to those its message names', () => {
+  const e = (name: string, hash: string) => ({ type: 'endpoint' as const, name, resource: {}, any: { type_url: '', value: Buffer.alloc(0) }, hash });
+  const acked = new Map([['fn-a', e('fn-a', '1')], ['fn-b', e('fn-b', '1')]]);
+  const sent = new Map([['fn-a', e('fn-a', '2')], ['fn-b', e('fn-b', '2')], ['fn-ab', e('fn-ab', '1')]]);
+  assert.deepEqual(rejectedNames(sent, acked, 'fn-a: bad address'), ['fn-a']);
+  assert.deepEqual(rejectedNames(sent, acked, 'something is wrong'), ['fn-a', 'fn-b', 'fn-ab']);
+  assert.ok(mentions('x fn-ab: y', 'fn-ab') && !mentions('x fn-ab: y', 'fn-a'));
 });
