@@ -19,6 +19,16 @@ function M.function_of(request_uri)
   return path:match('^/([^/]*)')
 end
 
+-- Paths the router would normalize differently from what the gateway checks (Envoy merges
+-- slashes and resolves dot segments): refused, so the gateway and the router always agree on
+-- which function a request is for.
+local AMBIGUOUS_PATH = [[(?:^|/)\.\.?(?:/|$)|%2[eEfF]|%5[cC]|\\|//]]
+
+function M.ambiguous_path(request_uri)
+  local path = request_uri:match('^[^?]*')
+  return ngx.re.find(path, AMBIGUOUS_PATH, 'jo') ~= nil
+end
+
 local function wake(fn)
   ngx.update_time()
   local t0 = ngx.now()
@@ -34,6 +44,9 @@ end
 
 function M.access()
   local fn = M.function_of(ngx.var.request_uri)
+  if M.ambiguous_path(ngx.var.request_uri) then
+    return errors.send(400, 'invalid_request', 'path must not contain dot segments, empty segments, backslashes or percent-encoded ".", "/" or "\\"')
+  end
   if not M.valid_name(fn) then
     return errors.send(400, 'invalid_name', 'invalid function name ' .. json.encode(fn or '') .. ': ' .. cfg.name_rule .. ', and not reserved (' .. cfg.reserved_list .. ')')
   end
@@ -45,7 +58,11 @@ function M.access()
   end
 
   local res = wake(fn)
-  if res.status == 200 then return end -- held until warm: fall through to proxy_pass
+  if res.status == 200 then
+    -- Warm now (also heals a state this worker had marked cold after a router miss).
+    dict:set('s:' .. fn, 'warm')
+    return -- held until warm: fall through to proxy_pass
+  end
   local body = json.decode(res.body)
   local code = type(body) == 'table' and body.error or nil
   if res.status == 404 and code == 'unknown_function' then
@@ -59,6 +76,19 @@ function M.access()
   end
   ngx.log(ngx.WARN, 'wake call for ', fn, ' failed with status ', res.status)
   return errors.send(503, 'platform_unavailable', 'cannot reach the wake service (redis-rest)', fn)
+end
+
+-- Header filter of proxied responses: the router marks its own "no healthy upstream" / "no
+-- route" replies. A function the gateway believed warm is then not routable (a state change
+-- this gateway missed), so the next request takes the wake path instead of failing again.
+function M.router_reply()
+  local fn = ngx.var.faas_fn
+  if fn == nil or fn == '' or ngx.var.upstream_http_x_faas_router_no_upstream ~= '1' then return end
+  if dict:get('s:' .. fn) == 'warm' then
+    dict:set('s:' .. fn, 'cold')
+    ngx.log(ngx.WARN, 'router has no upstream for ', fn, ' (status ', ngx.status, '): marked cold, next request wakes it')
+  end
+  if ngx.status == 503 then ngx.header['Retry-After'] = tostring(cfg.retry_after_s) end
 end
 
 function M.healthz()

@@ -28,7 +28,14 @@ function startRouter(): Promise<{ server: http.Server; port: number; seen: Seen[
       const body = Buffer.concat(chunks);
       const rid = req.headers[HEADERS.requestId];
       seen.push({ method: req.method ?? '', url: req.url ?? '', requestId: typeof rid === 'string' ? rid : undefined, bodySha: createHash('sha256').update(body).digest('hex'), bodyLength: body.length });
-      if (req.method === 'POST') {
+      if (req.url?.startsWith('/stale')) {
+        // The router's own reply when it has no endpoint for the function (marked, like Envoy's local reply).
+        res.writeHead(503, { 'content-type': 'text/plain', [HEADERS.routerNoUpstream]: '1' });
+        res.end('no healthy upstream');
+      } else if (req.url?.startsWith('/fn503')) {
+        res.writeHead(503, { 'content-type': 'text/plain' });
+        res.end('function says 503');
+      } else if (req.method === 'POST') {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(body);
       } else {
@@ -68,6 +75,8 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
       crowd: { startMs: 400 },
       slow: { neverReady: true },
       flip: { state: 'warm', startMs: 200 },
+      stale: { state: 'warm' },
+      fn503: { state: 'warm' },
     });
     await orch.start();
     rest = await startRedisRest({ redisUrl: redis.url, stack, logger: createLogger('redis-rest', {}, () => undefined) });
@@ -102,6 +111,41 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
     assert.deepEqual(await exact.json(), { url: '/warm' });
     assert.ok(exact.headers.get(HEADERS.requestId), 'a generated request id is returned');
     assert.equal(orch.wakesFor('warm'), 0);
+  });
+
+  test('paths the router would normalize differently are refused with 400 invalid_request', async () => {
+    const rawGet = (p: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: gw.port, path: p }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', reject);
+    });
+    const before = router.seen.length;
+    for (const p of ['/warm/../cold', '/warm/./x', '/warm//x', '/warm/%2e%2e/cold', '/warm/%2F', '/warm%2fx', '/warm/%5cx', '/warm\\x']) {
+      const r = await rawGet(p);
+      assert.equal(r.status, 400, `${p}: ${r.body}`);
+      assert.equal((JSON.parse(r.body) as GatewayApiError).error, 'invalid_request', p);
+    }
+    assert.equal(router.seen.length, before, 'nothing reached the router');
+    assert.equal((await rawGet('/warm/a.b/..c?x=../y')).status, 200, 'dots inside segments and in the query are fine');
+  });
+
+  test('a router "no upstream" reply marks a warm function cold: the next request takes the wake path', async () => {
+    const first = await fetch(`${base()}/stale/x`);
+    assert.equal(first.status, 503);
+    assert.equal(first.headers.get('retry-after'), '2');
+    assert.equal(first.headers.get(HEADERS.heldMs), null, 'believed warm: proxied at once');
+    // The shared dict is common to all workers: the next request goes through the wake call
+    // (redis-rest answers at once for a warm function; the request carries x-faas-held-ms).
+    const second = await fetch(`${base()}/stale/x`);
+    assert.match(second.headers.get(HEADERS.heldMs) ?? '', /^\d+$/, 'next request took the wake path');
+    // A function's own 503 (no marker) does not change the gateway's state.
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${base()}/fn503`);
+      assert.equal(r.status, 503);
+      assert.equal(r.headers.get(HEADERS.heldMs), null, 'function 503s keep the function warm');
+    }
   });
 
   test('cold function: held until warm, then forwarded with x-faas-held-ms', async () => {
