@@ -91,17 +91,27 @@ const functionSchema = z
     handler: z
       .string()
       .regex(/^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/, 'must look like "<module>.<export>", e.g. "index.handler"')
+      // The module must stay inside the code directory.
+      .refine((h) => !h.startsWith('/') && !h.split('/').includes('..'), 'must be a module inside the code directory (no leading "/", no ".." segments)')
       .default('index.handler'),
     concurrency: intIn(1, 1000).default(8),
     timeout: duration(100, 15 * 60_000).default('30s'),
     idle_timeout: duration(500, 24 * 3_600_000).default('30s'),
     max_instances: intIn(1, 100).default(5),
     memory_mb: intIn(16, 16_384).default(128),
-    cpus: z.number({ invalid_type_error: 'must be a number' }).gt(0, 'must be more than 0').max(64, 'must be at most 64').default(1),
+    // Docker's minimum; smaller values would round NanoCpus to 0, which means "no limit".
+    cpus: z.number({ invalid_type_error: 'must be a number' }).min(0.01, 'must be at least 0.01').max(64, 'must be at most 64').default(1),
     env: z
       .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'names must be valid environment variable names'),
-        z.union([z.string(), z.number(), z.boolean()], { invalid_type_error: 'values must be strings, numbers or booleans' }),
+        z.string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'names must be valid environment variable names')
+          // The runtime's own settings must not be overridden by a function's env.
+          .refine((k) => !k.startsWith('FAAS_') && k !== 'NODE_OPTIONS', (k) => ({ message: `${k} is reserved by the platform (FAAS_* and NODE_OPTIONS)` })),
+        z.union([
+          z.string(),
+          z.number().int('must be quoted when not an integer (YAML reads 1.10 as the number 1.1): write "1.10"'),
+          z.boolean(),
+        ], { invalid_type_error: 'values must be strings, integers or booleans' }),
       )
       .default({}),
   })

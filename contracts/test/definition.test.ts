@@ -31,6 +31,16 @@ describe('parseDefinitions', () => {
     assert.equal(parseDuration('10s'), 10_000);
     assert.equal(parseDuration('10'), undefined);
   });
+  it('refuses handlers outside the code dir, tiny cpus, reserved env names and unquoted decimals', () => {
+    const base = 'functions:\n  f:\n    runtime: node\n    version: "1"\n    code: f\n';
+    const one = (extra: string) => issuesOf(base + extra).join('\n');
+    assert.match(one('    handler: ../x.handler\n'), /field "handler": must be a module inside the code directory/);
+    assert.match(one('    handler: /etc/x.handler\n'), /field "handler": must be a module inside the code directory/);
+    assert.match(one('    cpus: 0.001\n'), /field "cpus": must be at least 0.01/);
+    assert.match(one('    env: { FAAS_HANDLER: x }\n'), /field "env.FAAS_HANDLER".*reserved/);
+    assert.match(one('    env: { NODE_OPTIONS: x }\n'), /reserved/);
+    assert.match(one('    env: { RATIO: 1.10 }\n'), /field "env.RATIO".*quoted/);
+  });
   it('names the file, function and field of each problem', () => {
     const issues = issuesOf('functions:\n  hello:\n    runtime: node\n    version: 1.10\n    code: x\n    concurrency: 0\n    colour: red\n');
     assert.ok(issues.some((i) => i.startsWith('- defs.yml: function "hello": field "version": must be a quoted string')), issues.join('\n'));

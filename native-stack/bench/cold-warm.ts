@@ -61,11 +61,20 @@ async function main(): Promise<void> {
 `);
   const stackId = `bench-${process.pid}`;
   const logLines: string[] = [];
-  const stack = await startStack({
-    root, stack: stackId, definitionsFile: defs, sink: (c, l) => logLines.push(`${c} ${l}`),
-    orchestratorEnv: { FAAS_STATS_INTERVAL_MS: '100', FAAS_GATEWAY_GRACE_MS: '50' },
-    env: { STANDIN_ACCESS_LOG: '0' },
-  });
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  try {
+    stack = await startStack({
+      root, stack: stackId, definitionsFile: defs, sink: (c, l) => logLines.push(`${c} ${l}`),
+      orchestratorEnv: { FAAS_STATS_INTERVAL_MS: '100', FAAS_GATEWAY_GRACE_MS: '50' },
+      env: { STANDIN_ACCESS_LOG: '0' },
+    });
+  } catch (err) {
+    // startStack cleans up its own processes; the temp dir and the agent are ours.
+    process.stderr.write(`${logLines.slice(-40).join('\n')}\n`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    agent.destroy();
+    throw err;
+  }
   const redis = new Redis(stack.redisUrl);
   try {
     const gw = stack.ports.gateway;

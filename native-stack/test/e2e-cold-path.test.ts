@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Stack, startStack } from '../src/launcher';
-import { LABELS, type FunctionMetrics, redisKeys } from '@faas/contracts';
+import { type ColdStartRecord, type FunctionMetrics, LABELS, coldStartsKey, redisKeys } from '@faas/contracts';
 import { Redis } from 'ioredis';
 import { containers, docker, root, writeDefinitions } from './helpers';
 
@@ -28,6 +28,7 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
       root, stack: id, definitionsFile: writeDefinitions(dir, {
         hello: { version: '1', idle_timeout: '2s', timeout: '5s', memory_mb: 64, cpus: 0.5 },
         echo: { version: '1', concurrency: 4, idle_timeout: '60s' },
+        bigecho: { version: '1', code: path.join(root, 'functions/echo'), idle_timeout: '60s' },
       }), wakeTimeoutMs: 20_000,
       sink: (c, l) => logs.push(`${c} ${l}`),
       orchestratorEnv: { FAAS_STATS_INTERVAL_MS: '250' },
@@ -69,6 +70,9 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
 
   it('20 concurrent requests to a cold function all get 200 and start exactly one container', async () => {
     assert.equal((await containers(id, 'echo')).length, 0);
+    const redis = new Redis(stack.redisUrl);
+    const echoStarts = async () => (await redis.lrange(coldStartsKey(id), 0, -1)).filter((r) => (JSON.parse(r) as ColdStartRecord).fn === 'echo').length;
+    const startsBefore = await echoStarts();
     const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
       const res = await fetch(`${base}/echo`, { method: 'POST', body: `req-${i}`, headers: { 'content-type': 'text/plain' } });
       return { status: res.status, body: await res.text() };
@@ -78,6 +82,9 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
       assert.equal(r.body, `req-${i}`);
     });
     assert.equal((await containers(id, 'echo')).length, 1);
+    // Not only one container at the end: exactly one cold start happened during the burst.
+    assert.equal((await echoStarts()) - startsBefore, 1, 'one cold start for 20 concurrent wakes');
+    redis.disconnect();
   });
 
   it('echo returns a 1 MiB body byte for byte', async () => {
@@ -86,6 +93,16 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
     assert.equal(res.status, 200);
     const back = Buffer.from(await res.arrayBuffer());
     assert.equal(back.length, payload.length);
+    assert.ok(back.equals(payload), 'body differs');
+  });
+
+  it('a 1 MiB body sent to a cold function is held through the wake and echoed byte for byte', async () => {
+    assert.equal((await containers(id, 'bigecho')).length, 0);
+    const payload = randomBytes(1024 * 1024);
+    const res = await fetch(`${base}/bigecho`, { method: 'POST', body: payload, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('x-faas-held-ms') ?? '', /^\d+$/, 'held while cold');
+    const back = Buffer.from(await res.arrayBuffer());
     assert.ok(back.equals(payload), 'body differs');
   });
 

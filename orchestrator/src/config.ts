@@ -26,6 +26,8 @@ export interface OrchestratorConfig {
   statsIntervalMs: number;
   /** Pause between telling gateways a function is stopping and draining it in the router. */
   gatewayGraceMs: number;
+  /** How often lost shared state (Redis states, xds-server desired state) is checked for. */
+  reconcileIntervalMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = process.cwd()): OrchestratorConfig {
@@ -45,5 +47,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     ackTimeoutMs: envInt('FAAS_ACK_TIMEOUT_MS', 10_000, env, 100, 600_000),
     statsIntervalMs: envInt('FAAS_STATS_INTERVAL_MS', 1_000, env, 50, 60_000),
     gatewayGraceMs: envInt('FAAS_GATEWAY_GRACE_MS', 250, env, 0, 60_000),
+    reconcileIntervalMs: envInt('FAAS_RECONCILE_INTERVAL_MS', 2_000, env, 100, 600_000),
   };
 }

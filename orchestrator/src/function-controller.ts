@@ -162,7 +162,11 @@ export class FunctionController {
           i.statsFailures = 0;
         } catch {
           i.statsFailures += 1;
-          if (i.statsFailures >= 3 && !(await this.deps.driver.isRunning(i.containerId))) await this.instanceDied(i.containerId);
+          if (i.statsFailures >= 3 && !(await this.deps.driver.isRunning(i.containerId))) {
+            // Not awaited: it queues behind this function's work (a cold start can take seconds)
+            // and must not stall the stats tick of every function.
+            void this.instanceDied(i.containerId).catch((err) => this.log.error('instance_cleanup_failed', { containerId: i.containerId, error: err }));
+          }
         }
       }),
     );
@@ -183,26 +187,26 @@ export class FunctionController {
         const sinceWake = Date.now() - this.lastWakeAt;
         if (reason === 'idle' && (s.inflight > 0 || s.idleMs < this.def.idleTimeoutMs || sinceWake < this.def.idleTimeoutMs)) return;
       } catch {
-        /* unreachable instance: remove it all the same */
+        // No figures: a busy handler can starve the stats endpoint. Remove only a dead container.
+        if (await this.deps.driver.isRunning(inst.containerId)) return;
       }
       const log = this.log.child({ instance: instanceId });
       const last = this.readyCount() === 1;
       log.info('scale_down_begin', { reason, last });
-      if (last) {
-        this.stoppingLast = true;
-        this.wokenWhileStopping = false;
-        await this.publish('stopping');
-        await sleep(this.deps.gatewayGraceMs);
-        if (this.wokenWhileStopping) {
-          // Traffic came back before the router was told anything: keep the instance.
-          this.stoppingLast = false;
-          await this.publish('warm');
-          log.info('scale_down_cancelled', { reason: 'woken' });
-          return;
-        }
-      }
       let done = false;
       try {
+        if (last) {
+          this.stoppingLast = true;
+          this.wokenWhileStopping = false;
+          await this.publish('stopping');
+          await sleep(this.deps.gatewayGraceMs);
+          if (this.wokenWhileStopping) {
+            // Traffic came back before the router was told anything: keep the instance.
+            await this.publish('warm');
+            log.info('scale_down_cancelled', { reason: 'woken' });
+            return;
+          }
+        }
         done = await this.drainAndRemove(inst, last, log);
       } finally {
         this.stoppingLast = false;
@@ -237,7 +241,7 @@ export class FunctionController {
       try {
         if ((await readStats(inst.address, inst.port)).inflight === 0) return;
       } catch {
-        return; // gone: nothing left to drain
+        if (!(await this.deps.driver.isRunning(inst.containerId))) return; // gone: nothing left to drain
       }
       await sleep(25);
     }
@@ -255,6 +259,11 @@ export class FunctionController {
       await this.push().catch((err) => this.log.warn('endpoint_withdraw_failed', { error: err }));
       await this.deps.driver.stop(containerId, 0).catch(() => undefined);
     });
+  }
+
+  /** Publish the current state again (Redis lost its data, e.g. restarted without persistence). */
+  republish(): Promise<void> {
+    return this.serial.run(() => this.publish(this.published));
   }
 
   /** Take over a running, ready container found at start-up. */

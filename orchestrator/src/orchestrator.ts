@@ -78,12 +78,14 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
 
   let stopWatch: () => void = () => undefined;
   let statsTimer: NodeJS.Timeout | undefined;
+  let reconcileTimer: NodeJS.Timeout | undefined;
   let closing = false;
 
   const close = async () => {
     if (closing) return;
     closing = true;
     if (statsTimer) clearInterval(statsTimer);
+    if (reconcileTimer) clearInterval(reconcileTimer);
     stopWatch();
     await sub.quit().catch(() => undefined);
     await Promise.all([...controllers.values()].map((c) => c.close().catch((err) => log.error('shutdown_failed', { fn: c.def.name, error: err }))));
@@ -147,21 +149,42 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     statsTimer = setInterval(() => {
       if (ticking || closing) return;
       ticking = true;
-      void (async () => {
-        for (const ctl of controllers.values()) {
-          await ctl.refreshStats();
-          metrics.instances(ctl.def.name, ctl.instances.size);
-          const loads = [...ctl.instances.values()]
-            .filter((i) => i.status === 'ready' && i.stats)
-            .map((i) => ({ id: i.id, inflight: i.stats!.inflight, idleMs: i.stats!.idleMs }));
-          for (const id of idleInstances(loads, ctl.def.idleTimeoutMs)) {
-            void ctl.scaleDown(id, 'idle').catch((err) => log.error('scale_down_failed', { fn: ctl.def.name, instance: id, error: err }));
-          }
+      void Promise.all([...controllers.values()].map(async (ctl) => {
+        await ctl.refreshStats();
+        metrics.instances(ctl.def.name, ctl.instances.size);
+        const loads = [...ctl.instances.values()]
+          .filter((i) => i.status === 'ready' && i.stats)
+          .map((i) => ({ id: i.id, inflight: i.stats!.inflight, idleMs: i.stats!.idleMs }));
+        for (const id of idleInstances(loads, ctl.def.idleTimeoutMs)) {
+          void ctl.scaleDown(id, 'idle').catch((err) => log.error('scale_down_failed', { fn: ctl.def.name, instance: id, error: err }));
         }
-      })().finally(() => {
+      })).finally(() => {
         ticking = false;
       });
     }, opts.statsIntervalMs);
+
+    // Shared state can be lost under us: Redis restarted without persistence (gateways would
+    // see no functions and answer 503 forever) or xds-server restarted without its desired
+    // state (routers would lose every route). Both are re-established from what we know.
+    let reconciling = false;
+    reconcileTimer = setInterval(() => {
+      if (reconciling || closing) return;
+      reconciling = true;
+      void (async () => {
+        if (!(await state.hasStates())) {
+          log.warn('states_lost_republishing', { functions: controllers.size });
+          await Promise.all([...controllers.values()].map((c) => c.republish()));
+        }
+        const known = new Set((await xds.list()).map((f) => f.name));
+        const missing = [...controllers.values()].filter((c) => !known.has(c.def.name));
+        if (missing.length > 0) {
+          log.warn('router_state_lost_registering', { functions: missing.map((c) => c.def.name) });
+          await Promise.all(missing.map((c) => c.register()));
+        }
+      })().catch((err) => log.warn('reconcile_failed', { error: err })).finally(() => {
+        reconciling = false;
+      });
+    }, opts.reconcileIntervalMs);
 
     state.startHeartbeat();
     log.info('ready', { functions: defs.length });

@@ -34,6 +34,11 @@ export class StateStore {
     await this.redis.eval(DELETE_STATE, 2, this.keys.functions, this.keys.stateRev, fn, this.keys.stateChannel);
   }
 
+  /** False when Redis lost the states (restarted without persistence, flushed). */
+  async hasStates(): Promise<boolean> {
+    return (await this.redis.exists(this.keys.functions)) === 1;
+  }
+
   async names(): Promise<string[]> {
     return this.redis.hkeys(this.keys.functions);
   }
