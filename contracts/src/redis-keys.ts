@@ -92,3 +92,14 @@ export const COLD_START_HISTORY = 1000;
 export function coldStartsKey(stack: string): string {
   return `faas:${stack}:coldstarts`;
 }
+
+/**
+ * The one way to change a function's state: HSET the record, INCR the rev and PUBLISH the change,
+ * atomically, so a reader that saw rev N has seen every change up to N.
+ * KEYS: functions hash, stateRev. ARGV: fn, JSON FunctionStateRecord, stateChannel, state.
+ */
+export const SET_FUNCTION_STATE_LUA = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local rev = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[3], cjson.encode({fn = ARGV[1], state = ARGV[4], rev = rev}))
+return rev`;

@@ -4,15 +4,11 @@
  */
 import type { Redis } from 'ioredis';
 import {
+  SET_FUNCTION_STATE_LUA,
   COLD_START_HISTORY, type ColdStartRecord, type FunctionState, type FunctionStateRecord, HEARTBEAT_TTL_SECONDS,
   type RedisKeys, coldStartsKey,
 } from '@faas/contracts';
 
-const SET_STATE = `
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-local rev = redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[3], cjson.encode({fn = ARGV[1], state = ARGV[4], rev = rev}))
-return rev`;
 
 const DELETE_STATE = `
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
@@ -27,7 +23,7 @@ export class StateStore {
 
   async set(fn: string, version: string, state: FunctionState, readyInstances: number): Promise<number> {
     const rec: FunctionStateRecord = { name: fn, version, state, readyInstances, updatedAt: Date.now() };
-    return Number(await this.redis.eval(SET_STATE, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state));
+    return Number(await this.redis.eval(SET_FUNCTION_STATE_LUA, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state));
   }
 
   async remove(fn: string): Promise<void> {

@@ -6,14 +6,10 @@
  */
 import { Redis } from 'ioredis';
 import {
+  SET_FUNCTION_STATE_LUA,
   type FunctionState, type FunctionStateRecord, HEARTBEAT_TTL_SECONDS, type RedisKeys, type WakeMessage, redisKeys,
 } from '@faas/contracts';
 
-const SET_STATE = `
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-local rev = redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[3], cjson.encode({fn = ARGV[1], state = ARGV[4], rev = rev}))
-return rev`;
 
 export interface FakeFunction {
   /** Time from wake to warm (default 300 ms). */
@@ -69,7 +65,7 @@ export class FakeOrchestrator {
   async setState(fn: string, state: FunctionState): Promise<number> {
     this.states.set(fn, state);
     const rec: FunctionStateRecord = { name: fn, version: '1', state, readyInstances: state === 'warm' ? 1 : 0, updatedAt: Date.now() };
-    return Number(await this.redis.eval(SET_STATE, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state));
+    return Number(await this.redis.eval(SET_FUNCTION_STATE_LUA, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state));
   }
 
   async stop(): Promise<void> {
