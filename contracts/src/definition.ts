@@ -109,9 +109,15 @@ const functionSchema = z
           .refine((k) => !k.startsWith('FAAS_') && k !== 'NODE_OPTIONS', (k) => ({ message: `${k} is reserved by the platform (FAAS_* and NODE_OPTIONS)` })),
         z.union([
           z.string(),
-          z.number().int('must be quoted when not an integer (YAML reads 1.10 as the number 1.1): write "1.10"'),
+          z.number()
+            .int('must be quoted when not an integer (YAML reads 1.10 as the number 1.1): write "1.10"')
+            // Beyond 2^53 the digits written are not the digits kept: quote it too.
+            .safe('must be quoted when this large (digits would be lost): write it as a string'),
           z.boolean(),
-        ], { invalid_type_error: 'values must be strings, integers or booleans' }),
+        ], {
+          // No member matched (a list, a map, null): one clear message instead of zod's "Invalid input".
+          errorMap: (issue, ctx) => ({ message: issue.code === 'invalid_union' || issue.code === 'invalid_type' ? 'values must be strings, integers or booleans' : ctx.defaultError }),
+        }),
       )
       .default({}),
   })

@@ -27,6 +27,11 @@ export const LABELS = {
   stack: 'faas.stack',
   /** Hash of every build input, on images: equal hash means no rebuild. */
   inputsHash: 'faas.inputs-hash',
+  /**
+   * Hash of the definition fields a container was created with (limits, concurrency, timeout,
+   * env, handler), on containers: a container with another hash is not adopted.
+   */
+  configHash: 'faas.config-hash',
 } as const;
 
 /** xDS resource names. */

@@ -40,6 +40,16 @@ describe('parseDefinitions', () => {
     assert.match(one('    env: { FAAS_HANDLER: x }\n'), /field "env.FAAS_HANDLER".*reserved/);
     assert.match(one('    env: { NODE_OPTIONS: x }\n'), /reserved/);
     assert.match(one('    env: { RATIO: 1.10 }\n'), /field "env.RATIO".*quoted/);
+    assert.match(one('    env: { BIG: 12345678901234567890 }\n'), /field "env.BIG".*quoted/);
+    assert.match(one('    env: { 1BAD: x }\n'), /field "env.1BAD".*valid environment variable names/);
+    assert.match(one('    env: { X: [1] }\n'), /field "env.X".*strings, integers or booleans/);
+    assert.match(one('    handler: lib/../../x.handler\n'), /field "handler": must be a module inside the code directory/);
+    assert.match(one('    cpus: 0\n'), /field "cpus": must be at least 0.01/);
+    // Still accepted: strings (also quoted decimals), integers, booleans, the minimum cpus, nested handlers.
+    const [ok] = parseDefinitions(`${base}    cpus: 0.01\n    handler: lib/main.handler\n    env: { S: "1.10", I: 42, B: false, faas_lower: x }\n`, 'defs.yml');
+    assert.deepEqual(ok?.env, { S: '1.10', I: '42', B: 'false', faas_lower: 'x' });
+    assert.equal(ok?.handler, 'lib/main.handler');
+    assert.equal(ok?.cpus, 0.01);
   });
   it('names the file, function and field of each problem', () => {
     const issues = issuesOf('functions:\n  hello:\n    runtime: node\n    version: 1.10\n    code: x\n    concurrency: 0\n    colour: red\n');

@@ -35,6 +35,17 @@ export interface StackOptions {
   orchestratorEnv?: NodeJS.ProcessEnv;
   /** Extra env for every component (e.g. FAAS_LOG_LEVEL). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Called when a component exits while the stack is running (not during stop() or an
+   * orchestrator restart). It is also logged through the sink as component_exited.
+   */
+  onComponentExit?: (exit: ComponentExit) => void;
+}
+
+export interface ComponentExit {
+  component: string;
+  code: number | null;
+  signal: string | null;
 }
 
 export interface Stack {
@@ -46,6 +57,10 @@ export interface Stack {
    * behind) and start a new one with the same settings: for adoption tests.
    */
   restartOrchestrator(how: 'graceful' | 'crash'): Promise<void>;
+  /** The same for any Node component (e.g. "xds-server"): stop or kill it, start it again. */
+  restart(component: string, how: 'graceful' | 'crash'): Promise<void>;
+  /** Process id of a running component (by its sink name, e.g. "statsd-listener"). */
+  pid(component: string): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -71,8 +86,26 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   let redis: RedisProcess | undefined;
   let gateway: { stop(): Promise<void> } | undefined;
   const common: NodeJS.ProcessEnv = { FAAS_STACK: opts.stack, ...opts.env };
+  let stopping = false;
+  /** Children we are stopping on purpose: their exit is not news. */
+  const expected = new WeakSet<object>();
+
+  // A component that dies on its own leaves the stack half working: say so loudly.
+  const watch = (component: string, exited: Promise<{ code: number | null; signal: string | null }>, handle: object) => {
+    void exited.then(({ code, signal }) => {
+      if (stopping || expected.has(handle)) return;
+      opts.sink('stack', JSON.stringify({ event: 'component_exited', level: 'error', component, code, signal }));
+      opts.onComponentExit?.({ component, code, signal });
+    });
+  };
+  const watchProcess = (p: ManagedProcess) =>
+    watch(p.name, new Promise((resolve) => {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) resolve({ code: p.child.exitCode, signal: p.child.signalCode });
+      else p.child.once('exit', (code, signal) => resolve({ code, signal }));
+    }), p.child);
 
   const stop = async () => {
+    stopping = true;
     await gateway?.stop().catch(() => undefined);
     // Reverse order: the orchestrator removes its containers while routers and Redis still run.
     for (const p of started.reverse()) await p.stop().catch(() => undefined);
@@ -84,8 +117,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   try {
     redis = await startRedis({ port: ports.redis });
     const redisUrl = redis.url;
+    const launch = new Map<string, () => Promise<ManagedProcess>>();
     const run = async (name: string, pkg: string, env: NodeJS.ProcessEnv) => {
-      started.push(await startNodeProcess(name, dist(pkg), { ...common, REDIS_URL: redisUrl, ...env }, opts.sink));
+      const start = () => startNodeProcess(name, dist(pkg), { ...common, REDIS_URL: redisUrl, ...env }, opts.sink);
+      launch.set(name, start);
+      const p = await start();
+      started.push(p);
+      watchProcess(p);
     };
     await run('xds-server', 'xds-server', {
       XDS_HOST: '127.0.0.1', XDS_GRPC_PORT: String(ports.xdsGrpc), XDS_HTTP_PORT: String(ports.xdsHttp),
@@ -109,10 +147,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ...opts.orchestratorEnv,
     };
     await run('orchestrator', 'orchestrator', orchestratorEnv);
-    const restartOrchestrator = async (how: 'graceful' | 'crash') => {
-      const i = started.findIndex((p) => p.name === 'orchestrator');
+    const restart = async (component: string, how: 'graceful' | 'crash') => {
+      const i = started.findIndex((p) => p.name === component);
       const old = started[i];
-      if (!old) throw new Error('orchestrator is not running');
+      const start = launch.get(component);
+      if (!old || !start) throw new Error(`${component} is not running`);
+      expected.add(old.child);
       if (how === 'crash') {
         const gone = new Promise((r) => old.child.once('exit', r));
         old.child.kill('SIGKILL');
@@ -120,10 +160,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       } else {
         await old.stop();
       }
-      started.splice(i, 1, await startNodeProcess('orchestrator', dist('orchestrator'), { ...common, REDIS_URL: redisUrl, ...orchestratorEnv }, opts.sink));
+      const next = await start();
+      started.splice(i, 1, next);
+      watchProcess(next);
     };
+    const restartOrchestrator = (how: 'graceful' | 'crash') => restart('orchestrator', how);
     // The gateway package spawns nginx itself (rendered config, temp prefix dir).
-    gateway = await startGateway({
+    const gw = await startGateway({
       port: ports.gateway,
       workers: opts.gatewayWorkers ?? 2,
       redisRestPort: ports.redisRest,
@@ -131,8 +174,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       onLog: (line) => opts.sink('gateway', line),
       ...(opts.wakeTimeoutMs !== undefined ? { wakeTimeoutMs: opts.wakeTimeoutMs } : {}),
     });
+    gateway = gw;
+    watch('gateway', gw.exited.then(() => ({ code: null, signal: null }), () => ({ code: null, signal: null })), gw);
     opts.sink('gateway', JSON.stringify({ event: 'ready', port: ports.gateway }));
-    return { ports, redisUrl, stack: opts.stack, restartOrchestrator, stop };
+    const pid = (component: string) => (component === 'gateway' ? gw.pid : started.find((p) => p.name === component)?.child.pid);
+    return { ports, redisUrl, stack: opts.stack, restartOrchestrator, restart, pid, stop };
   } catch (err) {
     await stop();
     throw err;

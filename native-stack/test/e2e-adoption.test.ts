@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LABELS } from '@faas/contracts';
-import { type Stack, startStack } from '../src/launcher';
+import { type ComponentExit, type Stack, startStack } from '../src/launcher';
 import { containers, docker, root, writeDefinitions } from './helpers';
 
 describe('orchestrator restart: adoption and removal by label', { timeout: 180_000 }, () => {
@@ -18,6 +18,7 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
   let dir: string;
   const id = `adopt-${randomBytes(3).toString('hex')}`;
   const logs: string[] = [];
+  const exits: ComponentExit[] = [];
   let base: string;
 
   before(async () => {
@@ -26,6 +27,7 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
       root, stack: id, wakeTimeoutMs: 20_000,
       definitionsFile: writeDefinitions(dir, { hello: { version: '1', idle_timeout: '120s' } }),
       sink: (c, l) => logs.push(`${c} ${l}`),
+      onComponentExit: (e) => exits.push(e),
     });
     base = `http://127.0.0.1:${stack.ports.gateway}`;
   });
@@ -55,6 +57,7 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
     assert.deepEqual((await containers(id, 'hello')).map((c) => c.Id), [warmBefore.Id], 'crash left the container, restart adopted it');
     assert.equal((await containers(id, 'ghost')).length, 0, 'container of an undefined function removed at start');
     assert.ok(logs.some((l) => l.includes('"event":"instance_adopted"')), 'adoption logged');
+    assert.ok(!logs.some((l) => l.includes('"event":"stale_image_cleanup_failed"')), 'stale image clean-up ran at start-up without error');
 
     const warm = await fetch(`${base}/hello?name=again`);
     assert.equal(warm.status, 200);
@@ -69,5 +72,21 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
     const res = await fetch(`${base}/hello`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('x-faas-held-ms') ?? '', /^\d+$/);
+    assert.deepEqual(exits, [], 'orchestrator restarts are not unexpected exits');
+  });
+
+  it('a component that dies on its own is reported (component_exited with its code)', async () => {
+    const pid = stack.pid('statsd-listener');
+    assert.ok(pid, 'statsd-listener runs');
+    process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (exits.length === 0) {
+      assert.ok(Date.now() < deadline, 'no exit reported');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(exits, [{ component: 'statsd-listener', code: null, signal: 'SIGKILL' }]);
+    const line = logs.find((l) => l.includes('"event":"component_exited"'));
+    assert.ok(line?.startsWith('stack '), 'logged through the sink by the stack');
+    assert.match(line ?? '', /"component":"statsd-listener".*"code":null,"signal":"SIGKILL"/);
   });
 });

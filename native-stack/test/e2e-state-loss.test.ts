@@ -62,4 +62,36 @@ describe('shared state lost: Redis flushed under a running stack', { timeout: 18
       redis.disconnect();
     }
   });
+
+  it('re-registers every function with an xds-server that restarted without its desired state', async () => {
+    const redis = new Redis(stack.redisUrl);
+    const xdsUrl = `http://127.0.0.1:${stack.ports.xdsHttp}/v1/functions`;
+    try {
+      assert.ok(!logs.some((l) => l.includes('"event":"router_state_lost_registering"')), 'functions the xds-server has are never registered again');
+      // xds-server keeps its desired state in Redis: drop it, then crash the server.
+      await redis.del(redisKeys(id).xdsDesired);
+      await stack.restart('xds-server', 'crash');
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const names = ((await (await fetch(xdsUrl)).json()) as { functions: { name: string }[] }).functions.map((f) => f.name);
+        if (names.includes('hello')) break;
+        assert.ok(Date.now() < deadline, 'hello not re-registered within 15 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(logs.some((l) => l.includes('"event":"router_state_lost_registering"')));
+      // The router reconnects to the new server and routes the function again (the instance
+      // from the previous test is still warm: idle_timeout 120 s).
+      let res: Response | undefined;
+      while (Date.now() < deadline + 10_000) {
+        res = await fetch(`${base}/hello?name=again`);
+        if (res.status === 200) break;
+        await res.text();
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.equal(res?.status, 200);
+      assert.equal(await res!.text(), 'Hello, again!\n');
+    } finally {
+      redis.disconnect();
+    }
+  });
 });

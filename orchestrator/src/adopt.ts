@@ -5,17 +5,28 @@
 import type { Logger } from '@faas/contracts';
 import type { InstanceDriver, OwnedContainer } from './docker-driver';
 import type { FunctionController } from './function-controller';
+import { containerConfigHash } from './config-hash';
 import { waitReady } from './probe';
 
 export type AdoptDecision = { action: 'adopt' } | { action: 'remove'; reason: string };
 
+export interface CurrentBuild {
+  version: string;
+  /** Image tag of the current build; undefined when the build failed. */
+  image: string | undefined;
+  /** containerConfigHash of the current definition. */
+  configHash: string;
+}
+
 /** Pure part: may this container be kept, given what is defined now? */
-export function adoptDecision(c: OwnedContainer, current: ReadonlyMap<string, { version: string; image: string | undefined }>): AdoptDecision {
+export function adoptDecision(c: OwnedContainer, current: ReadonlyMap<string, CurrentBuild>): AdoptDecision {
   const want = current.get(c.fn);
   if (!want) return { action: 'remove', reason: 'function no longer defined' };
   if (!c.running) return { action: 'remove', reason: 'not running' };
   if (c.version !== want.version) return { action: 'remove', reason: `version ${c.version} is not the current ${want.version}` };
   if (want.image === undefined || c.image !== want.image) return { action: 'remove', reason: 'image is not the current build' };
+  // Limits, concurrency, timeout and env are fixed at create time: another hash is another config.
+  if (c.configHash !== want.configHash) return { action: 'remove', reason: 'created with other limits, env or handler' };
   if (!c.instanceId) return { action: 'remove', reason: 'no instance label' };
   return { action: 'adopt' };
 }
@@ -26,7 +37,7 @@ export async function adoptOrRemove(
   images: ReadonlyMap<string, string | undefined>,
   log: Logger,
 ): Promise<{ adopted: number; removed: number }> {
-  const current = new Map([...controllers].map(([fn, c]) => [fn, { version: c.def.version, image: images.get(fn) }]));
+  const current = new Map<string, CurrentBuild>([...controllers].map(([fn, c]) => [fn, { version: c.def.version, image: images.get(fn), configHash: containerConfigHash(c.def) }]));
   let adopted = 0;
   let removed = 0;
   for (const c of await driver.listOwned()) {

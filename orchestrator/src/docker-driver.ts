@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { FaasError, type FunctionDefinition, LABELS, type Logger, RUNTIME_PORT } from '@faas/contracts';
 import type { EndpointMode } from './config';
+import { containerConfigHash } from './config-hash';
 
 export interface InstanceSpec {
   def: FunctionDefinition;
@@ -29,6 +30,8 @@ export interface OwnedContainer {
   version: string;
   instanceId: string;
   image: string;
+  /** LABELS.configHash ('' when absent: created by an older orchestrator). */
+  configHash: string;
   running: boolean;
 }
 
@@ -40,8 +43,12 @@ export interface InstanceDriver {
   /** Address of an already running container (for adoption). */
   locate(containerId: string): Promise<{ address: string; port: number } | undefined>;
   listOwned(): Promise<OwnedContainer[]>;
-  /** Calls onExit(containerId) when one of this stack's containers dies. Returns a stop function. */
-  watchExits(onExit: (containerId: string) => void): Promise<() => void>;
+  /**
+   * Calls onExit(containerId) when one of this stack's containers dies; re-subscribes when the
+   * event stream is lost and then calls onResubscribed (exits in the gap were missed).
+   * Returns a stop function.
+   */
+  watchExits(onExit: (containerId: string) => void, onResubscribed?: () => void): Promise<() => void>;
 }
 
 export function newInstanceId(): string {
@@ -80,6 +87,7 @@ export class DockerDriver implements InstanceDriver {
           [LABELS.version]: def.version,
           [LABELS.instance]: instanceId,
           [LABELS.stack]: this.stack,
+          [LABELS.configHash]: containerConfigHash(def),
         },
         ExposedPorts: { [PORT_KEY]: {} },
         StopTimeout: Math.ceil(def.timeoutMs / 1000) + 1,
@@ -155,33 +163,94 @@ export class DockerDriver implements InstanceDriver {
       version: c.Labels[LABELS.version] ?? '',
       instanceId: c.Labels[LABELS.instance] ?? '',
       image: c.Image,
+      configHash: c.Labels[LABELS.configHash] ?? '',
       running: c.State === 'running',
     }));
   }
 
-  async watchExits(onExit: (containerId: string) => void): Promise<() => void> {
-    const stream = (await this.docker.getEvents({
-      filters: { type: ['container'], event: ['die'], label: [`${LABELS.stack}=${this.stack}`] },
-    })) as NodeJS.ReadableStream & { destroy?: () => void };
-    let buf = '';
-    stream.on('data', (chunk: Buffer) => {
-      buf += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!line) continue;
-        try {
-          const ev = JSON.parse(line) as { id?: unknown; Actor?: { ID?: unknown } };
-          const id = typeof ev.id === 'string' ? ev.id : typeof ev.Actor?.ID === 'string' ? ev.Actor.ID : undefined;
-          if (id) onExit(id);
-          else this.log.warn('docker_event_invalid', { reason: 'no container id', line: line.slice(0, 200) });
-        } catch {
-          this.log.warn('docker_event_invalid', { reason: 'not JSON', line: line.slice(0, 200) });
-        }
+  /**
+   * Follows this stack's `die` events. The stream ends when dockerd restarts (or the socket
+   * breaks): it is then subscribed again with backoff (250 ms doubling to 30 s), and
+   * onResubscribed runs so the caller can look for exits it missed in the gap.
+   */
+  async watchExits(onExit: (containerId: string) => void, onResubscribed?: () => void): Promise<() => void> {
+    let stopped = false;
+    let current: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let attempt = 0;
+
+    const subscribe = async (): Promise<void> => {
+      const stream = (await this.docker.getEvents({
+        filters: { type: ['container'], event: ['die'], label: [`${LABELS.stack}=${this.stack}`] },
+      })) as NodeJS.ReadableStream & { destroy?: () => void };
+      if (stopped) {
+        stream.destroy?.();
+        return;
       }
-    });
-    stream.on('error', (err: Error) => this.log.warn('docker_events_error', { error: err.message }));
-    return () => stream.destroy?.();
+      current = stream;
+      const since = Date.now();
+      let buf = '';
+      stream.on('data', (chunk: Buffer) => {
+        buf += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line) this.exitEvent(line, onExit);
+        }
+      });
+      let gone = false;
+      const lost = (reason: string) => {
+        if (gone) return;
+        gone = true;
+        if (current === stream) current = undefined;
+        if (stopped) return;
+        // A stream that lived a while was healthy: start the backoff again from the bottom.
+        if (Date.now() - since > 10_000) attempt = 0;
+        this.log.warn('docker_events_lost', { reason });
+        schedule();
+      };
+      stream.on('error', (err: Error) => lost(err.message));
+      stream.on('end', () => lost('stream ended'));
+      stream.on('close', () => lost('stream closed'));
+    };
+
+    const schedule = () => {
+      const delayMs = Math.min(30_000, 250 * 2 ** attempt);
+      attempt += 1;
+      retry = setTimeout(() => {
+        retry = undefined;
+        if (stopped) return;
+        subscribe().then(
+          () => {
+            if (stopped) return;
+            this.log.info('docker_events_resubscribed', { attempt });
+            onResubscribed?.();
+          },
+          (err: Error) => {
+            this.log.warn('docker_events_subscribe_failed', { error: err.message, attempt });
+            if (!stopped) schedule();
+          },
+        );
+      }, delayMs);
+    };
+
+    await subscribe();
+    return () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      current?.destroy?.();
+    };
+  }
+
+  private exitEvent(line: string, onExit: (containerId: string) => void): void {
+    try {
+      const ev = JSON.parse(line) as { id?: unknown; Actor?: { ID?: unknown } };
+      const id = typeof ev.id === 'string' ? ev.id : typeof ev.Actor?.ID === 'string' ? ev.Actor.ID : undefined;
+      if (id) onExit(id);
+      else this.log.warn('docker_event_invalid', { reason: 'no container id', line: line.slice(0, 200) });
+    } catch {
+      this.log.warn('docker_event_invalid', { reason: 'not JSON', line: line.slice(0, 200) });
+    }
   }
 }

@@ -48,8 +48,12 @@ export class FunctionController {
   private wokenWhileStopping = false;
   /** Last state published to gateways: a ready instance is only routable once 'warm' was published. */
   private published: FunctionState = 'cold';
+  /** Last state sent to Redis (maybe not yet confirmed): what a re-publication must repeat. */
+  private intended: FunctionState = 'cold';
   /** A wake counts as activity: requests held at gateways have not reached the instance yet. */
   private lastWakeAt = 0;
+  /** Instances with a scaleDown waiting in the Serial. */
+  private readonly scaleDownQueued = new Set<string>();
   private readonly log: Logger;
 
   constructor(readonly def: FunctionDefinition, private readonly deps: ControllerDeps) {
@@ -68,6 +72,7 @@ export class FunctionController {
   }
 
   private async publish(state: FunctionState): Promise<void> {
+    this.intended = state;
     await this.deps.state.set(this.def.name, this.def.version, state, this.readyCount());
     this.published = state;
   }
@@ -178,7 +183,12 @@ export class FunctionController {
    * endpoint is withdrawn (ACKed), and only then the container stops.
    */
   scaleDown(instanceId: string, reason: string): Promise<void> {
+    // The stats tick asks again every round while a removal waits or runs (grace period,
+    // drain): queue one request per instance, not one per round.
+    if (this.scaleDownQueued.has(instanceId)) return Promise.resolve();
+    this.scaleDownQueued.add(instanceId);
     return this.serial.run(async () => {
+      this.scaleDownQueued.delete(instanceId);
       const inst = this.instances.get(instanceId);
       if (!inst || inst.status !== 'ready') return;
       // A request may have arrived since the decision: re-check on fresh figures.
@@ -201,13 +211,20 @@ export class FunctionController {
           await this.publish('stopping');
           await sleep(this.deps.gatewayGraceMs);
           if (this.wokenWhileStopping) {
-            // Traffic came back before the router was told anything: keep the instance.
+            // Traffic came back before the router was told anything: keep the instance. The
+            // held requests reach it only now: that counts as activity from this moment.
+            this.lastWakeAt = Date.now();
             await this.publish('warm');
             log.info('scale_down_cancelled', { reason: 'woken' });
             return;
           }
         }
         done = await this.drainAndRemove(inst, last, log);
+      } catch (err) {
+        // E.g. Redis failed while 'stopping' was written: the instance still serves, so
+        // gateways must not be left holding requests for a removal that is not happening.
+        if (last && inst.status === 'ready' && this.instances.has(inst.id)) await this.publish('warm').catch(() => undefined);
+        throw err;
       } finally {
         this.stoppingLast = false;
       }
@@ -263,7 +280,9 @@ export class FunctionController {
 
   /** Publish the current state again (Redis lost its data, e.g. restarted without persistence). */
   republish(): Promise<void> {
-    return this.serial.run(() => this.publish(this.published));
+    // Not through the Serial: a cold start can hold it for seconds while gateways see nothing.
+    // Repeating the last state sent is safe: one connection keeps the order of the writes.
+    return this.deps.state.set(this.def.name, this.def.version, this.intended, this.readyCount()).then(() => undefined);
   }
 
   /** Take over a running, ready container found at start-up. */

@@ -10,8 +10,9 @@ import type { OrchestratorConfig } from './config';
 import { DockerDriver, type InstanceDriver } from './docker-driver';
 import { FunctionController } from './function-controller';
 import { idleInstances } from './idle';
-import { ensureFunctionImage } from './images';
+import { ensureFunctionImage, removeStaleImages } from './images';
 import { createMetrics } from './metrics';
+import { missedExits } from './missed-exits';
 import { StateStore } from './state';
 import { parseWake } from './wake';
 import { XdsClient } from './xds-client';
@@ -115,6 +116,14 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     }));
     const { adopted, removed } = await adoptOrRemove(driver, controllers, built, log);
     log.info('containers_reconciled', { adopted, removed });
+    // Old builds of our functions pile up otherwise (each removal is logged as image_removed).
+    // Housekeeping only: never a reason not to start.
+    try {
+      const stale = await removeStaleImages(docker, defs, { baseImage: opts.baseImage, logger: log });
+      if (stale.length > 0) log.info('stale_images_removed', { count: stale.length });
+    } catch (err) {
+      log.warn('stale_image_cleanup_failed', { error: err });
+    }
 
     await waitForXds(xds, log, 30_000);
     for (const stale of await xds.list()) {
@@ -123,9 +132,19 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     for (const name of await state.names()) if (!controllers.has(name)) await state.remove(name);
     await Promise.all([...controllers.values()].map((c) => c.register()));
 
-    stopWatch = await driver.watchExits((containerId) => {
+    const died = (containerId: string) => {
       const ctl = byContainer(containerId);
       if (ctl && !closing) void ctl.instanceDied(containerId).catch((err) => log.error('instance_cleanup_failed', { containerId, error: err }));
+    };
+    // After dockerd restarted, die events of the gap were never delivered: compare instead.
+    const reconcileExits = async () => {
+      const known = [...controllers.values()].flatMap((c) => [...c.instances.values()].map((i) => i.containerId));
+      const gone = missedExits(known, await driver.listOwned());
+      if (gone.length > 0) log.warn('missed_exits', { containers: gone });
+      for (const id of gone) died(id);
+    };
+    stopWatch = await driver.watchExits(died, () => {
+      reconcileExits().catch((err) => log.warn('exit_reconcile_failed', { error: err }));
     });
 
     await sub.subscribe(keys.wakeChannel);
@@ -145,29 +164,33 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
       ctl.ensureWarm(requestId).catch((err) => log.error('wake_failed', { fn, requestId, error: err }));
     });
 
-    let ticking = false;
+    // One tick in flight per function: a slow function skips its own rounds, never the others'.
+    const ticking = new Set<FunctionController>();
     statsTimer = setInterval(() => {
-      if (ticking || closing) return;
-      ticking = true;
-      void Promise.all([...controllers.values()].map(async (ctl) => {
-        await ctl.refreshStats();
-        metrics.instances(ctl.def.name, ctl.instances.size);
-        const loads = [...ctl.instances.values()]
-          .filter((i) => i.status === 'ready' && i.stats)
-          .map((i) => ({ id: i.id, inflight: i.stats!.inflight, idleMs: i.stats!.idleMs }));
-        for (const id of idleInstances(loads, ctl.def.idleTimeoutMs)) {
-          void ctl.scaleDown(id, 'idle').catch((err) => log.error('scale_down_failed', { fn: ctl.def.name, instance: id, error: err }));
-        }
-      })).finally(() => {
-        ticking = false;
-      });
+      if (closing) return;
+      for (const ctl of controllers.values()) {
+        if (ticking.has(ctl)) continue;
+        ticking.add(ctl);
+        void (async () => {
+          await ctl.refreshStats();
+          metrics.instances(ctl.def.name, ctl.instances.size);
+          const loads = [...ctl.instances.values()]
+            .filter((i) => i.status === 'ready' && i.stats)
+            .map((i) => ({ id: i.id, inflight: i.stats!.inflight, idleMs: i.stats!.idleMs }));
+          for (const id of idleInstances(loads, ctl.def.idleTimeoutMs)) {
+            void ctl.scaleDown(id, 'idle').catch((err) => log.error('scale_down_failed', { fn: ctl.def.name, instance: id, error: err }));
+          }
+        })().catch((err) => log.error('stats_tick_failed', { fn: ctl.def.name, error: err })).finally(() => {
+          ticking.delete(ctl);
+        });
+      }
     }, opts.statsIntervalMs);
 
     // Shared state can be lost under us: Redis restarted without persistence (gateways would
     // see no functions and answer 503 forever) or xds-server restarted without its desired
     // state (routers would lose every route). Both are re-established from what we know.
     let reconciling = false;
-    reconcileTimer = setInterval(() => {
+    const reconcileShared = () => {
       if (reconciling || closing) return;
       reconciling = true;
       void (async () => {
@@ -184,7 +207,19 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
       })().catch((err) => log.warn('reconcile_failed', { error: err })).finally(() => {
         reconciling = false;
       });
-    }, opts.reconcileIntervalMs);
+    };
+    reconcileTimer = setInterval(reconcileShared, opts.reconcileIntervalMs);
+    // A Redis that comes back may be a new, empty one: check at once, not at the next round.
+    let redisWasDown = false;
+    redis.on('close', () => {
+      redisWasDown = true;
+    });
+    redis.on('ready', () => {
+      if (!redisWasDown) return;
+      redisWasDown = false;
+      log.info('redis_reconnected');
+      reconcileShared();
+    });
 
     state.startHeartbeat();
     log.info('ready', { functions: defs.length });

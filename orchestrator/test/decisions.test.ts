@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FunctionDefinition } from '@faas/contracts';
 import { adoptDecision } from '../src/adopt';
+import { containerConfigHash } from '../src/config-hash';
 import { idleInstances } from '../src/idle';
 import { routeSpec } from '../src/route-spec';
 import { parseWake } from '../src/wake';
@@ -61,8 +62,9 @@ describe('parseWake', () => {
 });
 
 describe('adoptDecision', () => {
-  const current = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc' }]]);
-  const c = { containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'faas-fn-hello:1-abc', running: true };
+  const configHash = containerConfigHash(def);
+  const current = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash }]]);
+  const c = { containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'faas-fn-hello:1-abc', configHash, running: true };
   it('adopts a running container of the current build', () => {
     assert.deepEqual(adoptDecision(c, current), { action: 'adopt' });
   });
@@ -71,5 +73,40 @@ describe('adoptDecision', () => {
     assert.equal(adoptDecision({ ...c, version: '0' }, current).action, 'remove');
     assert.equal(adoptDecision({ ...c, image: 'faas-fn-hello:1-old' }, current).action, 'remove');
     assert.equal(adoptDecision({ ...c, running: false }, current).action, 'remove');
+  });
+});
+
+describe('containerConfigHash and adoption of changed configurations', () => {
+  const hash = containerConfigHash(def);
+  const owned = (d: FunctionDefinition) => ({
+    containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'img', configHash: containerConfigHash(d), running: true,
+  });
+  const current = new Map([['hello', { version: '1', image: 'img', configHash: hash }]]);
+
+  it('is stable: same definition, same hash; env order does not matter', () => {
+    assert.equal(containerConfigHash({ ...def }), hash);
+    assert.equal(
+      containerConfigHash({ ...def, env: { A: '1', B: '2' } }),
+      containerConfigHash({ ...def, env: { B: '2', A: '1' } }),
+    );
+  });
+  it('removes a container created with other limits, concurrency, timeout, env or handler', () => {
+    const changes: Partial<FunctionDefinition>[] = [
+      { memoryMb: 128 }, { cpus: 0.5 }, { concurrency: 5 }, { timeoutMs: 6000 }, { env: { A: '1' } }, { handler: 'main.handler' },
+    ];
+    for (const change of changes) {
+      const d = { ...def, ...change };
+      assert.notEqual(containerConfigHash(d), hash, JSON.stringify(change));
+      const decision = adoptDecision(owned(d), current);
+      assert.equal(decision.action, 'remove', JSON.stringify(change));
+      assert.match(decision.action === 'remove' ? decision.reason : '', /limits, env or handler/);
+    }
+  });
+  it('ignores fields that do not reach the container (idle timeout, max instances)', () => {
+    assert.equal(containerConfigHash({ ...def, idleTimeoutMs: 99_000, maxInstances: 7 }), hash);
+    assert.deepEqual(adoptDecision(owned({ ...def, idleTimeoutMs: 99_000 }), current), { action: 'adopt' });
+  });
+  it('removes a container without the label (created by an older orchestrator)', () => {
+    assert.equal(adoptDecision({ ...owned(def), configHash: '' }, current).action, 'remove');
   });
 });

@@ -90,11 +90,22 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
     if (parsed.metrics.length > 0) agg.ingest(`${rinfo.address}:${rinfo.port}`, parsed.metrics);
   });
   socket.on('error', (err) => log.error('udp_error', { message: err.message }));
-  await new Promise<void>((resolve, reject) => {
-    const onErr = (err: Error) => reject(new StatsdListenerError('bind_failed', `cannot bind UDP ${host}:${opts.port ?? 8125}: ${err.message}`, { host, port: opts.port }));
-    socket.once('error', onErr);
-    socket.bind(opts.port ?? 8125, host, () => { socket.off('error', onErr); resolve(); });
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (err: Error) => reject(new StatsdListenerError('bind_failed', `cannot bind UDP ${host}:${opts.port ?? 8125}: ${err.message}`, { host, port: opts.port }));
+      socket.once('error', onErr);
+      socket.bind(opts.port ?? 8125, host, () => { socket.off('error', onErr); resolve(); });
+    });
+  } catch (err) {
+    // Nothing else will ever close them: a failed start must not keep the process alive.
+    redis.disconnect();
+    try {
+      socket.close();
+    } catch {
+      /* never bound: nothing to close */
+    }
+    throw err;
+  }
   const port = socket.address().port;
 
   let flushing = false;

@@ -1,0 +1,8 @@
+/** Exits missed while Docker's event stream was down: compare what we track with what runs. */
+import type { OwnedContainer } from './docker-driver';
+
+/** Known container ids whose container is gone or no longer running. */
+export function missedExits(known: readonly string[], owned: readonly OwnedContainer[]): string[] {
+  const running = new Set(owned.filter((c) => c.running).map((c) => c.containerId));
+  return known.filter((id) => !running.has(id));
+}

@@ -1,0 +1,96 @@
+/**
+ * Docker's event stream ends when dockerd restarts: the driver subscribes again (with backoff)
+ * and tells the caller, which then looks for exits it missed. Docker is faked here only to end
+ * the stream at will; the real engine is covered by the native-stack tests.
+ */
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import type Docker from 'dockerode';
+import { createLogger } from '@faas/contracts';
+import { DockerDriver, type OwnedContainer } from '../src/docker-driver';
+import { missedExits } from '../src/missed-exits';
+
+const quiet = createLogger('test', {}, () => undefined);
+
+function fakeDocker(failFirstResubscribe = false) {
+  const streams: PassThrough[] = [];
+  let calls = 0;
+  const docker = {
+    async getEvents() {
+      calls += 1;
+      if (failFirstResubscribe && calls === 2) throw new Error('connect ENOENT /var/run/docker.sock');
+      const s = new PassThrough();
+      streams.push(s);
+      return s;
+    },
+  };
+  return { docker: docker as unknown as Docker, streams, calls: () => calls };
+}
+
+const until = async (cond: () => boolean, ms = 5000) => {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    assert.ok(Date.now() < deadline, 'condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('DockerDriver.watchExits', () => {
+  it('reports die events, re-subscribes after the stream ends, and calls onResubscribed', async () => {
+    const f = fakeDocker();
+    const driver = new DockerDriver(f.docker, 's1', 'loopback', 'net', quiet);
+    const exits: string[] = [];
+    let resubscribed = 0;
+    const stop = await driver.watchExits((id) => exits.push(id), () => { resubscribed += 1; });
+    try {
+      f.streams[0]!.write(`${JSON.stringify({ id: 'aaa' })}\n{"Actor":{"ID":"bb`);
+      f.streams[0]!.write('b"}}\n');
+      await until(() => exits.length === 2);
+      assert.deepEqual(exits, ['aaa', 'bbb']);
+
+      f.streams[0]!.end(); // dockerd went away
+      await until(() => resubscribed === 1);
+      assert.equal(f.calls(), 2);
+      f.streams[1]!.write(`${JSON.stringify({ id: 'ccc' })}\n`);
+      await until(() => exits.length === 3);
+
+      f.streams[1]!.destroy(new Error('socket hang up')); // an error is lost too
+      await until(() => resubscribed === 2);
+    } finally {
+      stop();
+    }
+    const calls = f.calls();
+    f.streams.at(-1)!.end();
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(f.calls(), calls, 'no subscription after stop');
+  });
+
+  it('keeps trying while dockerd refuses, backing off', async () => {
+    const f = fakeDocker(true);
+    const driver = new DockerDriver(f.docker, 's1', 'loopback', 'net', quiet);
+    let resubscribed = 0;
+    const stop = await driver.watchExits(() => undefined, () => { resubscribed += 1; });
+    try {
+      const t0 = Date.now();
+      f.streams[0]!.end();
+      await until(() => resubscribed === 1);
+      assert.equal(f.calls(), 3, 'one refused attempt, then success');
+      // 250 ms, then 500 ms: the second attempt waited longer than the first.
+      assert.ok(Date.now() - t0 >= 700, `backoff too short: ${Date.now() - t0} ms`);
+    } finally {
+      stop();
+    }
+  });
+});
+
+describe('missedExits', () => {
+  const owned = (containerId: string, running: boolean): OwnedContainer => ({
+    containerId, fn: 'hello', version: '1', instanceId: 'i', image: 'img', configHash: 'h', running,
+  });
+  it('names known containers that are gone or stopped, nothing else', () => {
+    assert.deepEqual(missedExits(['a', 'b', 'c'], [owned('a', true), owned('b', false), owned('z', false)]), ['b', 'c']);
+    assert.deepEqual(missedExits([], [owned('a', false)]), []);
+    assert.deepEqual(missedExits(['a'], [owned('a', true)]), []);
+  });
+});
