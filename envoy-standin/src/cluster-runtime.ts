@@ -3,7 +3,7 @@
  * breaker (max in-flight + bounded FIFO pending queue) and the cluster's Envoy stats.
  */
 import { ENVOY_CLUSTER_STATS } from '@faas/contracts';
-import { pickLeastRequest } from './balancer';
+import { hasCapacity, pickLeastRequest } from './balancer';
 import type { ClusterModel, EndpointModel } from './model';
 import { type Counter, StatsRegistry } from './stats';
 
@@ -33,6 +33,9 @@ export class ClusterRuntime {
   healthy: Host[] = [];
   maxRequests: number;
   maxPending: number;
+  /** In-flight limit per host (per_host_thresholds max_connections), Infinity = none. */
+  maxPerHost: number;
+  connectTimeoutMs: number;
   /** Admitted (slot-holding) requests. */
   active = 0;
   private queue: Waiter[] = [];
@@ -57,6 +60,8 @@ export class ClusterRuntime {
   constructor(readonly name: string, model: ClusterModel, private readonly stats: StatsRegistry) {
     this.maxRequests = model.maxRequests;
     this.maxPending = model.maxPendingRequests;
+    this.maxPerHost = model.maxRequestsPerHost;
+    this.connectTimeoutMs = model.connectTimeoutMs;
     const b = `cluster.${name}.`;
     this.statBase = b;
     this.timeStat = b + ENVOY_CLUSTER_STATS.rqTime;
@@ -81,6 +86,8 @@ export class ClusterRuntime {
   updateModel(model: ClusterModel): void {
     this.maxRequests = model.maxRequests;
     this.maxPending = model.maxPendingRequests;
+    this.maxPerHost = model.maxRequestsPerHost;
+    this.connectTimeoutMs = model.connectTimeoutMs;
     this.drain();
   }
 
@@ -97,6 +104,15 @@ export class ClusterRuntime {
     }
     this.hosts = hosts;
     this.healthy = hosts.filter((h) => h.routable);
+    this.drain(); // new hosts may have room; with none left, waiters get "no healthy upstream"
+  }
+
+  /**
+   * Whether an admitted request would find a host below its per-host limit. With no healthy
+   * host at all it is true: the request is let through to answer "no healthy upstream".
+   */
+  hostRoom(): boolean {
+    return this.healthy.length === 0 || hasCapacity(this.healthy, this.maxPerHost);
   }
 
   pendingCount(): number {
@@ -104,7 +120,7 @@ export class ClusterRuntime {
   }
 
   admit(w: Waiter): Admission {
-    if (this.active < this.maxRequests && this.pendingCount() === 0) {
+    if (this.active < this.maxRequests && this.pendingCount() === 0 && this.hostRoom()) {
       this.active++;
       return 'now';
     }
@@ -128,8 +144,30 @@ export class ClusterRuntime {
     this.drain();
   }
 
+  /**
+   * A slot holder that found every healthy host at its per-host limit (a retry whose host
+   * room was taken meanwhile): gives its slot back and waits at the head of the queue.
+   */
+  requeue(w: Waiter): void {
+    this.active--;
+    if (this.qHead > 0) this.queue[--this.qHead] = w;
+    else this.queue.unshift(w);
+    this.drain();
+  }
+
+  /** A request starts on `h`. */
+  acquireHost(h: Host): void {
+    h.active++;
+  }
+
+  /** A request left `h`: with a per-host limit, a queued request may now fit. */
+  releaseHost(h: Host): void {
+    h.active--;
+    if (this.maxPerHost !== Infinity && this.pendingCount() > 0) this.drain();
+  }
+
   private drain(): void {
-    while (this.active < this.maxRequests && this.pendingCount() > 0) {
+    while (this.active < this.maxRequests && this.pendingCount() > 0 && this.hostRoom()) {
       const w = this.queue[this.qHead] as Waiter;
       this.qHead++;
       if (this.qHead > 1024 && this.qHead * 2 > this.queue.length) { this.queue = this.queue.slice(this.qHead); this.qHead = 0; }
@@ -139,7 +177,7 @@ export class ClusterRuntime {
   }
 
   pick(random: () => number, exclude?: ReadonlySet<Host>): Host | undefined {
-    return pickLeastRequest(this.healthy, random, exclude);
+    return pickLeastRequest(this.healthy, random, exclude, this.maxPerHost);
   }
 
   countCode(code: number): void {

@@ -9,6 +9,34 @@ export interface ListenerModel {
   /** RDS name, or undefined when the routes are inline. */
   routeConfigName: string | undefined;
   inlineRoutes: RouteTable | undefined;
+  /** HCM local_reply_config mappers the stand-in understands (response_flag_filter + headers_to_add). */
+  localReplyMappers: LocalReplyMapper[];
+}
+
+/**
+ * Envoy response flags of the stand-in's own replies: NR no route, NC no cluster, UH no
+ * healthy upstream, UO pending overflow, UF connect failure, UC upstream connection
+ * termination, UT upstream request timeout.
+ */
+export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UO' | 'UF' | 'UC' | 'UT';
+
+/** One local_reply_config mapper: the first whose flags include a reply's flag adds its headers. */
+export interface LocalReplyMapper {
+  flags: ReadonlySet<string>;
+  headers: ReadonlyArray<readonly [string, string]>;
+}
+
+/**
+ * Which pre-response failures a route retries (Envoy retry_on). Responses are never retried:
+ * 5xx/gateway-error retries of answered requests are not modelled.
+ */
+export interface RetryOn {
+  /** connect-failure (also implied by 5xx, gateway-error, reset): the connection never opened. */
+  connectFailure: boolean;
+  /** reset-before-request: the upstream reset before any byte of the request was written to it. */
+  resetBeforeRequest: boolean;
+  /** reset, 5xx, gateway-error: any reset before response headers (may replay a received request). */
+  anyReset: boolean;
 }
 
 export type PathMatch =
@@ -24,8 +52,9 @@ export interface RouteModel {
   prefixRewrite: string | undefined;
   /** Whole-request timeout, 0 = none. */
   timeoutMs: number;
-  /** Retries for failures before any response byte (connect failure, refused, reset). */
+  /** Retries for the failures `retryOn` names; 0 = none. */
   numRetries: number;
+  retryOn: RetryOn;
 }
 
 export interface VirtualHostModel {
@@ -48,6 +77,11 @@ export interface ClusterModel {
   /** In-flight requests allowed: min(max_requests, max_connections) of the DEFAULT threshold. */
   maxRequests: number;
   maxPendingRequests: number;
+  /**
+   * In-flight requests allowed per host: circuit_breakers.per_host_thresholds max_connections
+   * (HTTP/1.1 upstreams: one connection carries one request). Infinity when not set.
+   */
+  maxRequestsPerHost: number;
   connectTimeoutMs: number;
 }
 

@@ -5,9 +5,11 @@
  * optional buffered access log.
  */
 import * as http from 'node:http';
+import type * as net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { ClusterRuntime, Host, Waiter } from './cluster-runtime';
-import type { ListenerModel, RouteModel, RouteTable } from './model';
+import type { ListenerModel, LocalReplyMapper, ResponseFlag, RouteModel, RouteTable } from './model';
+import { classifyFailure, shouldRetry } from './retry';
 import { matchRoute } from './route-match';
 
 export interface ProxyContext {
@@ -32,10 +34,19 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
 const RETRY_BUFFER_LIMIT = 1024 * 1024;
 const RETRY_BASE_MS = 25;
 
-function localReply(res: http.ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
+/**
+ * A reply of the stand-in's own, tagged with its Envoy response flag: the listener's first
+ * local_reply_config mapper whose flags include it adds its headers (Envoy's behaviour).
+ */
+function localReply(res: http.ServerResponse, status: number, body: string, flag: ResponseFlag, mappers: readonly LocalReplyMapper[], extra?: Record<string, string>): void {
   if (res.headersSent) { res.destroy(); return; }
   const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(body), 'content-type': 'text/plain' };
   if (extra) Object.assign(headers, extra);
+  for (const mp of mappers) {
+    if (!mp.flags.has(flag)) continue;
+    for (const [k, v] of mp.headers) headers[k] = v;
+    break;
+  }
   res.writeHead(status, headers);
   res.end(body);
 }
@@ -52,23 +63,23 @@ export function handleRequest(ctx: ProxyContext, lr: ListenerRuntime, req: http.
   const table = m.inlineRoutes ?? (m.routeConfigName !== undefined ? ctx.routes.get(m.routeConfigName) : undefined);
   const d = table !== undefined ? matchRoute(table, req.headers.host, req.url ?? '/') : undefined;
   if (d === undefined) {
-    localReply(res, 404, '');
+    localReply(res, 404, '', 'NR', m.localReplyMappers);
     log(ctx, req, 404, '-', 0, rid);
     return;
   }
   const cluster = ctx.clusters.get(d.route.cluster);
   if (cluster === undefined) {
-    localReply(res, 503, ''); // Envoy: cluster not found (NC)
+    localReply(res, 503, '', 'NC', m.localReplyMappers); // Envoy: cluster not found
     log(ctx, req, 503, d.route.cluster, 0, rid);
     return;
   }
   if (cluster.healthy.length === 0) {
     cluster.cNoneHealthy.inc();
-    localReply(res, 503, 'no healthy upstream');
+    localReply(res, 503, 'no healthy upstream', 'UH', m.localReplyMappers);
     log(ctx, req, 503, cluster.name, 0, rid);
     return;
   }
-  new Exchange(ctx, cluster, d.route, d.upstreamPath, req, res, rid).start();
+  new Exchange(ctx, cluster, d.route, d.upstreamPath, req, res, rid, m.localReplyMappers).start();
 }
 
 function log(ctx: ProxyContext, req: http.IncomingMessage, status: number, cluster: string, ms: number, rid: string): void {
@@ -115,6 +126,9 @@ class Exchange implements Waiter {
   private responded = false;
   private readonly t0 = performance.now();
   private headers: http.OutgoingHttpHeaders | undefined;
+  /** Current attempt: its connection is established; socket bytesWritten when it was assigned. */
+  private connected = false;
+  private sentBase = 0;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -124,6 +138,7 @@ class Exchange implements Waiter {
     private readonly req: http.IncomingMessage,
     private readonly res: http.ServerResponse,
     private readonly rid: string,
+    private readonly mappers: readonly LocalReplyMapper[],
   ) {
     this.retriesLeft = route.numRetries;
     const h = req.headers;
@@ -141,7 +156,7 @@ class Exchange implements Waiter {
       case 'queued':
         break;
       case 'overflow':
-        this.finishLocal(503, 'upstream connect error or disconnect/reset before headers. reset reason: overflow', { 'x-envoy-overloaded': 'true' }, false);
+        this.finishLocal(503, 'upstream connect error or disconnect/reset before headers. reset reason: overflow', 'UO', false, { 'x-envoy-overloaded': 'true' });
         break;
     }
   }
@@ -154,18 +169,27 @@ class Exchange implements Waiter {
 
   private attempt(): void {
     if (this.done) return;
-    const host = this.cluster.pick(this.ctx.random, this.tried);
+    const cluster = this.cluster;
+    const host = cluster.pick(this.ctx.random, this.tried);
     if (host === undefined) {
-      this.cluster.cNoneHealthy.inc();
-      this.finishLocal(503, 'no healthy upstream', undefined, false);
+      if (cluster.healthy.length > 0) {
+        // Every healthy host is at its per-host limit (room taken while this retry backed off).
+        this.holdsSlot = false;
+        cluster.requeue(this);
+        return;
+      }
+      cluster.cNoneHealthy.inc();
+      this.finishLocal(503, 'no healthy upstream', 'UH', false);
       return;
     }
-    host.active++;
+    cluster.acquireHost(host);
     this.host = host;
-    this.cluster.cRqTotal.inc();
+    cluster.cRqTotal.inc();
     this.headers ??= upstreamHeaders(this.req);
+    this.connected = false;
     const up = http.request({ host: host.address, port: host.port, method: this.req.method, path: this.path, headers: this.headers, agent: this.ctx.agent });
     this.upReq = up;
+    up.on('socket', (sock) => this.onSocket(up, sock));
     up.on('response', (ur) => this.onResponse(up, ur));
     up.on('error', (err) => this.onUpstreamError(up, err));
     if (!this.hasBody) { up.end(); return; }
@@ -179,6 +203,20 @@ class Exchange implements Waiter {
     for (const c of this.chunks ?? []) up.write(c);
     if (this.bodyEnded) up.end();
     else this.req.resume();
+  }
+
+  /** Emitted before the request is flushed: the byte baseline; a new connection gets the connect timeout. */
+  private onSocket(up: http.ClientRequest, sock: net.Socket): void {
+    if (this.upReq !== up) return;
+    this.sentBase = Number(sock.bytesWritten) || 0;
+    if (!sock.connecting) { this.connected = true; return; }
+    const timer = setTimeout(() => {
+      const err: NodeJS.ErrnoException = new Error('connect timeout');
+      err.code = 'ETIMEDOUT';
+      up.destroy(err);
+    }, this.cluster.connectTimeoutMs);
+    sock.once('connect', () => { clearTimeout(timer); if (this.upReq === up) this.connected = true; });
+    sock.once('close', () => clearTimeout(timer));
   }
 
   private onData(chunk: Buffer): void {
@@ -212,8 +250,13 @@ class Exchange implements Waiter {
     const host = this.host;
     this.detachHost();
     if (this.responded) { this.res.destroy(); this.complete(this.res.statusCode); return; }
-    // Nothing reached us from the function: safe to try another host if the body can be replayed.
-    if (this.retriesLeft > 0 && this.chunks !== null && host !== undefined) {
+    // Retry only what the route's retry_on allows for this failure: by default (connect-failure,
+    // reset-before-request) never a request that may have reached the function.
+    const sock = up.socket;
+    // bytesWritten counts what was handed to the socket (NaN if the socket cannot tell).
+    const written = this.connected && sock !== null ? Number(sock.bytesWritten) - this.sentBase : 0;
+    const failure = classifyFailure(this.connected, written);
+    if (this.retriesLeft > 0 && this.chunks !== null && host !== undefined && shouldRetry(this.route.retryOn, failure)) {
       this.retriesLeft--;
       (this.tried ??= new Set()).add(host);
       this.cluster.cRetry.inc();
@@ -221,15 +264,19 @@ class Exchange implements Waiter {
       setTimeout(() => this.attempt(), Math.random() * RETRY_BASE_MS * 2 ** (n - 1));
       return;
     }
-    const reason = err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ETIMEDOUT' ? 'connection failure' : 'connection termination';
-    this.finishLocal(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`, undefined, true);
+    if (failure === 'connect_failure') {
+      const reason = err.message === 'connect timeout' ? 'connection timeout' : 'connection failure';
+      this.finishLocal(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`, 'UF', true);
+    } else {
+      this.finishLocal(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination', 'UC', true);
+    }
   }
 
   private onTimeout(): void {
     if (this.done) return;
     this.cluster.cTimeout.inc();
     this.abortUpstream();
-    this.finishLocal(504, 'upstream request timeout', undefined, true);
+    this.finishLocal(504, 'upstream request timeout', 'UT', true);
   }
 
   private onDownstreamClose(): void {
@@ -247,7 +294,8 @@ class Exchange implements Waiter {
   }
 
   private detachHost(): void {
-    if (this.host !== undefined) { this.host.active--; this.host = undefined; }
+    const h = this.host;
+    if (h !== undefined) { this.host = undefined; this.cluster.releaseHost(h); }
   }
 
   private releaseSlot(): void {
@@ -263,11 +311,11 @@ class Exchange implements Waiter {
   }
 
   /** A reply of our own; `charge` counts it as an upstream code like Envoy's upstream aborts. */
-  private finishLocal(status: number, body: string, extra: Record<string, string> | undefined, charge: boolean): void {
+  private finishLocal(status: number, body: string, flag: ResponseFlag, charge: boolean, extra?: Record<string, string>): void {
     this.abortUpstream();
     this.finish();
     if (charge) this.cluster.countCode(status);
-    localReply(this.res, status, body, extra);
+    localReply(this.res, status, body, flag, this.mappers, extra);
     log(this.ctx, this.req, status, this.cluster.name, performance.now() - this.t0, this.rid);
   }
 

@@ -6,14 +6,16 @@
 import * as net from 'node:net';
 import { ResourceError } from './errors';
 import type {
-  ClusterModel, EndpointModel, HealthStatus, ListenerModel, LoadAssignment, PathMatch, RouteModel, RouteTable, VirtualHostModel,
+  ClusterModel, EndpointModel, HealthStatus, ListenerModel, LoadAssignment, LocalReplyMapper, PathMatch, RetryOn, RouteModel, RouteTable,
+  VirtualHostModel,
 } from './model';
 import { type ProtoObject, TYPE_URLS, type XdsKind } from './protos';
 
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const DEFAULT_ROUTE_TIMEOUT_MS = 15_000; // Envoy's RouteAction.timeout default
 const DEFAULT_THRESHOLD = 1024; // Envoy's circuit breaker defaults
-const RETRY_ON_PRE_RESPONSE = ['connect-failure', 'refused-stream', 'reset-before-request', 'reset', '5xx', 'gateway-error'];
+/** retry_on values that retry any reset before response headers (Envoy counts a reset as a 5xx). */
+const RETRY_ON_ANY_RESET = ['reset', '5xx', 'gateway-error'];
 
 function isObj(v: unknown): v is ProtoObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -85,15 +87,51 @@ export function decodeListener(res: ProtoObject): ListenerModel {
       fail(`${where} http filter "${String(hf.name)}"`, `cannot decode typed_config of type "${String(hf.typed_config.type_url ?? '')}"`);
     }
   }
+  const localReplyMappers = decodeLocalReplyMappers(hcm.local_reply_config, `${where} HttpConnectionManager.local_reply_config`);
   if (hcm.route_specifier === 'rds' && isObj(hcm.rds)) {
     const routeConfigName = reqStr(hcm.rds, 'route_config_name', `${where} HttpConnectionManager.rds`);
-    return { name, address, port, statPrefix, routeConfigName, inlineRoutes: undefined };
+    return { name, address, port, statPrefix, routeConfigName, inlineRoutes: undefined, localReplyMappers };
   }
   if (hcm.route_specifier === 'route_config' && isObj(hcm.route_config)) {
-    return { name, address, port, statPrefix, routeConfigName: undefined, inlineRoutes: decodeRouteTable(hcm.route_config) };
+    return { name, address, port, statPrefix, routeConfigName: undefined, inlineRoutes: decodeRouteTable(hcm.route_config), localReplyMappers };
   }
   return fail(`${where} HttpConnectionManager`, 'needs rds or route_config');
 }
+
+/**
+ * The part of Envoy's local_reply_config the stand-in plays: mappers filtered by response
+ * flags that add headers. A mapper with another filter, or that rewrites status or body, is
+ * refused (NACK) rather than silently ignored.
+ */
+export function decodeLocalReplyMappers(cfg: unknown, where: string): LocalReplyMapper[] {
+  if (!isObj(cfg)) return [];
+  if (isObj(cfg.body_format)) fail(where, 'body_format is not supported by envoy-standin');
+  return list(cfg, 'mappers').map((m, i) => {
+    const w = `${where}.mappers[${i}]`;
+    if (!isObj(m)) fail(w, 'missing');
+    const f = isObj(m.filter) ? m.filter : undefined;
+    if (f === undefined || !isObj(f.response_flag_filter)) fail(w, 'only filter.response_flag_filter is supported by envoy-standin');
+    if (u32(m.status_code) !== undefined || isObj(m.body) || isObj(m.body_format_override)) {
+      fail(w, 'status_code, body and body_format_override are not supported by envoy-standin (only headers_to_add)');
+    }
+    const headers = list(m, 'headers_to_add').map((h, j): readonly [string, string] => {
+      const hw = `${w}.headers_to_add[${j}]`;
+      if (!isObj(h) || !isObj(h.header)) fail(hw, 'header is required');
+      return [reqStr(h.header, 'key', `${hw}.header`).toLowerCase(), String(h.header.value ?? '')];
+    });
+    return { flags: new Set(list(f.response_flag_filter, 'flags').map(String)), headers };
+  });
+}
+
+/** Envoy retry_on (comma separated) reduced to the pre-response failures the stand-in retries. */
+export function decodeRetryOn(retryOn: string): RetryOn {
+  const on = retryOn.split(',').map((s) => s.trim());
+  const anyReset = on.some((c) => RETRY_ON_ANY_RESET.includes(c));
+  const resetBeforeRequest = anyReset || on.includes('reset-before-request');
+  return { connectFailure: resetBeforeRequest || on.includes('connect-failure'), resetBeforeRequest, anyReset };
+}
+
+const NO_RETRY: RetryOn = { connectFailure: false, resetBeforeRequest: false, anyReset: false };
 
 function decodeMatch(m: unknown, where: string): PathMatch {
   if (!isObj(m)) fail(where, 'match is required');
@@ -125,11 +163,12 @@ function decodeRoute(r: unknown, where: string): RouteModel {
   const t = durationMs(a.timeout);
   const timeoutMs = t === undefined ? DEFAULT_ROUTE_TIMEOUT_MS : t;
   let numRetries = 0;
+  let retryOn = NO_RETRY;
   if (isObj(a.retry_policy)) {
-    const on = String(a.retry_policy.retry_on ?? '').split(',').map((s) => s.trim());
-    if (on.some((c) => RETRY_ON_PRE_RESPONSE.includes(c))) numRetries = u32(a.retry_policy.num_retries) ?? 1;
+    retryOn = decodeRetryOn(String(a.retry_policy.retry_on ?? ''));
+    if (retryOn.connectFailure) numRetries = u32(a.retry_policy.num_retries) ?? 1;
   }
-  return { name, match, cluster, prefixRewrite, timeoutMs, numRetries };
+  return { name, match, cluster, prefixRewrite, timeoutMs, numRetries, retryOn };
 }
 
 export function decodeRouteTable(res: ProtoObject): RouteTable {
@@ -163,6 +202,7 @@ export function decodeCluster(res: ProtoObject): ClusterModel {
   let maxRequests = DEFAULT_THRESHOLD;
   let maxConnections = DEFAULT_THRESHOLD;
   let maxPendingRequests = DEFAULT_THRESHOLD;
+  let maxRequestsPerHost = Infinity;
   if (isObj(res.circuit_breakers)) {
     const th = list(res.circuit_breakers, 'thresholds').find((t) => isObj(t) && (t.priority === 'DEFAULT' || t.priority === undefined || t.priority === null));
     if (isObj(th)) {
@@ -170,12 +210,17 @@ export function decodeCluster(res: ProtoObject): ClusterModel {
       maxConnections = u32(th.max_connections) ?? maxConnections;
       maxPendingRequests = u32(th.max_pending_requests) ?? maxPendingRequests;
     }
+    // Envoy supports only max_connections per host.
+    const ph = list(res.circuit_breakers, 'per_host_thresholds').find((t) => isObj(t) && (t.priority === 'DEFAULT' || t.priority === undefined || t.priority === null));
+    if (isObj(ph)) maxRequestsPerHost = u32(ph.max_connections) ?? maxRequestsPerHost;
   }
+  if (maxRequestsPerHost < 1) fail(where, 'per_host_thresholds max_connections must be at least 1');
   return {
     name, edsServiceName, staticEndpoints,
     // HTTP/1.1: one request per connection, so the connection cap also caps requests.
     maxRequests: Math.min(maxRequests, maxConnections),
     maxPendingRequests,
+    maxRequestsPerHost,
     connectTimeoutMs: durationMs(res.connect_timeout) ?? 5000,
   };
 }

@@ -26,25 +26,37 @@ export interface Upstream {
   id: string;
   port: number;
   hits: number;
+  /** Requests in flight now, and the most ever at once. */
+  active: number;
+  maxActive: number;
   paths: string[];
   requestIds: string[];
   close(): Promise<void>;
 }
 
 /**
- * A function stand-in: /echo returns the body, /sleep?ms=N answers after N ms, anything
- * else 200 with its id. Every response carries x-upstream: <id>.
+ * A function stand-in: /echo returns the body, /sleep?ms=N answers after N ms, /crash reads
+ * the request and drops the connection, anything else 200 with its id. Every response carries x-upstream: <id>.
  */
 export async function startUpstream(id: string): Promise<Upstream> {
-  const u: Upstream = { id, port: 0, hits: 0, paths: [], requestIds: [], close: async () => undefined };
+  const u: Upstream = { id, port: 0, hits: 0, active: 0, maxActive: 0, paths: [], requestIds: [], close: async () => undefined };
   const server = http.createServer((req, res) => {
     u.hits++;
+    u.active++;
+    u.maxActive = Math.max(u.maxActive, u.active);
+    res.once('close', () => { u.active--; });
     u.paths.push(req.url ?? '');
     u.requestIds.push(String(req.headers['x-request-id'] ?? ''));
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/echo') {
       res.writeHead(200, { 'x-upstream': id, 'content-type': 'application/octet-stream' });
       req.pipe(res);
+      return;
+    }
+    if (url.pathname === '/crash') {
+      // The function process dies mid-request: the whole request was received, no answer.
+      req.resume();
+      req.once('end', () => req.socket.destroy());
       return;
     }
     req.resume();

@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { HEADERS } from '@faas/contracts';
 import { freePort } from '@faas/stack';
 import { type XdsServerHandle, startXdsServer } from '@faas/xds-server';
 import { type EnvoyStandin, startEnvoyStandin } from '../src/index';
@@ -28,9 +29,10 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
       // Small pending queue for the overflow function only (the real default is 1024).
       builderHooks: {
         transformCluster: (fn, c) => {
-          if (fn !== 'tiny') return c;
           const th = c.circuit_breakers?.thresholds?.[0];
-          if (th) th.max_pending_requests = { value: 1 };
+          if (fn === 'tiny' && th) th.max_pending_requests = { value: 1 };
+          // Cluster-wide limits far above the per-host one: only per_host_thresholds holds back.
+          if (fn === 'perhost' && th) { th.max_requests = { value: 100 }; th.max_connections = { value: 100 }; }
           return c;
         },
       },
@@ -79,9 +81,15 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     assert.ok(ids.some((id) => /^[0-9a-f-]{36}$/.test(id)));
   });
 
-  test('no route: 404', async () => {
+  test('no route: 404 marked by the local_reply_config mapper; a function\'s own 404/503 is not', async () => {
     const r = await request(routerPort, '/nope/x');
     assert.equal(r.status, 404);
+    assert.equal(r.headers[HEADERS.routerNoUpstream], '1');
+    for (const code of [404, 503]) {
+      const own = await request(routerPort, `/hello/status?code=${code}`);
+      assert.equal(own.status, code);
+      assert.equal(own.headers[HEADERS.routerNoUpstream], undefined, `function ${code}`);
+    }
   });
 
   test('a DRAINING endpoint gets no request', async () => {
@@ -153,6 +161,7 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     const r = await request(routerPort, '/cold/x');
     assert.equal(r.status, 503);
     assert.equal(r.body.toString(), 'no healthy upstream');
+    assert.equal(r.headers[HEADERS.routerNoUpstream], '1', 'UH reply marked for the gateway');
     assert.equal(standin.counter('cluster.fn-cold.upstream_cx_none_healthy'), 1);
   });
 
@@ -168,6 +177,34 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
       assert.equal(r.status, 200);
       assert.equal(r.headers['x-upstream'], 'a');
     }
+  });
+
+  test('a function that drops the connection after reading a POST: 503, the request is not replayed', async () => {
+    const put = await putFunction(xds.httpPort, {
+      name: 'crash', timeoutMs: 5000, concurrency: 4,
+      endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }, { id: 'b', address: '127.0.0.1', port: b.port, health: 'HEALTHY' }],
+    });
+    assert.equal(put.status, 200);
+    a.hits = 0; b.hits = 0;
+    const r = await request(routerPort, '/crash/crash', { method: 'POST', body: Buffer.from('{"charge":100}'), headers: { 'content-type': 'application/json' } });
+    assert.equal(r.status, 503);
+    assert.equal(r.body.toString(), 'upstream connect error or disconnect/reset before headers. reset reason: connection termination');
+    assert.equal(r.headers[HEADERS.routerNoUpstream], undefined, 'not a "no upstream" reply');
+    assert.equal(a.hits + b.hits, 1, 'received exactly once, by one instance');
+    assert.equal(standin.counter('cluster.fn-crash.upstream_rq_retry'), 0);
+  });
+
+  test('per-host limit (per_host_thresholds max_connections = concurrency): never more in flight on one host; the rest queue', async () => {
+    const put = await putFunction(xds.httpPort, { name: 'perhost', timeoutMs: 5000, concurrency: 2, endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }] });
+    assert.equal(put.status, 200);
+    a.maxActive = 0;
+    let maxPending = 0;
+    const poll = setInterval(() => { maxPending = Math.max(maxPending, standin.status().clusters.find((x) => x.name === 'fn-perhost')?.pending ?? 0); }, 5);
+    const rs = await Promise.all([0, 1, 2, 3, 4, 5].map(() => request(routerPort, '/perhost/sleep?ms=100')));
+    clearInterval(poll);
+    assert.deepEqual(rs.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+    assert.equal(a.maxActive, 2, 'at most concurrency in flight on the one host');
+    assert.ok(maxPending >= 1, `the others waited in the pending queue (max ${maxPending})`);
   });
 
   test('statsd lines have Envoy\'s exact names and format', async () => {

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import { BootstrapError, ResourceError, applyOverrides, parseBootstrap } from '../src/index';
 import { pickLeastRequest } from '../src/balancer';
 import { ClusterRuntime } from '../src/cluster-runtime';
-import { decodeCluster, decodeLoadAssignment, decodeResource } from '../src/resources';
+import { decodeCluster, decodeLoadAssignment, decodeLocalReplyMappers, decodeResource, decodeRetryOn } from '../src/resources';
+import { classifyFailure, shouldRetry } from '../src/retry';
 import { matchRoute } from '../src/route-match';
 import { StatsRegistry } from '../src/stats';
 import type { RouteTable } from '../src/model';
@@ -37,13 +38,14 @@ test('bootstrap: errors name the field', () => {
   assert.throws(() => parseBootstrap('a: [', 'f.yaml'), /YAML/);
 });
 
+const SAFE = decodeRetryOn('connect-failure,refused-stream,reset-before-request');
 const table: RouteTable = {
   name: 'fn_routes',
   virtualHosts: [{
     name: 'functions', domains: ['*'], routes: [
-      { name: 'a-exact', match: { kind: 'path', value: '/a', caseSensitive: true }, cluster: 'fn-a', prefixRewrite: '/', timeoutMs: 1000, numRetries: 2 },
-      { name: 'a-prefix', match: { kind: 'prefix', value: '/a/', caseSensitive: true }, cluster: 'fn-a', prefixRewrite: '/', timeoutMs: 1000, numRetries: 2 },
-      { name: 'raw', match: { kind: 'prefix', value: '/raw', caseSensitive: true }, cluster: 'fn-raw', prefixRewrite: undefined, timeoutMs: 0, numRetries: 0 },
+      { name: 'a-exact', match: { kind: 'path', value: '/a', caseSensitive: true }, cluster: 'fn-a', prefixRewrite: '/', timeoutMs: 1000, numRetries: 2, retryOn: SAFE },
+      { name: 'a-prefix', match: { kind: 'prefix', value: '/a/', caseSensitive: true }, cluster: 'fn-a', prefixRewrite: '/', timeoutMs: 1000, numRetries: 2, retryOn: SAFE },
+      { name: 'raw', match: { kind: 'prefix', value: '/raw', caseSensitive: true }, cluster: 'fn-raw', prefixRewrite: undefined, timeoutMs: 0, numRetries: 0, retryOn: SAFE },
     ],
   }],
 };
@@ -80,7 +82,7 @@ test('resources: endpoint addresses must be IPs; health kept; circuit breaker li
 
 test('circuit breaker: admits up to max, queues FIFO up to max pending, then overflows', () => {
   const stats = new StatsRegistry(undefined);
-  const c = new ClusterRuntime('fn-a', { name: 'fn-a', edsServiceName: 'fn-a', staticEndpoints: undefined, maxRequests: 1, maxPendingRequests: 2, connectTimeoutMs: 1000 }, stats);
+  const c = new ClusterRuntime('fn-a', { name: 'fn-a', edsServiceName: 'fn-a', staticEndpoints: undefined, maxRequests: 1, maxPendingRequests: 2, maxRequestsPerHost: Infinity, connectTimeoutMs: 1000 }, stats);
   const granted: number[] = [];
   const w = (i: number) => ({ grant: () => granted.push(i) });
   assert.equal(c.admit(w(0)), 'now');
@@ -97,4 +99,78 @@ test('circuit breaker: admits up to max, queues FIFO up to max pending, then ove
   c.setEndpoints([{ address: '127.0.0.1', port: 1, health: 'HEALTHY' }, { address: '127.0.0.1', port: 2, health: 'DRAINING' }, { address: '127.0.0.1', port: 3, health: 'UNKNOWN' }]);
   assert.deepEqual(c.healthy.map((h) => h.port), [1, 3]);
   assert.equal(c.hosts.length, 3);
+});
+
+test('retry_on: the platform policy retries connect failures and resets before any request byte, never a request the function may have received', () => {
+  assert.deepEqual(SAFE, { connectFailure: true, resetBeforeRequest: true, anyReset: false });
+  assert.equal(classifyFailure(false, 0), 'connect_failure');
+  assert.equal(classifyFailure(false, 120), 'connect_failure', 'bytes buffered on a socket that never connected reached nobody');
+  assert.equal(classifyFailure(true, 0), 'reset_before_request');
+  assert.equal(classifyFailure(true, 1), 'reset_after_request');
+  assert.equal(classifyFailure(true, NaN), 'reset_after_request', 'unknown counts as sent');
+  assert.equal(shouldRetry(SAFE, 'connect_failure'), true);
+  assert.equal(shouldRetry(SAFE, 'reset_before_request'), true);
+  assert.equal(shouldRetry(SAFE, 'reset_after_request'), false);
+  assert.deepEqual(decodeRetryOn('connect-failure'), { connectFailure: true, resetBeforeRequest: false, anyReset: false });
+  for (const on of ['reset', '5xx', 'gateway-error']) assert.deepEqual(decodeRetryOn(on), { connectFailure: true, resetBeforeRequest: true, anyReset: true }, on);
+  assert.deepEqual(decodeRetryOn('retriable-4xx'), { connectFailure: false, resetBeforeRequest: false, anyReset: false });
+});
+
+test('local_reply_config: response-flag mappers decoded; other filters and rewrites refused', () => {
+  const mappers = decodeLocalReplyMappers({ mappers: [{ filter: { response_flag_filter: { flags: ['UH', 'NR'] } }, headers_to_add: [{ header: { key: 'X-Faas-Router-No-Upstream', value: '1' } }], status_code: null, body: null }] }, 'hcm');
+  assert.equal(mappers.length, 1);
+  assert.deepEqual([...mappers[0]!.flags], ['UH', 'NR']);
+  assert.deepEqual(mappers[0]!.headers, [['x-faas-router-no-upstream', '1']]);
+  assert.deepEqual(decodeLocalReplyMappers(null, 'hcm'), []);
+  assert.throws(() => decodeLocalReplyMappers({ mappers: [{ filter: { status_code_filter: {} } }] }, 'hcm'), /response_flag_filter/);
+  assert.throws(() => decodeLocalReplyMappers({ mappers: [{ filter: { response_flag_filter: { flags: ['UH'] } }, status_code: { value: 502 } }] }, 'hcm'), /only headers_to_add/);
+});
+
+test('per-host limit: decoded from per_host_thresholds; least-request never picks a host at its limit', () => {
+  const c = decodeCluster({ name: 'fn-a', cluster_discovery_type: 'type', type: 'EDS', circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_requests: { value: 8 } }], per_host_thresholds: [{ priority: 'DEFAULT', max_connections: { value: 2 } }] } });
+  assert.equal(c.maxRequestsPerHost, 2);
+  assert.equal(decodeCluster({ name: 'fn-a', cluster_discovery_type: 'type', type: 'EDS' }).maxRequestsPerHost, Infinity);
+  assert.throws(() => decodeCluster({ name: 'fn-a', cluster_discovery_type: 'type', type: 'EDS', circuit_breakers: { per_host_thresholds: [{ max_connections: { value: 0 } }] } }), /at least 1/);
+  const h = [{ active: 2 }, { active: 2 }, { active: 1 }];
+  // Every random draw: the only host below the limit.
+  for (const r of [0, 0.34, 0.5, 0.67, 0.99]) assert.equal(pickLeastRequest(h, () => r, undefined, 2), h[2]);
+  assert.equal(pickLeastRequest(h, Math.random, new Set([h[2]!]), 2), h[2], 'a tried host is picked again if it is the only one with room');
+  assert.equal(pickLeastRequest([{ active: 2 }, { active: 3 }], Math.random, undefined, 2), undefined);
+});
+
+test('per-host limit: requests beyond it wait in the cluster FIFO and start when a host frees up', () => {
+  const stats = new StatsRegistry(undefined);
+  // Cluster-wide limit far above the per-host one: only the per-host limit holds requests back.
+  const c = new ClusterRuntime('fn-p', { name: 'fn-p', edsServiceName: 'fn-p', staticEndpoints: undefined, maxRequests: 100, maxPendingRequests: 2, maxRequestsPerHost: 1, connectTimeoutMs: 1000 }, stats);
+  c.setEndpoints([{ address: '127.0.0.1', port: 1, health: 'HEALTHY' }, { address: '127.0.0.1', port: 2, health: 'HEALTHY' }]);
+  const started: number[] = [];
+  const hostOf = new Map<number, ReturnType<ClusterRuntime['pick']>>();
+  // What Exchange does: on admission pick a host and take it.
+  const noHost: number[] = [];
+  const run = (i: number) => {
+    const h = c.pick(Math.random);
+    if (c.healthy.length === 0) { noHost.push(i); return; } // Exchange: 503 "no healthy upstream"
+    assert.ok(h, `request ${i} found a host with room`);
+    c.acquireHost(h);
+    hostOf.set(i, h);
+    started.push(i);
+  };
+  const w = (i: number) => ({ grant: () => run(i) });
+  for (let i = 0; i < 2; i++) { assert.equal(c.admit(w(i)), 'now'); run(i); }
+  assert.deepEqual(c.hosts.map((x) => x.active), [1, 1]);
+  assert.equal(c.admit(w(2)), 'queued');
+  assert.equal(c.admit(w(3)), 'queued');
+  assert.equal(c.admit(w(4)), 'overflow', 'same pending limit as before');
+  // Request 0 ends: its host frees first, then its cluster slot.
+  const freed = hostOf.get(0)!;
+  c.releaseHost(freed);
+  assert.deepEqual(started, [0, 1, 2], 'the head of the queue starts as soon as a host has room');
+  assert.equal(hostOf.get(2), freed);
+  c.release();
+  assert.deepEqual(started, [0, 1, 2]);
+  for (const x of c.hosts) assert.ok(x.active <= 1);
+  // No healthy host left: waiters are let through (they answer "no healthy upstream").
+  c.setEndpoints([]);
+  assert.equal(c.pendingCount(), 0);
+  assert.deepEqual(noHost, [3]);
 });

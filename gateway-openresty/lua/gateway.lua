@@ -42,10 +42,20 @@ local function wake(fn)
   return res
 end
 
+local AMBIGUOUS_MESSAGE = 'path must not contain dot segments, empty segments, backslashes or percent-encoded ".", "/" or "\\"'
+
+-- Access phase of every client-facing location: nginx resolves dot segments before choosing
+-- a location ("/hello/.." lands on "location = /"), so the raw path is checked everywhere.
+function M.check_path()
+  if M.ambiguous_path(ngx.var.request_uri) then
+    return errors.send(400, 'invalid_request', AMBIGUOUS_MESSAGE)
+  end
+end
+
 function M.access()
   local fn = M.function_of(ngx.var.request_uri)
   if M.ambiguous_path(ngx.var.request_uri) then
-    return errors.send(400, 'invalid_request', 'path must not contain dot segments, empty segments, backslashes or percent-encoded ".", "/" or "\\"')
+    return errors.send(400, 'invalid_request', AMBIGUOUS_MESSAGE)
   end
   if not M.valid_name(fn) then
     return errors.send(400, 'invalid_name', 'invalid function name ' .. json.encode(fn or '') .. ': ' .. cfg.name_rule .. ', and not reserved (' .. cfg.reserved_list .. ')')
@@ -105,7 +115,7 @@ end
 
 -- Bodies for errors nginx itself produces (router unreachable, body too large, internal paths).
 local NGINX_ERRORS = {
-  [400] = { 'invalid_request', 'bad request' },
+  [400] = { 'invalid_request', 'bad request (malformed request line or headers, or a path that climbs above the root)' },
   [404] = { 'unknown_function', 'not found' },
   [405] = { 'invalid_request', 'method not allowed' },
   [413] = { 'invalid_request', 'request body too large (limit ' .. cfg.max_body .. ')' },
@@ -117,6 +127,10 @@ function M.nginx_error()
   local status = tonumber(ngx.var.status) or 500
   local e = NGINX_ERRORS[status] or { 'platform_unavailable', 'gateway error' }
   local fn = ngx.var.faas_fn
+  -- nginx refuses some paths itself; when it kept the URI, answer like the access check does.
+  if status == 400 and M.ambiguous_path(ngx.var.request_uri or '') then
+    return errors.send(400, 'invalid_request', AMBIGUOUS_MESSAGE)
+  end
   -- Paths of internal locations (/_faas/...) reach here as 404: answer them like any bad name.
   if status == 404 and (fn == nil or fn == '') then
     local seg = M.function_of(ngx.var.request_uri)

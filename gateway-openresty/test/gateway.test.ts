@@ -122,13 +122,23 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
       }).on('error', reject);
     });
     const before = router.seen.length;
-    for (const p of ['/warm/../cold', '/warm/./x', '/warm//x', '/warm/%2e%2e/cold', '/warm/%2F', '/warm%2fx', '/warm/%5cx', '/warm\\x']) {
+    for (const p of [
+      '/warm/../cold', '/warm/./x', '/warm/.', '/warm/..', '/warm/x/..', '/warm/x/.?q=1', '/../warm', '/./warm',
+      '/warm//x', '//warm', '/warm/x//',
+      '/warm/%2e%2e/cold', '/warm/%2E%2E/cold', '/warm/.%2e/cold', '/warm/a%2Eb', '/warm/%2F', '/warm%2fx', '/warm/%5cx', '/warm/%5Cx',
+      '/warm\\x', '/warm/x\\..\\y',
+      // nginx resolves these onto its own exact locations (/, /healthz): refused there too.
+      '/x/../healthz', '/healthz/.', '/x/..',
+    ]) {
       const r = await rawGet(p);
       assert.equal(r.status, 400, `${p}: ${r.body}`);
       assert.equal((JSON.parse(r.body) as GatewayApiError).error, 'invalid_request', p);
     }
     assert.equal(router.seen.length, before, 'nothing reached the router');
     assert.equal((await rawGet('/warm/a.b/..c?x=../y')).status, 200, 'dots inside segments and in the query are fine');
+    assert.equal((await rawGet('/warm/x/?y=//z')).status, 200, 'a trailing slash and slashes in the query are fine');
+    // The router's view of what passed: the same raw URIs, so both agree on the function.
+    assert.deepEqual(router.seen.slice(before).map((x) => x.url), ['/warm/a.b/..c?x=../y', '/warm/x/?y=//z']);
   });
 
   test('a router "no upstream" reply marks a warm function cold: the next request takes the wake path', async () => {
@@ -140,6 +150,7 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
     // (redis-rest answers at once for a warm function; the request carries x-faas-held-ms).
     const second = await fetch(`${base()}/stale/x`);
     assert.match(second.headers.get(HEADERS.heldMs) ?? '', /^\d+$/, 'next request took the wake path');
+    assert.ok(errorLines.some((l) => l.includes('router has no upstream for stale')), 'the state change is logged');
     // A function's own 503 (no marker) does not change the gateway's state.
     for (let i = 0; i < 3; i++) {
       const r = await fetch(`${base()}/fn503`);
@@ -183,7 +194,7 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
   });
 
   test('bad or reserved names: 400 invalid_name JSON', async () => {
-    for (const p of ['/Hello', '/a.b', '/a.b/c', '/admin', '/healthz/x', '/_faas/wake/warm', '/-x', `/${'a'.repeat(41)}`, '/%68ello']) {
+    for (const p of ['/Hello', '/a.b', '/a.b/c', '/admin', '/healthz/x', '/_faas/wake/warm', '/_faas/error', '/-x', `/${'a'.repeat(41)}`, '/%68ello']) {
       const res = await fetch(`${base()}${p}`);
       assert.equal(res.status, 400, p);
       assert.equal(res.headers.get('content-type'), 'application/json', p);
