@@ -207,6 +207,19 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     assert.ok(maxPending >= 1, `the others waited in the pending queue (max ${maxPending})`);
   });
 
+  test('per-host limit 1 on 2 hosts: 4 concurrent slow requests, at most 1 in flight per host, all succeed', async () => {
+    const put = await putFunction(xds.httpPort, {
+      name: 'perhost2', timeoutMs: 5000, concurrency: 1,
+      endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }, { id: 'b', address: '127.0.0.1', port: b.port, health: 'HEALTHY' }],
+    });
+    assert.equal(put.status, 200);
+    a.maxActive = 0; b.maxActive = 0;
+    const rs = await Promise.all([0, 1, 2, 3].map(() => request(routerPort, '/perhost2/sleep?ms=100')));
+    assert.deepEqual(rs.map((r) => r.status), [200, 200, 200, 200]);
+    assert.equal(a.maxActive, 1, 'host a: at most 1 in flight');
+    assert.equal(b.maxActive, 1, 'host b: at most 1 in flight');
+  });
+
   test('statsd lines have Envoy\'s exact names and format', async () => {
     // Flush what earlier tests counted, let it arrive, then start from a clean slate.
     standin.flushStats();
