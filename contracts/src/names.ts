@@ -35,6 +35,14 @@ export const LABELS = {
 } as const;
 
 /** xDS resource names. */
+/** Type URLs of the four xDS resource types (listeners, routes, clusters, endpoints). */
+export const XDS_RESOURCE_TYPE_URLS = {
+  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+} as const;
+
 export const XDS_NAMES = {
   /** Socket listener served to Envoy nodes. */
   envoyListener: 'http_ingress',

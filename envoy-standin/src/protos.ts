@@ -7,13 +7,9 @@
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { XDS_RESOURCE_TYPE_URLS } from '@faas/contracts';
 
-export const TYPE_URLS = {
-  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
-  route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
-  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
-  endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
-} as const;
+export const TYPE_URLS = XDS_RESOURCE_TYPE_URLS;
 
 export type XdsKind = keyof typeof TYPE_URLS;
 export const XDS_KINDS: readonly XdsKind[] = ['cluster', 'endpoint', 'listener', 'route'];

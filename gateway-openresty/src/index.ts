@@ -7,32 +7,23 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Logger, createLogger } from '@faas/contracts';
 import { type FileTail, type LogSink, spawnNginx, tailFile, waitHealthy } from './nginx-process';
-import { type NginxFlavor, renderConfig, writeConfig } from './render';
+import { type RenderOptions, renderConfig, writeConfig } from './render';
 
 export { renderConfig, writeConfig, luaString, pcreOf, DEFAULT_LUA_DIR, TEMPLATE_PATH, type RenderOptions, type RenderedConfig, type NginxFlavor } from './render';
 export { GatewayError } from './errors';
 export type { LogSink } from './nginx-process';
 
-export interface GatewayOptions {
+/** The nginx settings startGateway passes through to renderConfig unchanged. */
+type ForwardedRenderOptions = Pick<RenderOptions,
+  'workers' | 'redisRestHost' | 'redisRestPort' | 'routerHost' | 'routerPort' | 'wakeTimeoutMs' | 'routerTimeoutS'
+  | 'flavor' | 'luaDir' | 'user' | 'syncWaitMs' | 'resolver' | 'errorLogLevel'>;
+
+export interface GatewayOptions extends ForwardedRenderOptions {
   /** 0 or absent: a free port is not chosen for you; default 8080 like the native stack. */
   port?: number;
   host?: string;
-  workers?: number;
-  redisRestHost?: string;
-  redisRestPort: number;
-  routerHost?: string;
-  routerPort: number;
-  wakeTimeoutMs?: number;
-  routerTimeoutS?: number;
-  flavor?: NginxFlavor;
   /** nginx binary (default /usr/sbin/nginx). */
   nginxBin?: string;
-  luaDir?: string;
-  user?: string | null;
-  syncWaitMs?: number;
-  /** DNS resolver for the Lua state sync when redis-rest is a host name (compose: 127.0.0.11). */
-  resolver?: string;
-  errorLogLevel?: 'debug' | 'info' | 'notice' | 'warn' | 'error';
   /** Write JSON access log lines (default true): nginx writes <prefix>/logs/access.log, which is followed and passed to onLog as 'stdout'. */
   accessLog?: boolean;
   /** Access log lines (JSON) and nginx error log lines; default: access lines to stdout, errors as JSON log events. */

@@ -53,11 +53,9 @@ export interface Stack {
   redisUrl: string;
   stack: string;
   /**
-   * Stop the orchestrator (SIGTERM, or SIGKILL to simulate a crash that leaves its containers
-   * behind) and start a new one with the same settings: for adoption tests.
+   * Stop a Node component (e.g. "orchestrator", "xds-server") with SIGTERM, or SIGKILL to
+   * simulate a crash that leaves its containers behind, and start it again with the same settings.
    */
-  restartOrchestrator(how: 'graceful' | 'crash'): Promise<void>;
-  /** The same for any Node component (e.g. "xds-server"): stop or kill it, start it again. */
   restart(component: string, how: 'graceful' | 'crash'): Promise<void>;
   /** Process id of a running component (by its sink name, e.g. "statsd-listener"). */
   pid(component: string): number | undefined;
@@ -164,7 +162,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       started.splice(i, 1, next);
       watchProcess(next);
     };
-    const restartOrchestrator = (how: 'graceful' | 'crash') => restart('orchestrator', how);
     // The gateway package spawns nginx itself (rendered config, temp prefix dir).
     const gw = await startGateway({
       port: ports.gateway,
@@ -178,7 +175,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     watch('gateway', gw.exited.then(() => ({ code: null, signal: null }), () => ({ code: null, signal: null })), gw);
     opts.sink('gateway', JSON.stringify({ event: 'ready', port: ports.gateway }));
     const pid = (component: string) => (component === 'gateway' ? gw.pid : started.find((p) => p.name === component)?.child.pid);
-    return { ports, redisUrl, stack: opts.stack, restartOrchestrator, restart, pid, stop };
+    return { ports, redisUrl, stack: opts.stack, restart, pid, stop };
   } catch (err) {
     await stop();
     throw err;

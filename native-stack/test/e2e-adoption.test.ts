@@ -53,7 +53,7 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
     });
     await ghost.start();
 
-    await stack.restartOrchestrator('crash');
+    await stack.restart('orchestrator', 'crash');
     assert.deepEqual((await containers(id, 'hello')).map((c) => c.Id), [warmBefore.Id], 'crash left the container, restart adopted it');
     assert.equal((await containers(id, 'ghost')).length, 0, 'container of an undefined function removed at start');
     assert.ok(logs.some((l) => l.includes('"event":"instance_adopted"')), 'adoption logged');
@@ -66,7 +66,7 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
   });
 
   it('a graceful orchestrator stop removes its containers, and the next request is cold again', async () => {
-    await stack.restartOrchestrator('graceful');
+    await stack.restart('orchestrator', 'graceful');
     // The old orchestrator removed its container on shutdown; the new one starts with none.
     assert.equal((await containers(id, 'hello')).length, 0);
     const res = await fetch(`${base}/hello`);

@@ -7,16 +7,20 @@ export function isFunctionState(v: unknown): v is FunctionState {
   return typeof v === 'string' && (STATES as readonly string[]).includes(v);
 }
 
-/** A hash field value; undefined when it is not a valid FunctionStateRecord. */
-export function parseStateRecord(raw: string): FunctionStateRecord | undefined {
-  let v: unknown;
+/** A JSON object, or undefined for anything else (bad JSON, arrays are objects too but fail field checks). */
+function parseJsonObject(raw: string): Record<string, unknown> | undefined {
   try {
-    v = JSON.parse(raw);
+    const v: unknown = JSON.parse(raw);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
+}
+
+/** A hash field value; undefined when it is not a valid FunctionStateRecord. */
+export function parseStateRecord(raw: string): FunctionStateRecord | undefined {
+  const o = parseJsonObject(raw);
+  if (!o) return undefined;
   if (typeof o.name !== 'string' || !isFunctionState(o.state)) return undefined;
   return {
     name: o.name,
@@ -29,14 +33,8 @@ export function parseStateRecord(raw: string): FunctionStateRecord | undefined {
 
 /** A message on the state channel; undefined when malformed. */
 export function parseStateChange(raw: string): StateChangeMessage | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
+  const o = parseJsonObject(raw);
+  if (!o) return undefined;
   if (typeof o.fn !== 'string' || !isValidFunctionName(o.fn) || !isFunctionState(o.state)) return undefined;
   if (typeof o.rev !== 'number' || !Number.isSafeInteger(o.rev)) return undefined;
   return { fn: o.fn, state: o.state, rev: o.rev };

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
+import { XDS_RESOURCE_TYPE_URLS } from '@faas/contracts';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 
 export const PROTO_INCLUDE_DIRS: readonly string[] = (() => {
@@ -37,10 +38,7 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
 };
 
 export const TYPE_URLS = {
-  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
-  route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
-  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
-  endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  ...XDS_RESOURCE_TYPE_URLS,
   hcm: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
   router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
   leastRequest: 'type.googleapis.com/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest',
