@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { FUNCTION_NAME_RULE, isValidFunctionName } from './names';
+import { SCALING_DEFAULTS, type ScalingSettings } from './scaling';
 
 export const RUNTIMES = ['node'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -25,9 +26,8 @@ export interface FunctionDefinition {
   concurrency: number;
   /** Whole-request deadline in the router, ms. */
   timeoutMs: number;
-  /** An instance idle this long is removed (scale to zero), ms. */
-  idleTimeoutMs: number;
-  maxInstances: number;
+  /** How many instances, decided by the orchestrator's autoscaler. */
+  scaling: ScalingSettings;
   memoryMb: number;
   cpus: number;
   env: Record<string, string>;
@@ -97,7 +97,16 @@ const functionSchema = z
     concurrency: intIn(1, 1000).default(8),
     timeout: duration(100, 15 * 60_000).default('30s'),
     idle_timeout: duration(500, 24 * 3_600_000).default('30s'),
-    max_instances: intIn(1, 100).default(5),
+    min_instances: intIn(0, 100).default(SCALING_DEFAULTS.minInstances),
+    max_instances: intIn(1, 100).default(SCALING_DEFAULTS.maxInstances),
+    target_concurrency: intIn(1, 1000).optional(),
+    target_utilization: z.number({ invalid_type_error: 'must be a number' }).gt(0, 'must be above 0').max(1, 'must be at most 1').default(SCALING_DEFAULTS.targetUtilization),
+    scale_down_delay: duration(0, 3_600_000).default('0s'),
+    stable_window: duration(6_000, 3_600_000).default('60s'),
+    panic_window: duration(1_000, 3_600_000).default('6s'),
+    panic_threshold: z.number({ invalid_type_error: 'must be a number' }).min(1.1, 'must be at least 1.1').max(100, 'must be at most 100').default(SCALING_DEFAULTS.panicThreshold),
+    max_scale_up_rate: z.number({ invalid_type_error: 'must be a number' }).min(1.1, 'must be at least 1.1').max(1000, 'must be at most 1000').default(SCALING_DEFAULTS.maxScaleUpRate),
+    max_scale_down_rate: z.number({ invalid_type_error: 'must be a number' }).min(1.1, 'must be at least 1.1').max(1000, 'must be at most 1000').default(SCALING_DEFAULTS.maxScaleDownRate),
     memory_mb: intIn(16, 16_384).default(128),
     // Docker's minimum; smaller values would round NanoCpus to 0, which means "no limit".
     cpus: z.number({ invalid_type_error: 'must be a number' }).min(0.01, 'must be at least 0.01').max(64, 'must be at most 64').default(1),
@@ -121,7 +130,11 @@ const functionSchema = z
       )
       .default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.min_instances > d.max_instances) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['min_instances'], message: `must not exceed max_instances (${d.max_instances})` });
+    if (d.panic_window > d.stable_window) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['panic_window'], message: 'must not exceed stable_window' });
+  });
 
 const fileSchema = z
   .object({
@@ -175,8 +188,19 @@ export function parseDefinitions(text: string, file: string): FunctionDefinition
       handler: d.handler,
       concurrency: d.concurrency,
       timeoutMs: d.timeout,
-      idleTimeoutMs: d.idle_timeout,
-      maxInstances: d.max_instances,
+      scaling: {
+        minInstances: d.min_instances,
+        maxInstances: d.max_instances,
+        targetConcurrency: d.target_concurrency ?? d.concurrency,
+        targetUtilization: d.target_utilization,
+        idleTimeoutMs: d.idle_timeout,
+        scaleDownDelayMs: d.scale_down_delay,
+        stableWindowMs: d.stable_window,
+        panicWindowMs: d.panic_window,
+        panicThreshold: d.panic_threshold,
+        maxScaleUpRate: d.max_scale_up_rate,
+        maxScaleDownRate: d.max_scale_down_rate,
+      },
       memoryMb: d.memory_mb,
       cpus: d.cpus,
       env: Object.fromEntries(Object.entries(d.env).map(([k, v]) => [k, String(v)])),

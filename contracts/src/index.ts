@@ -8,3 +8,7 @@ export * from './metrics';
 export * from './log';
 export * from './errors';
 export * from './config';
+export * from './scaling';
+export * from './client-errors';
+export * from './internal-auth';
+export * from './definition-defaults';

@@ -3,6 +3,8 @@
  * and the platform's own (emitted with hot-shots).
  */
 
+import { z } from 'zod';
+
 /** Prefix Envoy's statsd sink puts before every stat (StatsdSink.prefix default). */
 export const ENVOY_STATSD_PREFIX = 'envoy';
 
@@ -27,24 +29,39 @@ export function envoyClusterStat(cluster: string, stat: string): string {
 }
 
 /**
- * Fields of the per-function metrics hash in Redis (RedisKeys.metrics(fn)), written by
- * the statsd-listener on every flush window. Gauges are summed over routers.
+ * The per-function metrics hash in Redis (RedisKeys.metrics(fn)), written by the statsd-listener
+ * once per window (1 s, Envoy's flush interval) for every defined function. Gauges are summed over
+ * the routers that reported recently; counters are per window. Redis hash values are strings, so
+ * the schema coerces; readers use parseFunctionMetrics and never trust the hash blindly.
  */
-export interface FunctionMetrics {
-  /** Sum over routers of upstream_rq_active. */
-  rqActive: number;
-  /** Sum over routers of upstream_rq_pending_active. */
-  rqPendingActive: number;
+export const FunctionMetricsSchema = z.object({
+  /** Sum over routers of upstream_rq_active (requests inside instances). */
+  rqActive: z.coerce.number().nonnegative(),
+  /** Sum over routers of upstream_rq_pending_active (queued in the routers). */
+  rqPendingActive: z.coerce.number().nonnegative(),
   /** upstream_rq_total per second over the last window. */
-  rqPerSecond: number;
-  /** upstream_rq_pending_overflow in the last window. */
-  pendingOverflow: number;
-  /** upstream_cx_none_healthy in the last window. */
-  noneHealthy: number;
-  /** Routers that reported in the last window. */
-  routers: number;
+  rqPerSecond: z.coerce.number().nonnegative(),
+  /** upstream_rq_pending_overflow in the last window (load shed by a router). */
+  pendingOverflow: z.coerce.number().nonnegative(),
+  /** upstream_cx_none_healthy in the last window (traffic with no healthy endpoint). */
+  noneHealthy: z.coerce.number().nonnegative(),
+  /** Median and p99 of upstream_rq_time in the last window, ms; -1 when no sample. */
+  latencyMedianMs: z.coerce.number().min(-1).default(-1),
+  latencyP99Ms: z.coerce.number().min(-1).default(-1),
+  /** Routers that reported within the staleness bound. */
+  routers: z.coerce.number().int().nonnegative(),
+  /** Length of the window the counters cover, ms. */
+  windowMs: z.coerce.number().positive().default(1000),
   /** Epoch ms of the window's end. */
-  updatedAt: number;
+  updatedAt: z.coerce.number().nonnegative(),
+});
+export type FunctionMetrics = z.infer<typeof FunctionMetricsSchema>;
+
+/** Parse a metrics hash read from Redis; undefined when missing or malformed. */
+export function parseFunctionMetrics(hash: Record<string, string> | null | undefined): FunctionMetrics | undefined {
+  if (!hash || Object.keys(hash).length === 0) return undefined;
+  const r = FunctionMetricsSchema.safeParse(hash);
+  return r.success ? r.data : undefined;
 }
 
 /** The platform's own statsd metrics (prefix `faas.`). */

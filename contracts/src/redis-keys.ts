@@ -3,6 +3,8 @@
  * Every key the platform writes starts with the stack prefix, so several stacks
  * (for example parallel test runs) can share one Redis without seeing each other.
  */
+import { z } from 'zod';
+
 export interface RedisKeys {
   /** Hash: function name -> JSON FunctionStateRecord. Written by the orchestrator only. */
   functions: string;
@@ -20,6 +22,8 @@ export interface RedisKeys {
   statsdCounters: string;
   /** Hash: function name -> JSON xDS desired state, so a restarted xds-server resumes. */
   xdsDesired: string;
+  /** List of JSON ColdStartRecord, newest first (trimmed to COLD_START_HISTORY). */
+  coldStarts: string;
 }
 
 export function redisKeys(stack: string): RedisKeys {
@@ -33,39 +37,56 @@ export function redisKeys(stack: string): RedisKeys {
     metrics: (fn: string) => `${p}metrics:${fn}`,
     statsdCounters: `${p}statsd:counters`,
     xdsDesired: `${p}xds:desired`,
+    coldStarts: `${p}coldstarts`,
   };
 }
 
-/** Lifecycle of a function as the gateway sees it. */
-export type FunctionState = 'cold' | 'starting' | 'warm' | 'stopping';
+/** Lifecycle of a function as the gateway sees it (also rendered into the gateway's Lua). */
+export const FUNCTION_STATES = ['cold', 'starting', 'warm', 'stopping'] as const;
+export const FunctionStateSchema = z.enum(FUNCTION_STATES);
+export type FunctionState = z.infer<typeof FunctionStateSchema>;
 
-export interface FunctionStateRecord {
-  name: string;
-  version: string;
-  state: FunctionState;
+/** Instance counts by lifecycle state, for operators and the load script. */
+export const InstanceCountsSchema = z.object({
+  starting: z.number().int().nonnegative(),
+  ready: z.number().int().nonnegative(),
+  draining: z.number().int().nonnegative(),
+});
+export type InstanceCounts = z.infer<typeof InstanceCountsSchema>;
+
+export const FunctionStateRecordSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  state: FunctionStateSchema,
   /** Instances that are routable (HEALTHY and ACKed by every router). */
-  readyInstances: number;
+  readyInstances: z.number().int().nonnegative(),
+  /** Every instance by state; absent in records written by older orchestrators. */
+  instances: InstanceCountsSchema.optional(),
   /** Epoch ms of the last change. */
-  updatedAt: number;
-}
+  updatedAt: z.number().nonnegative(),
+});
+export type FunctionStateRecord = z.infer<typeof FunctionStateRecordSchema>;
 
-export interface StateChangeMessage {
-  fn: string;
-  state: FunctionState;
-  rev: number;
-}
+export const StateChangeMessageSchema = z.object({
+  fn: z.string(),
+  state: FunctionStateSchema,
+  rev: z.number().int(),
+});
+export type StateChangeMessage = z.infer<typeof StateChangeMessageSchema>;
 
-export interface WakeMessage {
-  fn: string;
-  requestId: string;
+export const WakeMessageSchema = z.object({
+  fn: z.string(),
+  requestId: z.string(),
   /** Epoch ms the wake was asked for. */
-  at: number;
-}
+  at: z.number().nonnegative(),
+});
+export type WakeMessage = z.infer<typeof WakeMessageSchema>;
 
-export interface OrchestratorHeartbeat {
-  pid: number;
-  startedAt: number;
-}
+export const OrchestratorHeartbeatSchema = z.object({
+  pid: z.number().int(),
+  startedAt: z.number().nonnegative(),
+});
+export type OrchestratorHeartbeat = z.infer<typeof OrchestratorHeartbeatSchema>;
 
 /** Seconds the orchestrator heartbeat lives without refresh. */
 export const HEARTBEAT_TTL_SECONDS = 5;
@@ -90,7 +111,7 @@ export const COLD_START_HISTORY = 1000;
 
 /** List of JSON ColdStartRecord, newest first, for benchmarks and operators. */
 export function coldStartsKey(stack: string): string {
-  return `faas:${stack}:coldstarts`;
+  return redisKeys(stack).coldStarts;
 }
 
 /**

@@ -20,13 +20,17 @@ describe('parseDefinitions', () => {
     const [d] = parseDefinitions('functions:\n  hello:\n    runtime: node\n    version: "1"\n    code: fn/hello\n', '/srv/defs.yml');
     assert.deepEqual(d, {
       name: 'hello', runtime: 'node', version: '1', codeDir: '/srv/fn/hello', handler: 'index.handler', concurrency: 8,
-      timeoutMs: 30_000, idleTimeoutMs: 30_000, maxInstances: 5, memoryMb: 128, cpus: 1, env: {},
+      timeoutMs: 30_000, memoryMb: 128, cpus: 1, env: {},
+      scaling: {
+        minInstances: 0, maxInstances: 5, targetConcurrency: 8, targetUtilization: 0.7, idleTimeoutMs: 30_000, scaleDownDelayMs: 0,
+        stableWindowMs: 60_000, panicWindowMs: 6_000, panicThreshold: 2, maxScaleUpRate: 10, maxScaleDownRate: 2,
+      },
     });
   });
   it('parses durations and env', () => {
     const [d] = parseDefinitions('functions:\n  a:\n    runtime: node\n    version: "2"\n    code: a\n    timeout: 500ms\n    idle_timeout: 2m\n    env: { N: 3, B: true }\n', 'x.yml');
     assert.equal(d?.timeoutMs, 500);
-    assert.equal(d?.idleTimeoutMs, 120_000);
+    assert.equal(d?.scaling.idleTimeoutMs, 120_000);
     assert.deepEqual(d?.env, { N: '3', B: 'true' });
     assert.equal(parseDuration('10s'), 10_000);
     assert.equal(parseDuration('10'), undefined);

@@ -123,8 +123,8 @@ export class FunctionController {
 
   private async coldStart(requestId: string): Promise<void> {
     const log = this.log.child({ requestId });
-    if (this.instances.size >= this.def.maxInstances) {
-      throw new FaasError('max_instances', `function ${this.def.name} is at max_instances ${this.def.maxInstances}`, { fn: this.def.name });
+    if (this.instances.size >= this.def.scaling.maxInstances) {
+      throw new FaasError('max_instances', `function ${this.def.name} is at max_instances ${this.def.scaling.maxInstances}`, { fn: this.def.name });
     }
     await this.publish('starting');
     const t0 = Date.now();
@@ -195,7 +195,7 @@ export class FunctionController {
       try {
         const s = await readStats(inst.address, inst.port);
         const sinceWake = Date.now() - this.lastWakeAt;
-        if (reason === 'idle' && (s.inflight > 0 || s.idleMs < this.def.idleTimeoutMs || sinceWake < this.def.idleTimeoutMs)) return;
+        if (reason === 'idle' && (s.inflight > 0 || s.idleMs < this.def.scaling.idleTimeoutMs || sinceWake < this.def.scaling.idleTimeoutMs)) return;
       } catch {
         // No figures: a busy handler can starve the stats endpoint. Remove only a dead container.
         if (await this.deps.driver.isRunning(inst.containerId)) return;

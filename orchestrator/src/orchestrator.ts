@@ -177,7 +177,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
           const loads = [...ctl.instances.values()]
             .filter((i) => i.status === 'ready' && i.stats)
             .map((i) => ({ id: i.id, inflight: i.stats!.inflight, idleMs: i.stats!.idleMs }));
-          for (const id of idleInstances(loads, ctl.def.idleTimeoutMs)) {
+          for (const id of idleInstances(loads, ctl.def.scaling.idleTimeoutMs)) {
             void ctl.scaleDown(id, 'idle').catch((err) => log.error('scale_down_failed', { fn: ctl.def.name, instance: id, error: err }));
           }
         })().catch((err) => log.error('stats_tick_failed', { fn: ctl.def.name, error: err })).finally(() => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FunctionDefinition } from '@faas/contracts';
+import { type FunctionDefinition, SCALING_DEFAULTS } from '@faas/contracts';
 import { adoptDecision } from '../src/adopt';
 import { containerConfigHash } from '../src/config-hash';
 import { idleInstances } from '../src/idle';
@@ -9,7 +9,7 @@ import { parseWake } from '../src/wake';
 
 const def: FunctionDefinition = {
   name: 'hello', runtime: 'node', version: '1', codeDir: '/x', handler: 'index.handler', concurrency: 4,
-  timeoutMs: 5000, idleTimeoutMs: 1000, maxInstances: 3, memoryMb: 64, cpus: 1, env: {},
+  timeoutMs: 5000, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 1000, maxInstances: 3, targetConcurrency: 2 }, memoryMb: 64, cpus: 1, env: {},
 };
 
 describe('idleInstances', () => {
@@ -103,8 +103,8 @@ describe('containerConfigHash and adoption of changed configurations', () => {
     }
   });
   it('ignores fields that do not reach the container (idle timeout, max instances)', () => {
-    assert.equal(containerConfigHash({ ...def, idleTimeoutMs: 99_000, maxInstances: 7 }), hash);
-    assert.deepEqual(adoptDecision(owned({ ...def, idleTimeoutMs: 99_000 }), current), { action: 'adopt' });
+    assert.equal(containerConfigHash({ ...def, scaling: { ...def.scaling, idleTimeoutMs: 99_000, maxInstances: 7 } }), hash);
+    assert.deepEqual(adoptDecision(owned({ ...def, scaling: { ...def.scaling, idleTimeoutMs: 99_000 } }), current), { action: 'adopt' });
   });
   it('removes a container without the label (created by an older orchestrator)', () => {
     assert.equal(adoptDecision({ ...owned(def), configHash: '' }, current).action, 'remove');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { type FunctionDefinition, type FunctionState, createLogger } from '@faas/contracts';
+import { type FunctionDefinition, type FunctionState, createLogger , SCALING_DEFAULTS} from '@faas/contracts';
 import type { InstanceDriver } from '../src/docker-driver';
 import { FunctionController } from '../src/function-controller';
 import type { StateStore } from '../src/state';
@@ -18,7 +18,7 @@ type Mode = 'idle' | 'hang' | 'closed';
 
 const def: FunctionDefinition = {
   name: 'hello', runtime: 'node', version: '1', codeDir: '/x', handler: 'index.handler', concurrency: 4,
-  timeoutMs: 300, idleTimeoutMs: 1000, maxInstances: 3, memoryMb: 64, cpus: 1, env: {},
+  timeoutMs: 300, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 1000, maxInstances: 3, targetConcurrency: 2 }, memoryMb: 64, cpus: 1, env: {},
 };
 
 describe('FunctionController.scaleDown', () => {

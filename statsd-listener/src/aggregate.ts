@@ -87,7 +87,7 @@ export class MetricsAggregator {
     const get = (fn: string): FunctionMetrics => {
       let m = out.get(fn);
       if (m === undefined) {
-        m = { rqActive: 0, rqPendingActive: 0, rqPerSecond: 0, pendingOverflow: 0, noneHealthy: 0, routers: 0, updatedAt: now };
+        m = { rqActive: 0, rqPendingActive: 0, rqPerSecond: 0, pendingOverflow: 0, noneHealthy: 0, latencyMedianMs: -1, latencyP99Ms: -1, routers: 0, windowMs, updatedAt: now };
         out.set(fn, m);
       }
       return m;

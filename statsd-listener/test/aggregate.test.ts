@@ -19,7 +19,7 @@ test('gauges of two routers are summed, not last-write-wins', () => {
   agg.ingest('10.0.0.2:5000', lines('envoy.cluster.fn-a.upstream_rq_active:4|g', 'envoy.cluster.fn-a.upstream_rq_pending_active:2|g'));
   agg.ingest('10.0.0.1:5000', lines('envoy.cluster.fn-a.upstream_rq_active:5|g')); // newer value from router 1 replaces its own
   const w = agg.closeWindow(1000, 1000);
-  assert.deepEqual(w.get('a'), { rqActive: 9, rqPendingActive: 3, rqPerSecond: 0, pendingOverflow: 0, noneHealthy: 0, routers: 2, updatedAt: 1000 });
+  assert.deepEqual(w.get('a'), { rqActive: 9, rqPendingActive: 3, rqPerSecond: 0, pendingOverflow: 0, noneHealthy: 0, latencyMedianMs: -1, latencyP99Ms: -1, routers: 2, windowMs: 1000, updatedAt: 1000 });
 });
 
 test('counters are deltas summed per window and reset after it', () => {
