@@ -37,3 +37,18 @@ export function stackId(env: NodeJS.ProcessEnv = process.env): string {
   }
   return s;
 }
+
+/**
+ * Largest request body the platform accepts by default (gateway 413 before any container work,
+ * runtime limit). Lambda's synchronous payload limit; buffered once, it fits a 128 MiB instance.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+/** Run id of this stack run (FAAS_RUN_ID): labels containers next to the stack id. Empty when unset. */
+export function runId(env: NodeJS.ProcessEnv = process.env): string {
+  const s = envString('FAAS_RUN_ID', '', env);
+  if (s !== '' && !/^[a-z0-9][a-z0-9-]{0,63}$/.test(s)) {
+    throw new FaasError('invalid_env', `environment variable FAAS_RUN_ID=${JSON.stringify(s)} must be 1-64 of a-z, 0-9, "-"`, { value: s });
+  }
+  return s;
+}

@@ -25,6 +25,11 @@ export const LABELS = {
   instance: 'faas.instance',
   /** Which platform stack owns the container: orchestrators touch only their own. */
   stack: 'faas.stack',
+  /**
+   * Which run of the stack created the container (FAAS_RUN_ID, new per `npm run stack`), so a
+   * launcher's last-resort sweep never touches another run's containers.
+   */
+  run: 'faas.run',
   /** Hash of every build input, on images: equal hash means no rebuild. */
   inputsHash: 'faas.inputs-hash',
   /**
