@@ -1,33 +1,57 @@
 /**
  * HTTP API of redis-rest, called by the gateway's Lua (JSON over HTTP, express).
  *
- *   GET  /healthz                                   -> 200 { ok: true, redis: 'up' }
+ *   GET  /healthz                                   -> 200 { ok: true, redis: 'up' } | 503   (no credentials)
  *   GET  /v1/functions[?after=REV&wait_ms=N]        -> 200 FunctionStates (long poll: waits until rev > REV or N ms)
- *   GET  /v1/functions/:name                        -> 200 FunctionStateRecord | 400 | 404
+ *   GET  /v1/functions/:name                        -> 200 FunctionStateRecord (redis-keys.ts) | 400 | 404 | 503
  *   POST /v1/functions/:name/wake?timeout_ms=N      -> 200 WakeResult | 400 | 404 | 503 | 504   (long poll)
  *
- * Errors are JSON GatewayApiError. The request id comes in header x-request-id.
+ * Every /v1 route needs `authorization: Bearer <token>` (internal-auth.ts), else 401 `unauthorized`.
+ * Errors are JSON GatewayApiError; callers decide by `error` (the code), never by the message.
+ * The request id comes in header x-request-id.
  */
-import type { FunctionState, FunctionStateRecord } from './redis-keys';
+import { z } from 'zod';
+import { FunctionStateSchema } from './redis-keys';
 
-export interface FunctionStates {
-  rev: number;
+export const FunctionStatesSchema = z.object({
+  rev: z.number().int().nonnegative(),
   /** name -> state, for every defined function. */
-  functions: Record<string, FunctionState>;
-}
+  functions: z.record(z.string(), FunctionStateSchema),
+});
+export type FunctionStates = z.infer<typeof FunctionStatesSchema>;
 
-export interface WakeResult {
-  fn: string;
-  state: 'warm';
-  waitedMs: number;
-}
+export const WakeResultSchema = z.object({
+  fn: z.string(),
+  state: z.literal('warm'),
+  waitedMs: z.number().nonnegative(),
+});
+export type WakeResult = z.infer<typeof WakeResultSchema>;
 
-export type GatewayApiErrorCode = 'invalid_name' | 'unknown_function' | 'platform_unavailable' | 'wake_timeout' | 'invalid_request';
+/**
+ * redis-rest's error codes, with their HTTP status. The 503 ones differ in what the gateway does:
+ * only `not_deployed` (no state at all) makes it forget its cached states; `redis_unavailable`
+ * keeps them, so warm functions stay routable through a Redis outage.
+ */
+export const GATEWAY_API_ERRORS = {
+  invalid_request: 400,
+  invalid_name: 400,
+  unauthorized: 401,
+  unknown_function: 404,
+  not_found: 404,
+  redis_unavailable: 503,
+  not_deployed: 503,
+  no_orchestrator: 503,
+  malformed_state: 503,
+  shutting_down: 503,
+  wake_timeout: 504,
+} as const satisfies Record<string, number>;
 
-export interface GatewayApiError {
-  error: GatewayApiErrorCode;
-  message: string;
-  fn?: string;
-}
+export type GatewayApiErrorCode = keyof typeof GATEWAY_API_ERRORS;
+export const GATEWAY_API_ERROR_CODES = Object.keys(GATEWAY_API_ERRORS) as [GatewayApiErrorCode, ...GatewayApiErrorCode[]];
 
-export type { FunctionStateRecord };
+export const GatewayApiErrorSchema = z.object({
+  error: z.enum(GATEWAY_API_ERROR_CODES),
+  message: z.string(),
+  fn: z.string().optional(),
+});
+export type GatewayApiError = z.infer<typeof GatewayApiErrorSchema>;

@@ -2,7 +2,12 @@
 -- ones while redis-rest wakes them, answer bad names / unknown functions / timeouts with JSON.
 local cfg = require('faas_config')
 local errors = require('errors')
-local json = require('json')
+local json = require('cjson.safe')
+
+local API = cfg.api_errors
+-- The states this file names, checked against contracts' FUNCTION_STATES at load.
+local WARM, COLD = 'warm', 'cold'
+assert(cfg.function_states[WARM] and cfg.function_states[COLD], 'faas_config.function_states lacks warm/cold')
 
 local M = {}
 local dict = ngx.shared.faas_state
@@ -48,44 +53,53 @@ local AMBIGUOUS_MESSAGE = 'path must not contain dot segments, empty segments, b
 -- a location ("/hello/.." lands on "location = /"), so the raw path is checked everywhere.
 function M.check_path()
   if M.ambiguous_path(ngx.var.request_uri) then
-    return errors.send(400, 'invalid_request', AMBIGUOUS_MESSAGE)
+    return errors.send('invalid_request', AMBIGUOUS_MESSAGE)
   end
 end
 
 function M.access()
   local fn = M.function_of(ngx.var.request_uri)
   if M.ambiguous_path(ngx.var.request_uri) then
-    return errors.send(400, 'invalid_request', AMBIGUOUS_MESSAGE)
+    return errors.send('invalid_request', AMBIGUOUS_MESSAGE)
   end
   if not M.valid_name(fn) then
-    return errors.send(400, 'invalid_name', 'invalid function name ' .. json.encode(fn or '') .. ': ' .. cfg.name_rule .. ', and not reserved (' .. cfg.reserved_list .. ')')
+    return errors.send('invalid_name', 'invalid function name ' .. json.encode(fn or '') .. ': ' .. cfg.name_rule .. ', and not reserved (' .. cfg.reserved_list .. ')')
   end
   ngx.var.faas_fn = fn
   local state = dict:get('s:' .. fn)
-  if state == 'warm' then return end
+  if state == WARM then return end
   if state == nil and dict:get('primed') then
-    return errors.send(404, 'unknown_function', 'no function named ' .. fn .. ' is defined', fn)
+    return errors.send('unknown_function', 'no function named ' .. fn .. ' is defined', fn)
   end
+
+  -- A chunked body has no Content-Length for nginx to check up front: read it before waking, so
+  -- an oversized one is refused (413 through error_page) before any container work.
+  if ngx.var.http_transfer_encoding then ngx.req.read_body() end
 
   local res = wake(fn)
   if res.status == 200 then
     -- Warm now (also heals a state this worker had marked cold after a router miss).
-    dict:set('s:' .. fn, 'warm')
+    dict:set('s:' .. fn, WARM)
     return -- held until warm: fall through to proxy_pass
   end
+  -- Decided by redis-rest's error code (gateway-api.ts), never by its message text.
   local body = json.decode(res.body)
   local code = type(body) == 'table' and body.error or nil
-  if res.status == 404 and code == 'unknown_function' then
-    return errors.send(404, 'unknown_function', 'no function named ' .. fn .. ' is defined', fn)
+  if code == API.unknown_function then
+    return errors.send('unknown_function', 'no function named ' .. fn .. ' is defined', fn)
   end
-  if res.status == 504 and code == 'wake_timeout' then
-    return errors.send(503, 'wake_timeout', fn .. ' did not become ready within ' .. cfg.wake_timeout_ms .. ' ms', fn)
+  if code == API.wake_timeout then
+    return errors.send('wake_timeout', fn .. ' did not become ready within ' .. cfg.wake_timeout_ms .. ' ms', fn)
   end
-  if res.status == 503 and code == 'platform_unavailable' then
-    return errors.send(503, 'platform_unavailable', 'platform unavailable: ' .. tostring(body.message), fn)
+  if code == API.unauthorized then
+    ngx.log(ngx.ERR, 'redis-rest refused the internal API token (FAAS_INTERNAL_TOKEN differs or is missing)')
+    return errors.send('platform_unavailable', 'the gateway is not authorized by the wake service', fn)
   end
-  ngx.log(ngx.WARN, 'wake call for ', fn, ' failed with status ', res.status)
-  return errors.send(503, 'platform_unavailable', 'cannot reach the wake service (redis-rest)', fn)
+  if res.status == 503 and code then
+    return errors.send('platform_unavailable', 'platform unavailable: ' .. tostring(body.message), fn)
+  end
+  ngx.log(ngx.ERR, 'wake call for ', fn, ' failed with status ', res.status, ' code ', tostring(code))
+  return errors.send('platform_unavailable', 'cannot reach the wake service (redis-rest)', fn)
 end
 
 -- Header filter of proxied responses: the router marks its own "no healthy upstream" / "no
@@ -93,9 +107,9 @@ end
 -- this gateway missed), so the next request takes the wake path instead of failing again.
 function M.router_reply()
   local fn = ngx.var.faas_fn
-  if fn == nil or fn == '' or ngx.var.upstream_http_x_faas_router_no_upstream ~= '1' then return end
-  if dict:get('s:' .. fn) == 'warm' then
-    dict:set('s:' .. fn, 'cold')
+  if fn == nil or fn == '' or ngx.var[cfg.headers.router_no_upstream_var] ~= '1' then return end
+  if dict:get('s:' .. fn) == WARM then
+    dict:set('s:' .. fn, COLD)
     ngx.log(ngx.WARN, 'router has no upstream for ', fn, ' (status ', ngx.status, '): marked cold, next request wakes it')
   end
   if ngx.status == 503 then ngx.header['Retry-After'] = tostring(cfg.retry_after_s) end
@@ -113,37 +127,42 @@ function M.index()
   ngx.say(json.encode({ ok = true, service = 'faas-gateway', usage = 'call /<function>[/<path>]' }))
 end
 
--- Bodies for errors nginx itself produces (router unreachable, body too large, internal paths).
+-- Errors nginx itself produces, by the status nginx raised: {client error code, message}.
 local NGINX_ERRORS = {
   [400] = { 'invalid_request', 'bad request (malformed request line or headers, or a path that climbs above the root)' },
-  [404] = { 'unknown_function', 'not found' },
-  [405] = { 'invalid_request', 'method not allowed' },
-  [413] = { 'invalid_request', 'request body too large (limit ' .. cfg.max_body .. ')' },
-  [502] = { 'platform_unavailable', 'the router is unreachable' },
-  [504] = { 'platform_unavailable', 'the router did not answer in time' },
+  [404] = { 'not_found', 'not found' },
+  [405] = { 'method_not_allowed', 'method not allowed' },
+  [413] = { 'body_too_large', 'request body too large (limit ' .. cfg.max_body_bytes .. ' bytes)' },
+  [414] = { 'uri_too_long', 'request line too long' },
+  [431] = { 'headers_too_large', 'a request header or the header block is too large' },
+  [500] = { 'internal_error', 'gateway error' },
+  [502] = { 'bad_gateway', 'the router is unreachable or answered something unusable' },
+  [503] = { 'platform_unavailable', 'the gateway cannot serve the request now' },
+  [504] = { 'upstream_timeout', 'the router did not answer in time' },
 }
 
+-- Content of the error_page locations.
 function M.nginx_error()
   local status = tonumber(ngx.var.status) or 500
-  local e = NGINX_ERRORS[status] or { 'platform_unavailable', 'gateway error' }
+  local e = NGINX_ERRORS[status] or NGINX_ERRORS[500]
+  local uri = ngx.var.request_uri or ''
   local fn = ngx.var.faas_fn
+  -- Errors raised before the access phase (413 on Content-Length) have no $faas_fn yet.
+  if fn == nil or fn == '' then
+    local seg = M.function_of(uri)
+    if M.valid_name(seg) then fn = seg else fn = nil end
+  end
   -- nginx refuses some paths itself; when it kept the URI, answer like the access check does.
-  if status == 400 and M.ambiguous_path(ngx.var.request_uri or '') then
-    return errors.send(400, 'invalid_request', AMBIGUOUS_MESSAGE)
+  if status == 400 and M.ambiguous_path(uri) then
+    return errors.send('invalid_request', AMBIGUOUS_MESSAGE)
   end
   -- Paths of internal locations (/_faas/...) reach here as 404: answer them like any bad name.
-  if status == 404 and (fn == nil or fn == '') then
-    local seg = M.function_of(ngx.var.request_uri)
-    if not M.valid_name(seg) then
-      return errors.send(400, 'invalid_name', 'invalid function name ' .. json.encode(seg or '') .. ': ' .. cfg.name_rule)
-    end
+  if status == 404 and fn == nil then
+    local seg = M.function_of(uri)
+    return errors.send('invalid_name', 'invalid function name ' .. json.encode(seg or '') .. ': ' .. cfg.name_rule)
   end
-  ngx.status = status
-  ngx.header['Content-Type'] = 'application/json'
   if status >= 500 then ngx.header['Retry-After'] = tostring(cfg.retry_after_s) end
-  local body = { error = e[1], message = e[2] }
-  if fn and fn ~= '' then body.fn = fn end
-  ngx.say(json.encode(body))
+  return errors.send(e[1], e[2], fn)
 end
 
 return M

@@ -2,13 +2,12 @@
 -- (GET /v1/functions?after=REV) and writes every answer into the lua_shared_dict, which all
 -- workers read. Dict keys: "s:<fn>" = state, "names" = "\n"-joined names, "rev", "primed".
 local http = require('http_client')
-local json = require('json')
+local json = require('cjson.safe')
 local cfg = require('faas_config')
+local auth = require('internal_auth')
 
 local M = {}
 local dict = ngx.shared.faas_state
-
-local VALID_STATES = { cold = true, starting = true, warm = true, stopping = true }
 
 -- Replace the whole state by a FunctionStates answer. Pure on the dict; returns nil, err on bad input.
 function M.apply(states)
@@ -17,7 +16,7 @@ function M.apply(states)
   end
   local names = {}
   for name, state in pairs(states.functions) do
-    if type(name) == 'string' and VALID_STATES[state] then
+    if type(name) == 'string' and cfg.function_states[state] then
       dict:set('s:' .. name, state)
       names[#names + 1] = name
     end
@@ -56,36 +55,43 @@ local function poll_once()
   end
   local res, err = http.request({
     host = cfg.redis_rest_host, port = cfg.redis_rest_port, path = path,
-    headers = { ['x-request-id'] = 'gateway-state-sync' },
+    headers = { [cfg.headers.request_id] = 'gateway-state-sync', [cfg.auth_header] = auth.value },
     timeout_ms = cfg.sync_wait_ms + 5000,
   })
   if not res then return nil, err end
-  if res.status == 503 then
+  if res.status ~= 200 then
     local body = json.decode(res.body)
-    if type(body) == 'table' and body.error == 'platform_unavailable' then
-      -- Only "no states" unprimes; a Redis outage keeps the last known states (warm ones stay routable).
-      if not (body.message or ''):find('Redis is unreachable', 1, true) then M.unprime() end
-    end
-    return nil, 'redis-rest answered 503'
+    local code = type(body) == 'table' and body.error or nil
+    -- Only "no states at all" unprimes; a Redis outage keeps the last known states (warm ones stay routable).
+    if code == cfg.api_errors.not_deployed then M.unprime() end
+    return nil, 'redis-rest answered ' .. res.status .. ' ' .. tostring(code)
   end
-  if res.status ~= 200 then return nil, 'redis-rest answered ' .. res.status end
   local states, derr = json.decode(res.body)
   if not states then return nil, 'bad JSON: ' .. tostring(derr) end
   return M.apply(states)
 end
 
+-- One JSON line on the error log (nginx prefixes it with its own time and level).
+local function log_event(level, event, fields)
+  fields.component, fields.event = 'gateway', event
+  ngx.log(level, json.encode(fields))
+end
+
+-- Each round runs under pcall: a thrown error (bad data, a bug) is logged and backed off, and the
+-- loop goes on, so state sync never stops in this worker.
 local function loop(premature)
   if premature then return end
   local failures = 0
   while not ngx.worker.exiting() do
-    local ok, err = poll_once()
+    local called, ok, err = pcall(poll_once)
+    if not called then ok, err = nil, 'state sync round threw: ' .. tostring(ok) end
     if ok then
-      if failures > 0 then ngx.log(ngx.WARN, 'faas state sync recovered after ', failures, ' failures') end
+      if failures > 0 then log_event(ngx.WARN, 'state_sync_recovered', { failures = failures }) end
       failures = 0
     else
       failures = failures + 1
-      if failures == 1 or failures % 30 == 0 then ngx.log(ngx.WARN, 'faas state sync failed: ', err) end
-      ngx.sleep(math.min(cfg.sync_retry_ms * failures, 2000) / 1000)
+      if failures == 1 or failures % 30 == 0 then log_event(ngx.WARN, 'state_sync_failed', { failures = failures, error = tostring(err) }) end
+      ngx.sleep(math.min(cfg.sync_retry_ms * failures, cfg.sync_max_backoff_ms) / 1000)
     end
   end
 end

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Logger, createLogger } from '@faas/contracts';
+import { INTERNAL_AUTH, type Logger, createLogger, loadInternalToken } from '@faas/contracts';
 import { type FileTail, type LogSink, spawnNginx, tailFile, waitHealthy } from './nginx-process';
 import { type RenderOptions, renderConfig, writeConfig } from './render';
 
@@ -16,9 +16,11 @@ export type { LogSink } from './nginx-process';
 /** The nginx settings startGateway passes through to renderConfig unchanged. */
 type ForwardedRenderOptions = Pick<RenderOptions,
   'workers' | 'redisRestHost' | 'redisRestPort' | 'routerHost' | 'routerPort' | 'wakeTimeoutMs' | 'routerTimeoutS'
-  | 'flavor' | 'luaDir' | 'user' | 'syncWaitMs' | 'resolver' | 'errorLogLevel'>;
+  | 'flavor' | 'luaDir' | 'user' | 'syncWaitMs' | 'resolver' | 'errorLogLevel' | 'maxBodyBytes'>;
 
 export interface GatewayOptions extends ForwardedRenderOptions {
+  /** Shared secret for redis-rest (contracts/internal-auth.ts); sent on every call, never logged. Default: loadInternalToken() from this process's env. */
+  internalToken?: string;
   /** 0 or absent: a free port is not chosen for you; default 8080 like the native stack. */
   port?: number;
   host?: string;
@@ -44,6 +46,7 @@ export interface Gateway {
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? createLogger('gateway');
+  const internalToken = opts.internalToken ?? loadInternalToken();
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 8080;
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-gateway-'));
@@ -64,12 +67,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       prefix, listenHost: host, port, workers: opts.workers, redisRestHost: opts.redisRestHost, redisRestPort: opts.redisRestPort,
       routerHost: opts.routerHost, routerPort: opts.routerPort, wakeTimeoutMs: opts.wakeTimeoutMs, routerTimeoutS: opts.routerTimeoutS,
       flavor: opts.flavor, luaDir: opts.luaDir, user: opts.user, syncWaitMs: opts.syncWaitMs, errorLogLevel: opts.errorLogLevel,
-      resolver: opts.resolver,
+      resolver: opts.resolver, maxBodyBytes: opts.maxBodyBytes,
       accessLog: accessLogFile ?? 'off',
     });
     const conf = writeConfig(prefix, rendered);
     const tail: FileTail | undefined = accessLogFile ? tailFile(accessLogFile, (l) => sink(l, 'stdout')) : undefined;
-    const nginx = spawnNginx(opts.nginxBin ?? '/usr/sbin/nginx', prefix, conf, sink);
+    // Only through the environment: a token rendered into the config would sit on disk under the prefix.
+    const env: NodeJS.ProcessEnv = { ...process.env, [INTERNAL_AUTH.env]: internalToken };
+    delete env[INTERNAL_AUTH.fileEnv];
+    const nginx = spawnNginx(opts.nginxBin ?? '/usr/sbin/nginx', prefix, conf, sink, env);
     const stopAll = async () => {
       await nginx.stop();
       await tail?.stop();

@@ -1,5 +1,5 @@
 /** Process entry of the gateway: env config, run nginx, stop it on SIGTERM/SIGINT. */
-import { DEFAULT_PORTS, FaasError, createLogger, envInt, envString } from '@faas/contracts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORTS, FaasError, createLogger, envInt, envString, loadInternalToken } from '@faas/contracts';
 import { startGateway } from './index';
 
 const logger = createLogger('gateway');
@@ -7,7 +7,9 @@ const logger = createLogger('gateway');
 async function main(): Promise<void> {
   const flavor = envString('NGINX_FLAVOR', 'debian');
   if (flavor !== 'debian' && flavor !== 'openresty') throw new FaasError('invalid_env', `environment variable NGINX_FLAVOR=${flavor} must be debian or openresty`);
+  const internalToken = loadInternalToken();
   const gw = await startGateway({
+    internalToken,
     host: envString('GATEWAY_HOST', '127.0.0.1'),
     port: envInt('GATEWAY_PORT', DEFAULT_PORTS.gateway, process.env, 1),
     workers: envInt('GATEWAY_WORKERS', 2, process.env, 1, 64),
@@ -16,6 +18,7 @@ async function main(): Promise<void> {
     routerHost: envString('ROUTER_HOST', '127.0.0.1'),
     routerPort: envInt('ROUTER_PORT', DEFAULT_PORTS.router, process.env, 1),
     wakeTimeoutMs: envInt('WAKE_TIMEOUT_MS', 30_000, process.env, 1, 120_000),
+    maxBodyBytes: envInt('GATEWAY_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, process.env, 1, 2 ** 31 - 1),
     nginxBin: envString('NGINX_BIN', '/usr/sbin/nginx'),
     flavor,
     ...(process.env.GATEWAY_RESOLVER ? { resolver: envString('GATEWAY_RESOLVER', '') } : {}),

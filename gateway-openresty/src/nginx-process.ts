@@ -14,8 +14,9 @@ export interface NginxChild {
   stop(): Promise<void>;
 }
 
-export function spawnNginx(bin: string, prefix: string, conf: string, sink: LogSink): NginxChild {
-  const child = spawn(bin, ['-p', prefix, '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+/** env: the whole environment of nginx (it carries the internal token to the workers, see nginx.conf's `env`). */
+export function spawnNginx(bin: string, prefix: string, conf: string, sink: LogSink, env: NodeJS.ProcessEnv): NginxChild {
+  const child = spawn(bin, ['-p', prefix, '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', (err) => sink(`spawn ${bin} failed: ${err.message}`, 'stderr'));
   readline.createInterface({ input: child.stdout! }).on('line', (l) => sink(l, 'stdout'));

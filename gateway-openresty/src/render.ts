@@ -1,12 +1,15 @@
 /**
  * Renders the gateway's nginx.conf and its Lua config module from options. Pure: strings in,
- * strings out. The function name rule and reserved names come from @faas/contracts, so the gateway
- * and every other component share one definition.
+ * strings out. Header names, the maximum body and the Lua config come from @faas/contracts, so the
+ * gateway and every other component share one definition.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE, RESERVED_FUNCTION_NAMES } from '@faas/contracts';
+import { DEFAULT_MAX_BODY_BYTES, HEADERS, INTERNAL_AUTH } from '@faas/contracts';
 import { GatewayError } from './errors';
+import { headerVar, renderLuaConfig } from './lua-config';
+
+export { luaString, pcreOf } from './lua-config';
 
 export type NginxFlavor = 'debian' | 'openresty';
 
@@ -31,7 +34,8 @@ export interface RenderOptions {
   user?: string | null;
   /** DNS resolver for cosocket connects to names (compose: 127.0.0.11). */
   resolver?: string;
-  maxBody?: string;
+  /** Largest request body in bytes (default contracts' DEFAULT_MAX_BODY_BYTES, 6 MiB). */
+  maxBodyBytes?: number;
   /** 'off' or a path; default /dev/stdout. */
   accessLog?: string;
   errorLogLevel?: 'debug' | 'info' | 'notice' | 'warn' | 'error';
@@ -53,27 +57,8 @@ export const TEMPLATE_PATH = path.join(PACKAGE_DIR, 'nginx', 'nginx.conf.templat
 /** Where Debian's nginx Lua module and lua-resty-core live (the module requires resty.core). */
 export const DEBIAN_MODULES = ['/usr/share/nginx/modules/ndk_http_module.so', '/usr/share/nginx/modules/ngx_http_lua_module.so'];
 export const DEBIAN_LUA_PATH = '/usr/share/lua/5.1/?.lua';
-
-/** A Lua string literal for any JS string. */
-export function luaString(s: string): string {
-  let out = '"';
-  for (const ch of Buffer.from(s, 'utf8')) {
-    if (ch === 0x22) out += '\\"';
-    else if (ch === 0x5c) out += '\\\\';
-    else if (ch >= 0x20 && ch < 0x7f) out += String.fromCharCode(ch);
-    else out += `\\${ch.toString().padStart(3, '0')}`;
-  }
-  return `${out}"`;
-}
-
-/**
- * The contracts' JS RegExp as a PCRE pattern for ngx.re. PCRE's `$` also matches before a final
- * newline, JS's does not, so an end anchor becomes `\z`.
- */
-export function pcreOf(re: RegExp): string {
-  if (re.flags.replace(/[gy]/g, '') !== '') throw new GatewayError('render_failed', `name pattern flags ${re.flags} are not supported`);
-  return re.source.endsWith('$') && !re.source.endsWith('\\$') ? `${re.source.slice(0, -1)}\\z` : re.source;
-}
+/** Debian's lua-cjson (OpenResty has cjson built in). */
+export const DEBIAN_LUA_CPATH = '/usr/lib/x86_64-linux-gnu/lua/5.1/?.so';
 
 function intOpt(name: string, v: number | undefined, fallback: number, min: number, max: number): number {
   const n = v ?? fallback;
@@ -109,8 +94,7 @@ export function renderConfig(opts: RenderOptions, template: string = fs.readFile
   const listenHost = hostOpt('listenHost', opts.listenHost, '127.0.0.1');
   const redisRestHost = hostOpt('redisRestHost', opts.redisRestHost, '127.0.0.1');
   const routerHost = hostOpt('routerHost', opts.routerHost, '127.0.0.1');
-  const maxBody = opts.maxBody ?? '64m';
-  if (!/^\d{1,6}[km]?$/.test(maxBody)) throw new GatewayError('invalid_option', `option maxBody=${JSON.stringify(maxBody)} must look like 64m`);
+  const maxBodyBytes = intOpt('maxBodyBytes', opts.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 1, 2 ** 31 - 1);
   const accessLog = opts.accessLog ?? '/dev/stdout';
   if (accessLog !== 'off') pathOpt('accessLog', accessLog);
   const level = opts.errorLogLevel ?? 'warn';
@@ -131,6 +115,12 @@ export function renderConfig(opts: RenderOptions, template: string = fs.readFile
     error_log_level: level,
     worker_connections: String(workerConnections),
     lua_path: luaPaths.join(';'),
+    lua_cpath: flavor === 'debian' ? `${DEBIAN_LUA_CPATH};;` : ';;',
+    token_env: INTERNAL_AUTH.env,
+    request_id_var: `$${headerVar('http_', HEADERS.requestId)}`,
+    header_request_id: HEADERS.requestId,
+    header_held_ms: HEADERS.heldMs,
+    auth_header: INTERNAL_AUTH.header,
     resolver: opts.resolver ? `resolver ${opts.resolver} ipv6=off;` : '',
     access_log: accessLog === 'off' ? 'off' : `${accessLog} faas_json`,
     router_host: routerHost,
@@ -138,7 +128,7 @@ export function renderConfig(opts: RenderOptions, template: string = fs.readFile
     redis_rest_host: redisRestHost,
     redis_rest_port: String(redisRestPort),
     listen: `${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
-    max_body: maxBody,
+    max_body_bytes: String(maxBodyBytes),
     // Above the wake deadline: redis-rest answers 504 at the deadline, nginx must not cut it first.
     wake_read_timeout: `${Math.ceil(wakeTimeoutMs / 1000) + 5}s`,
     router_timeout: `${routerTimeoutS}s`,
@@ -149,24 +139,7 @@ export function renderConfig(opts: RenderOptions, template: string = fs.readFile
     return v;
   });
 
-  const reserved = RESERVED_FUNCTION_NAMES.map((n) => `[${luaString(n)}] = true`).join(', ');
-  const luaConfig = [
-    '-- Generated by gateway-openresty/src/render.ts from @faas/contracts and the start options. Do not edit.',
-    'return {',
-    `  name_pattern = ${luaString(pcreOf(FUNCTION_NAME_PATTERN))},`,
-    `  name_rule = ${luaString(FUNCTION_NAME_RULE)},`,
-    `  reserved = { ${reserved} },`,
-    `  reserved_list = ${luaString(RESERVED_FUNCTION_NAMES.join(', '))},`,
-    `  wake_timeout_ms = ${wakeTimeoutMs},`,
-    `  redis_rest_host = ${luaString(redisRestHost)},`,
-    `  redis_rest_port = ${redisRestPort},`,
-    `  sync_wait_ms = ${syncWaitMs},`,
-    '  sync_retry_ms = 200,',
-    '  retry_after_s = 2,',
-    `  max_body = ${luaString(maxBody)},`,
-    '}',
-    '',
-  ].join('\n');
+  const luaConfig = renderLuaConfig({ wakeTimeoutMs, redisRestHost, redisRestPort, syncWaitMs, maxBodyBytes });
   return { nginxConf, luaConfig, genDir };
 }
 

@@ -7,21 +7,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type GatewayApiError, HEADERS, createLogger } from '@faas/contracts';
-import { type RedisRestServer, startRedisRest } from '@faas/redis-rest';
-import { FakeOrchestrator } from '@faas/redis-rest/dist/test/fake-orchestrator';
-import { type RedisProcess, freePort, startRedis } from '@faas/stack';
-import { type Gateway, startGateway } from '../src/index';
+import { type ClientErrorBody, HEADERS } from '@faas/contracts';
+import type { Gateway } from '../src/index';
+import { type Backends, assertClientError, sleep, startBackends, startHttpServer, startPrimedGateway, stopBackends } from './harness';
 
 const WAKE_TIMEOUT_MS = 1500;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Seen { method: string; url: string; requestId: string | undefined; bodySha: string; bodyLength: number }
 
-function startRouter(): Promise<{ server: http.Server; port: number; seen: Seen[] }> {
+async function startRouter() {
   const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
+  const srv = await startHttpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -44,18 +40,16 @@ function startRouter(): Promise<{ server: http.Server; port: number; seen: Seen[
       }
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, seen })));
+  return { ...srv, seen };
 }
 
 describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and a stand-in router', () => {
-  let redis: RedisProcess;
-  let rest: RedisRestServer;
-  let orch: FakeOrchestrator;
+  let b: Backends;
   let router: Awaited<ReturnType<typeof startRouter>>;
   let gw: Gateway;
+  let orch: Backends['orch'];
   const accessLines: string[] = [];
   const errorLines: string[] = [];
-  const stack = `gw-${randomUUID().slice(0, 8)}`;
   const base = () => `http://127.0.0.1:${gw.port}`;
 
   const healthz = async () => (await (await fetch(`${base()}/healthz`)).json()) as { primed: boolean; rev: number };
@@ -68,8 +62,7 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
   };
 
   before(async () => {
-    redis = await startRedis();
-    orch = new FakeOrchestrator(redis.url, stack, {
+    b = await startBackends({
       warm: { state: 'warm' },
       cold: { startMs: 300 },
       crowd: { startMs: 400 },
@@ -78,23 +71,18 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
       stale: { state: 'warm' },
       fn503: { state: 'warm' },
     });
-    await orch.start();
-    rest = await startRedisRest({ redisUrl: redis.url, stack, logger: createLogger('redis-rest', {}, () => undefined) });
+    orch = b.orch;
     router = await startRouter();
-    gw = await startGateway({
-      port: await freePort(), workers: 2, redisRestPort: rest.port, routerPort: router.port, wakeTimeoutMs: WAKE_TIMEOUT_MS,
+    gw = await startPrimedGateway(b, {
+      workers: 2, routerPort: router.port, wakeTimeoutMs: WAKE_TIMEOUT_MS,
       onLog: (line, stream) => { (stream === 'stdout' ? accessLines : errorLines).push(line); },
     });
-    for (let i = 0; i < 200 && !(await healthz()).primed; i++) await sleep(20);
-    assert.ok((await healthz()).primed, 'state dict primed');
   });
 
   after(async () => {
     await gw?.stop();
-    await new Promise((r) => (router ? router.server.close(r) : r(undefined)));
-    await rest?.close();
-    await orch?.stop();
-    await redis?.stop();
+    await router?.close();
+    await stopBackends(b);
     if (process.exitCode) console.error(errorLines.slice(-20).join('\n'));
   });
 
@@ -132,7 +120,7 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
     ]) {
       const r = await rawGet(p);
       assert.equal(r.status, 400, `${p}: ${r.body}`);
-      assert.equal((JSON.parse(r.body) as GatewayApiError).error, 'invalid_request', p);
+      assert.equal((JSON.parse(r.body) as ClientErrorBody).error, 'invalid_request', p);
     }
     assert.equal(router.seen.length, before, 'nothing reached the router');
     assert.equal((await rawGet('/warm/a.b/..c?x=../y')).status, 200, 'dots inside segments and in the query are fine');
@@ -156,6 +144,9 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
       const r = await fetch(`${base()}/fn503`);
       assert.equal(r.status, 503);
       assert.equal(r.headers.get(HEADERS.heldMs), null, 'function 503s keep the function warm');
+      // A function's own answer passes through untouched (not turned into a platform error).
+      assert.equal(r.headers.get('content-type'), 'text/plain');
+      assert.equal(await r.text(), 'function says 503');
     }
   });
 
@@ -186,9 +177,7 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
 
   test('unknown function: 404 unknown_function JSON, no wake', async () => {
     const res = await fetch(`${base()}/nope/x`);
-    assert.equal(res.status, 404);
-    const body = (await res.json()) as GatewayApiError;
-    assert.equal(body.error, 'unknown_function');
+    const body = assertClientError(res.status, res.headers.get('content-type'), await res.text(), 'unknown_function');
     assert.equal(body.fn, 'nope');
     assert.equal(orch.wakesFor('nope'), 0);
   });
@@ -198,7 +187,7 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
       const res = await fetch(`${base()}${p}`);
       assert.equal(res.status, 400, p);
       assert.equal(res.headers.get('content-type'), 'application/json', p);
-      assert.equal(((await res.json()) as GatewayApiError).error, 'invalid_name', p);
+      assert.equal(((await res.json()) as ClientErrorBody).error, 'invalid_name', p);
     }
   });
 
@@ -211,10 +200,8 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
 
   test('deadline passed: 503 wake_timeout JSON with Retry-After', async () => {
     const res = await fetch(`${base()}/slow/x`);
-    assert.equal(res.status, 503);
     assert.ok(res.headers.get('retry-after'));
-    const body = (await res.json()) as GatewayApiError;
-    assert.equal(body.error, 'wake_timeout');
+    const body = assertClientError(res.status, res.headers.get('content-type'), await res.text(), 'wake_timeout');
     assert.equal(body.fn, 'slow');
   });
 

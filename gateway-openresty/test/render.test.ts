@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FUNCTION_NAME_PATTERN, RESERVED_FUNCTION_NAMES } from '@faas/contracts';
+import { CLIENT_ERRORS, DEFAULT_MAX_BODY_BYTES, FUNCTION_NAME_PATTERN, FUNCTION_STATES, GATEWAY_API_ERROR_CODES, HEADERS, RESERVED_FUNCTION_NAMES } from '@faas/contracts';
 import { GatewayError, luaString, pcreOf, renderConfig, writeConfig } from '../src/index';
 
 const base = { prefix: '/tmp/faas-gw-render', port: 8080, redisRestPort: 7071, routerPort: 10000 };
@@ -28,6 +28,22 @@ test('the Lua config carries the contracts name rule and reserved names', () => 
   assert.ok(luaConfig.includes(luaString(pcreOf(FUNCTION_NAME_PATTERN))));
   for (const n of RESERVED_FUNCTION_NAMES) assert.ok(luaConfig.includes(`["${n}"] = true`), n);
   assert.match(luaConfig, /wake_timeout_ms = 1234,/);
+});
+
+test('header names, states, error codes and the body limit come from contracts', () => {
+  const { nginxConf, luaConfig } = renderConfig(base);
+  for (const s of FUNCTION_STATES) assert.ok(luaConfig.includes(`["${s}"] = true`), s);
+  for (const [code, e] of Object.entries(CLIENT_ERRORS)) assert.ok(luaConfig.includes(`["${code}"] = ${e.status}`), code);
+  for (const code of GATEWAY_API_ERROR_CODES) assert.ok(luaConfig.includes(`["${code}"] = "${code}"`), code);
+  assert.ok(luaConfig.includes('"upstream_http_x_faas_router_no_upstream"'));
+  assert.ok(nginxConf.includes(`add_header ${HEADERS.heldMs} $faas_held_ms always;`));
+  assert.ok(nginxConf.includes(`client_max_body_size ${DEFAULT_MAX_BODY_BYTES};`));
+  assert.match(nginxConf, /^env FAAS_INTERNAL_TOKEN;$/m);
+  assert.ok(nginxConf.includes('map $http_x_request_id $faas_request_id'));
+  assert.match(renderConfig({ ...base, maxBodyBytes: 1000 }).nginxConf, /client_max_body_size 1000;/);
+});
+
+test('luaString and pcreOf', () => {
   assert.equal(pcreOf(/^[a-z]+$/), '^[a-z]+\\z');
   assert.equal(luaString('a"b\\c\n'), '"a\\"b\\\\c\\010"');
 });
@@ -38,7 +54,7 @@ test('bad options are rejected with a GatewayError naming the option', () => {
   assert.throws(() => renderConfig({ ...base, wakeTimeoutMs: 200_000 }), /wakeTimeoutMs/);
   assert.throws(() => renderConfig({ ...base, routerHost: 'a b' }), /routerHost/);
   assert.throws(() => renderConfig({ ...base, prefix: 'relative' }), /prefix/);
-  assert.throws(() => renderConfig({ ...base, maxBody: '1g;' }), /maxBody/);
+  assert.throws(() => renderConfig({ ...base, maxBodyBytes: 0 }), /maxBodyBytes/);
 });
 
 test('the rendered debian config passes nginx -t', { skip: !fs.existsSync('/usr/sbin/nginx') }, () => {

@@ -1,9 +1,9 @@
 /** The HTTP API of contracts/gateway-api.ts on express. Every answer, error or not, is JSON. */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
-  FUNCTION_NAME_RULE, type FunctionStates, HEADERS, type Logger, type WakeResult, isValidFunctionName,
+  FUNCTION_NAME_RULE, type FunctionStates, HEADERS, type Logger, type WakeResult, isAuthorized, isValidFunctionName,
 } from '@faas/contracts';
-import { ApiError, RETRY_AFTER_SECONDS, redisDown } from './errors';
+import { ApiError, redisDown } from './errors';
 import { AFTER_RULE, WAIT_MS_RULE, WAKE_TIMEOUT_RULE, parseIntParam } from './params';
 import type { RevHub } from './rev-hub';
 import type { StateStore } from './store';
@@ -18,6 +18,8 @@ export interface AppDeps {
   redisUp(): boolean;
   /** True once close() began: long polls answer at once. */
   closing(): boolean;
+  /** Shared secret every /v1 call must carry (contracts/internal-auth.ts). */
+  internalToken: string;
 }
 
 const MAX_REQUEST_ID = 200;
@@ -35,12 +37,12 @@ function sendError(res: Response, err: ApiError): void {
 
 function checkName(name: string): void {
   if (!isValidFunctionName(name)) {
-    throw new ApiError(400, 'invalid_name', `invalid function name ${JSON.stringify(name)}: ${FUNCTION_NAME_RULE}, and not reserved`, { fn: name });
+    throw new ApiError('invalid_name', `invalid function name ${JSON.stringify(name)}: ${FUNCTION_NAME_RULE}, and not reserved`, { fn: name });
   }
 }
 
 function notDeployed(): ApiError {
-  return new ApiError(503, 'platform_unavailable', 'no function states in Redis: the orchestrator has not run', { retryAfterSeconds: RETRY_AFTER_SECONDS });
+  return new ApiError('not_deployed', 'no function states in Redis: the orchestrator has not run');
 }
 
 /** Redis command failures become 503; typed API errors pass through. */
@@ -72,6 +74,12 @@ export function createApp(deps: AppDeps): express.Express {
     await store.readRev().catch((err: unknown) => { throw redisDown(err); });
     res.json({ ok: true, redis: 'up' });
   }));
+
+  // Every /v1 route needs the shared secret (/healthz stays open for probes).
+  app.use('/v1', (req: Request, _res: Response, next: NextFunction) => {
+    if (isAuthorized(req.headers.authorization, deps.internalToken)) return next();
+    next(new ApiError('unauthorized', 'missing or wrong internal API token (authorization: Bearer <token>)'));
+  });
 
   app.get('/v1/functions', wrap(async (req, res) => {
     const after = parseIntParam(req.query.after, AFTER_RULE);
@@ -107,8 +115,8 @@ export function createApp(deps: AppDeps): express.Express {
     const read = await store.readOne(name);
     if (!read.hashExists) throw notDeployed();
     if (!read.record) {
-      if (read.malformed) throw new ApiError(503, 'platform_unavailable', `state record of ${name} in Redis is malformed`, { fn: name, retryAfterSeconds: RETRY_AFTER_SECONDS });
-      throw new ApiError(404, 'unknown_function', `no function named ${name} is defined`, { fn: name });
+      if (read.malformed) throw new ApiError('malformed_state', `state record of ${name} in Redis is malformed`, { fn: name });
+      throw new ApiError('unknown_function', `no function named ${name} is defined`, { fn: name });
     }
     res.json(read.record);
   }));
@@ -123,7 +131,7 @@ export function createApp(deps: AppDeps): express.Express {
       checkName(name);
       const timeoutMs = parseIntParam(req.query.timeout_ms, WAKE_TIMEOUT_RULE) as number;
       requireRedis();
-      if (deps.closing()) throw new ApiError(503, 'platform_unavailable', 'redis-rest is shutting down', { retryAfterSeconds: RETRY_AFTER_SECONDS });
+      if (deps.closing()) throw new ApiError('shutting_down', 'redis-rest is shutting down');
 
       let settle: (o: WakeOutcome | 'timeout' | 'disconnected') => void = () => undefined;
       const outcome = new Promise<WakeOutcome | 'timeout' | 'disconnected'>((resolve) => { settle = resolve; });
@@ -133,17 +141,16 @@ export function createApp(deps: AppDeps): express.Express {
       res.on('close', () => settle('disconnected'));
       try {
         const read = await store.readOne(name);
-        if (!read.hashExists || !read.heartbeat) {
-          throw new ApiError(503, 'platform_unavailable', read.hashExists ? 'no orchestrator is running (heartbeat missing)' : 'no function states in Redis: the orchestrator has not run', { fn: name, retryAfterSeconds: RETRY_AFTER_SECONDS });
-        }
-        if (!read.record && !read.malformed) throw new ApiError(404, 'unknown_function', `no function named ${name} is defined`, { fn: name });
+        if (!read.hashExists) throw notDeployed();
+        if (!read.heartbeat) throw new ApiError('no_orchestrator', 'no orchestrator is running (heartbeat missing)', { fn: name });
+        if (!read.record && !read.malformed) throw new ApiError('unknown_function', `no function named ${name} is defined`, { fn: name });
         if (read.record?.state !== 'warm') {
           wakes.activate(name);
           const o = await outcome;
           if (o === 'disconnected') return log('client_disconnected', 499);
-          if (o === 'timeout') throw new ApiError(504, 'wake_timeout', `${name} did not become ready within ${timeoutMs} ms`, { fn: name });
-          if (o === 'gone') throw new ApiError(404, 'unknown_function', `function ${name} was removed while waking`, { fn: name });
-          if (o === 'closing') throw new ApiError(503, 'platform_unavailable', 'redis-rest is shutting down', { fn: name, retryAfterSeconds: RETRY_AFTER_SECONDS });
+          if (o === 'timeout') throw new ApiError('wake_timeout', `${name} did not become ready within ${timeoutMs} ms`, { fn: name });
+          if (o === 'gone') throw new ApiError('unknown_function', `function ${name} was removed while waking`, { fn: name });
+          if (o === 'closing') throw new ApiError('shutting_down', 'redis-rest is shutting down', { fn: name });
         }
       } finally {
         clearTimeout(timer);
@@ -160,7 +167,7 @@ export function createApp(deps: AppDeps): express.Express {
   }));
 
   app.use((req: Request, res: Response) => {
-    sendError(res, new ApiError(404, 'invalid_request', `no route ${req.method} ${req.path}`));
+    sendError(res, new ApiError('not_found', `no route ${req.method} ${req.path}`));
   });
 
   // Express recognises error middleware by its four parameters.
@@ -169,7 +176,7 @@ export function createApp(deps: AppDeps): express.Express {
     const e = err as { type?: string; status?: number; message?: string };
     if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       const msg = e.type === 'entity.parse.failed' ? 'request body is not valid JSON' : `bad request: ${e.message ?? 'unreadable'}`;
-      return sendError(res, new ApiError(400, 'invalid_request', msg));
+      return sendError(res, new ApiError('invalid_request', msg));
     }
     const api = asApiError(err);
     if (api.status >= 500) logger.warn('request_failed', { path: _req.path, error: err });

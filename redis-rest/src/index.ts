@@ -25,6 +25,8 @@ export interface RedisRestOptions {
   logger?: Logger;
   /** Interval of wake re-publication while requests wait (default 1000 ms). */
   wakeRepublishMs?: number;
+  /** Shared secret every /v1 call must carry (contracts/internal-auth.ts); main.ts loads it with loadInternalToken(). */
+  internalToken: string;
 }
 
 export interface RedisRestServer {
@@ -42,16 +44,20 @@ export async function startRedisRest(opts: RedisRestOptions): Promise<RedisRestS
   const redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
   // The one subscriber of the process; ioredis re-subscribes after reconnecting.
   const sub = new Redis(opts.redisUrl, { lazyConnect: true });
-  let redisDownLogged = false;
-  redis.on('error', (err: Error) => {
-    if (!redisDownLogged) logger.warn('redis_error', { error: err.message });
-    redisDownLogged = true;
-  });
-  redis.on('ready', () => {
-    if (redisDownLogged) logger.info('redis_reconnected');
-    redisDownLogged = false;
-  });
-  sub.on('error', () => undefined); // reported through the command connection
+  // One JSON line per outage and connection (ioredis emits an error per retry).
+  const watchClient = (client: Redis, connection: 'command' | 'subscriber') => {
+    let downLogged = false;
+    client.on('error', (err: Error) => {
+      if (!downLogged) logger.warn('redis_error', { connection, error: err.message });
+      downLogged = true;
+    });
+    client.on('ready', () => {
+      if (downLogged) logger.info('redis_reconnected', { connection });
+      downLogged = false;
+    });
+  };
+  watchClient(redis, 'command');
+  watchClient(sub, 'subscriber');
 
   const store = new StateStore(redis, keys);
   const wakes = new WakeHub({
@@ -78,18 +84,19 @@ export async function startRedisRest(opts: RedisRestOptions): Promise<RedisRestS
   });
 
   const connectAll = Promise.all([redis.connect(), sub.connect().then(() => sub.subscribe(keys.stateChannel))]);
-  connectAll.catch(() => undefined);
+  connectAll.catch(() => undefined); // the race below reports the outcome
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), START_REDIS_WAIT_MS).unref());
   const first = await Promise.race([connectAll.then(() => 'ok' as const, () => 'failed' as const), timeout]);
   if (first !== 'ok') {
     logger.warn('redis_unavailable_at_start', { redisUrl: opts.redisUrl, outcome: first });
     // ioredis keeps retrying only after a first connect attempt began; lazyConnect needs a nudge if it failed.
+    // Failures of these nudges reach the 'error' listeners above; requests answer 503 meanwhile.
     if (sub.status === 'end' || sub.status === 'wait') sub.connect().then(() => sub.subscribe(keys.stateChannel)).catch(() => undefined);
     if (redis.status === 'end' || redis.status === 'wait') redis.connect().catch(() => undefined);
   }
 
   let closing = false;
-  const app = createApp({ store, wakes, revs, logger, redisUp: () => redis.status === 'ready', closing: () => closing });
+  const app = createApp({ store, wakes, revs, logger, redisUp: () => redis.status === 'ready', closing: () => closing, internalToken: opts.internalToken });
   const server = http.createServer(app);
   // Long polls last up to 120 s: no request timeout from node, the callers set their own.
   server.requestTimeout = 0;

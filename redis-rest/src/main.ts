@@ -1,5 +1,5 @@
 /** Process entry of redis-rest: env config, start, graceful stop on SIGTERM/SIGINT. */
-import { DEFAULT_PORTS, createLogger, envInt, envString, stackId } from '@faas/contracts';
+import { DEFAULT_PORTS, createLogger, envInt, envString, loadInternalToken, stackId } from '@faas/contracts';
 import { startRedisRest } from './index';
 
 const logger = createLogger('redis-rest');
@@ -9,7 +9,9 @@ async function main(): Promise<void> {
   const port = envInt('REDIS_REST_PORT', DEFAULT_PORTS.redisRest);
   const redisUrl = envString('REDIS_URL', `redis://127.0.0.1:${DEFAULT_PORTS.redis}`);
   const stack = stackId();
-  const server = await startRedisRest({ host, port, redisUrl, stack, logger });
+  // Refuses to start without the shared secret (start_failed names the variable).
+  const internalToken = loadInternalToken();
+  const server = await startRedisRest({ host, port, redisUrl, stack, logger, internalToken });
   logger.info('ready', { host, port: server.port, stack });
   let stopping = false;
   const stop = (signal: string) => {

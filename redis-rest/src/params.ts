@@ -13,11 +13,11 @@ export interface IntParamRule {
 export function parseIntParam(raw: unknown, rule: IntParamRule): number | undefined {
   if (raw === undefined) return rule.fallback;
   if (typeof raw !== 'string' || !/^\d{1,16}$/.test(raw)) {
-    throw new ApiError(400, 'invalid_request', `query parameter ${rule.name} must be one whole number from ${rule.min} to ${rule.max}`);
+    throw new ApiError('invalid_request', `query parameter ${rule.name} must be one whole number from ${rule.min} to ${rule.max}`);
   }
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < rule.min || n > rule.max) {
-    throw new ApiError(400, 'invalid_request', `query parameter ${rule.name}=${raw} is out of range ${rule.min}..${rule.max}`);
+    throw new ApiError('invalid_request', `query parameter ${rule.name}=${raw} is out of range ${rule.min}..${rule.max}`);
   }
   return n;
 }

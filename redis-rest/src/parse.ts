@@ -1,43 +1,33 @@
-/** Validation of what other components wrote to Redis: bad data is reported, never trusted. */
-import { type FunctionState, type FunctionStateRecord, type StateChangeMessage, isValidFunctionName } from '@faas/contracts';
+/**
+ * Validation of what other components wrote to Redis, by the schemas declared once in contracts
+ * (redis-keys.ts): bad data is reported, never trusted.
+ */
+import type { z } from 'zod';
+import {
+  type FunctionStateRecord, FunctionStateRecordSchema, type StateChangeMessage, StateChangeMessageSchema, isValidFunctionName,
+} from '@faas/contracts';
 
-const STATES: readonly FunctionState[] = ['cold', 'starting', 'warm', 'stopping'];
-
-export function isFunctionState(v: unknown): v is FunctionState {
-  return typeof v === 'string' && (STATES as readonly string[]).includes(v);
-}
-
-/** A JSON object, or undefined for anything else (bad JSON, arrays are objects too but fail field checks). */
-function parseJsonObject(raw: string): Record<string, unknown> | undefined {
+/** JSON text checked against a schema; undefined for bad JSON or a value the schema refuses. */
+function parseJsonAs<S extends z.ZodTypeAny>(schema: S, raw: string): z.infer<S> | undefined {
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(raw);
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+    v = JSON.parse(raw);
   } catch {
-    return undefined;
+    return undefined; // not JSON: the caller reports it as malformed
   }
+  const r = schema.safeParse(v);
+  return r.success ? (r.data as z.infer<S>) : undefined;
 }
 
 /** A hash field value; undefined when it is not a valid FunctionStateRecord. */
 export function parseStateRecord(raw: string): FunctionStateRecord | undefined {
-  const o = parseJsonObject(raw);
-  if (!o) return undefined;
-  if (typeof o.name !== 'string' || !isFunctionState(o.state)) return undefined;
-  return {
-    name: o.name,
-    version: typeof o.version === 'string' ? o.version : '',
-    state: o.state,
-    readyInstances: typeof o.readyInstances === 'number' ? o.readyInstances : 0,
-    updatedAt: typeof o.updatedAt === 'number' ? o.updatedAt : 0,
-  };
+  return parseJsonAs(FunctionStateRecordSchema, raw);
 }
 
-/** A message on the state channel; undefined when malformed. */
+/** A message on the state channel; undefined when malformed or for a name no function can have. */
 export function parseStateChange(raw: string): StateChangeMessage | undefined {
-  const o = parseJsonObject(raw);
-  if (!o) return undefined;
-  if (typeof o.fn !== 'string' || !isValidFunctionName(o.fn) || !isFunctionState(o.state)) return undefined;
-  if (typeof o.rev !== 'number' || !Number.isSafeInteger(o.rev)) return undefined;
-  return { fn: o.fn, state: o.state, rev: o.rev };
+  const msg = parseJsonAs(StateChangeMessageSchema, raw);
+  return msg && isValidFunctionName(msg.fn) && Number.isSafeInteger(msg.rev) ? msg : undefined;
 }
 
 /** The rev key as stored (string or null); a missing or garbled rev reads as 0. */

@@ -16,7 +16,9 @@ test('parseIntParam: default, valid, and errors naming the parameter', () => {
 test('parseStateRecord and parseStateChange reject malformed input', () => {
   assert.equal(parseStateRecord('nope'), undefined);
   assert.equal(parseStateRecord('{"name":"a","state":"hot"}'), undefined);
-  assert.equal(parseStateRecord('{"name":"a","state":"warm"}')?.state, 'warm');
+  assert.equal(parseStateRecord('{"name":"a","state":"warm"}'), undefined, 'a record missing contract fields is malformed');
+  const full = { name: 'a', version: '1', state: 'warm', readyInstances: 1, updatedAt: 5, instances: { starting: 0, ready: 1, draining: 0 } };
+  assert.deepEqual(parseStateRecord(JSON.stringify(full)), full);
   assert.deepEqual(parseStateChange('{"fn":"a","state":"warm","rev":3}'), { fn: 'a', state: 'warm', rev: 3 });
   assert.equal(parseStateChange('{"fn":"A","state":"warm","rev":3}'), undefined);
   assert.equal(parseStateChange('{"fn":"a","state":"warm","rev":"3"}'), undefined);

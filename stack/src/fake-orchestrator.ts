@@ -2,12 +2,12 @@
  * A small fake orchestrator written against the Redis contract only (contracts/redis-keys.ts):
  * it keeps the heartbeat, answers wakes by starting each function at most once (cold -> starting
  * -> warm after startMs) and writes state with HSET + INCR + PUBLISH in one Lua script.
- * Shared with the gateway tests through '@faas/redis-rest/dist/test/fake-orchestrator'.
+ * Test support for redis-rest's and the gateway's tests ('@faas/stack/dist/src/fake-orchestrator').
  */
 import { Redis } from 'ioredis';
 import {
   SET_FUNCTION_STATE_LUA,
-  type FunctionState, type FunctionStateRecord, HEARTBEAT_TTL_SECONDS, type RedisKeys, type WakeMessage, redisKeys,
+  type FunctionState, type FunctionStateRecord, HEARTBEAT_TTL_SECONDS, type RedisKeys, type WakeMessage, WakeMessageSchema, redisKeys,
 } from '@faas/contracts';
 
 
@@ -35,6 +35,7 @@ export class FakeOrchestrator {
     this.keys = redisKeys(stack);
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
     this.sub = new Redis(redisUrl);
+    // A test stops Redis on purpose; the calls that fail say so through their own promises.
     this.redis.on('error', () => undefined);
     this.sub.on('error', () => undefined);
   }
@@ -49,6 +50,7 @@ export class FakeOrchestrator {
   async startHeartbeat(): Promise<void> {
     const beat = () => this.redis.set(this.keys.orchestratorHeartbeat, JSON.stringify({ pid: process.pid, startedAt: Date.now() }), 'EX', HEARTBEAT_TTL_SECONDS);
     await beat();
+    // A missed beat while a test has Redis down is the point of that test.
     this.heartbeat = setInterval(() => { beat().catch(() => undefined); }, 1000);
   }
 
@@ -70,18 +72,20 @@ export class FakeOrchestrator {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
-    await this.stopHeartbeat().catch(() => undefined);
+    await this.stopHeartbeat().catch(() => undefined); // Redis may already be stopped by the test
     this.redis.disconnect();
     this.sub.disconnect();
   }
 
   private onWake(raw: string): void {
-    const w = JSON.parse(raw) as WakeMessage;
+    // A malformed wake is a bug in redis-rest: throwing fails the test loudly.
+    const w = WakeMessageSchema.parse(JSON.parse(raw));
     this.wakes.push(w);
     const def = this.fns[w.fn];
     const state = this.states.get(w.fn);
     if (!def || (state !== 'cold' && state !== 'stopping')) return; // idempotent: at most one start
     this.starts.set(w.fn, (this.starts.get(w.fn) ?? 0) + 1);
+    // State writes fail only when a test stopped Redis; the test then checks the outcome it wants.
     this.setState(w.fn, 'starting').catch(() => undefined);
     if (def.neverReady) return;
     const t = setTimeout(() => {
