@@ -55,3 +55,25 @@ export const GatewayApiErrorSchema = z.object({
   fn: z.string().optional(),
 });
 export type GatewayApiError = z.infer<typeof GatewayApiErrorSchema>;
+
+/** A whole-number query parameter of this API: its name, range and the value when absent. */
+export interface IntQueryRule {
+  name: string;
+  min: number;
+  max: number;
+  /** Used when the parameter is absent; undefined = optional with no default. */
+  fallback?: number;
+}
+
+export const GATEWAY_API_QUERY = {
+  /** POST /v1/functions/:name/wake: longest hold. The gateway's WAKE_TIMEOUT_MS has the same range. */
+  wakeTimeoutMs: { name: 'timeout_ms', min: 1, max: 120_000, fallback: 30_000 },
+  /** GET /v1/functions: longest long poll. */
+  waitMs: { name: 'wait_ms', min: 0, max: 60_000, fallback: 25_000 },
+  after: { name: 'after', min: 0, max: Number.MAX_SAFE_INTEGER },
+} as const satisfies Record<string, IntQueryRule>;
+
+/** One plain decimal string in the rule's range (express gives string | string[] | object). */
+export function intQuerySchema(rule: IntQueryRule) {
+  return z.string().regex(/^\d{1,16}$/).transform(Number).pipe(z.number().int().min(rule.min).max(rule.max));
+}

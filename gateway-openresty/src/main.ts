@@ -1,5 +1,5 @@
 /** Process entry of the gateway: env config, run nginx, stop it on SIGTERM/SIGINT. */
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORTS, FaasError, createLogger, envInt, envString, loadInternalToken } from '@faas/contracts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORTS, GATEWAY_API_QUERY, FaasError, createLogger, envInt, envString, loadInternalToken } from '@faas/contracts';
 import { startGateway } from './index';
 
 const logger = createLogger('gateway');
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     redisRestPort: envInt('REDIS_REST_PORT', DEFAULT_PORTS.redisRest, process.env, 1),
     routerHost: envString('ROUTER_HOST', '127.0.0.1'),
     routerPort: envInt('ROUTER_PORT', DEFAULT_PORTS.router, process.env, 1),
-    wakeTimeoutMs: envInt('WAKE_TIMEOUT_MS', 30_000, process.env, 1, 120_000),
+    wakeTimeoutMs: envInt('WAKE_TIMEOUT_MS', GATEWAY_API_QUERY.wakeTimeoutMs.fallback, process.env, GATEWAY_API_QUERY.wakeTimeoutMs.min, GATEWAY_API_QUERY.wakeTimeoutMs.max),
     maxBodyBytes: envInt('GATEWAY_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, process.env, 1, 2 ** 31 - 1),
     nginxBin: envString('NGINX_BIN', '/usr/sbin/nginx'),
     flavor,

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_MAX_BODY_BYTES, HEADERS, INTERNAL_AUTH } from '@faas/contracts';
+import { DEFAULT_MAX_BODY_BYTES, GATEWAY_API_QUERY, HEADERS, INTERNAL_AUTH } from '@faas/contracts';
 import { GatewayError } from './errors';
 import { headerVar, renderLuaConfig } from './lua-config';
 
@@ -87,10 +87,11 @@ export function renderConfig(opts: RenderOptions, template: string = fs.readFile
   const workers = intOpt('workers', opts.workers, 2, 1, 64);
   const redisRestPort = intOpt('redisRestPort', opts.redisRestPort, 0, 1, 65535);
   const routerPort = intOpt('routerPort', opts.routerPort, 0, 1, 65535);
-  const wakeTimeoutMs = intOpt('wakeTimeoutMs', opts.wakeTimeoutMs, 30_000, 1, 120_000);
+  const wake = GATEWAY_API_QUERY.wakeTimeoutMs;
+  const wakeTimeoutMs = intOpt('wakeTimeoutMs', opts.wakeTimeoutMs, wake.fallback, wake.min, wake.max);
   const routerTimeoutS = intOpt('routerTimeoutS', opts.routerTimeoutS, 300, 1, 3600);
   const workerConnections = intOpt('workerConnections', opts.workerConnections, 4096, 64, 65535);
-  const syncWaitMs = intOpt('syncWaitMs', opts.syncWaitMs, 25_000, 100, 60_000);
+  const syncWaitMs = intOpt('syncWaitMs', opts.syncWaitMs, GATEWAY_API_QUERY.waitMs.fallback, 100, GATEWAY_API_QUERY.waitMs.max);
   const listenHost = hostOpt('listenHost', opts.listenHost, '127.0.0.1');
   const redisRestHost = hostOpt('redisRestHost', opts.redisRestHost, '127.0.0.1');
   const routerHost = hostOpt('routerHost', opts.routerHost, '127.0.0.1');
