@@ -16,7 +16,7 @@ command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 command -v nginx >/dev/null 2>&1 || need_pkgs+=(nginx-light)
 [ -f /usr/share/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
 [ -f /usr/share/lua/5.1/resty/core.lua ] || need_pkgs+=(lua-resty-core)
-[ -f /usr/lib/x86_64-linux-gnu/lua/5.1/cjson.so ] || need_pkgs+=(lua-cjson)
+compgen -G '/usr/lib/*/lua/5.1/cjson.so' >/dev/null || need_pkgs+=(lua-cjson)
 /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || need_pkgs+=(python3-grpcio)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_pkgs[*]}"

@@ -57,8 +57,8 @@ export const TEMPLATE_PATH = path.join(PACKAGE_DIR, 'nginx', 'nginx.conf.templat
 /** Where Debian's nginx Lua module and lua-resty-core live (the module requires resty.core). */
 export const DEBIAN_MODULES = ['/usr/share/nginx/modules/ndk_http_module.so', '/usr/share/nginx/modules/ngx_http_lua_module.so'];
 export const DEBIAN_LUA_PATH = '/usr/share/lua/5.1/?.lua';
-/** Debian's lua-cjson (OpenResty has cjson built in). */
-export const DEBIAN_LUA_CPATH = '/usr/lib/x86_64-linux-gnu/lua/5.1/?.so';
+/** Debian's lua-cjson, for the common multiarch triplets (OpenResty has cjson built in). */
+export const DEBIAN_LUA_CPATH = ['x86_64-linux-gnu', 'aarch64-linux-gnu'].map((t) => `/usr/lib/${t}/lua/5.1/?.so`).join(';');
 
 function intOpt(name: string, v: number | undefined, fallback: number, min: number, max: number): number {
   const n = v ?? fallback;
