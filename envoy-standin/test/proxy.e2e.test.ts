@@ -4,12 +4,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HEADERS } from '@faas/contracts';
+import { ClientErrorBodySchema, HEADERS } from '@faas/contracts';
 import { freePort } from '@faas/stack';
 import { type XdsServerHandle, startXdsServer } from '@faas/xds-server';
 import { type EnvoyStandin, startEnvoyStandin } from '../src/index';
 import {
-  BOOTSTRAP, type StatsdReceiver, type Upstream, putFunction, quietLogger, request, startStatsdReceiver, startUpstream, uniqueNodeId, waitFor,
+  BOOTSTRAP, assertJsonError, rawRequest, type StatsdReceiver, type Upstream, putFunction, quietLogger, request, startStatsdReceiver, startUpstream, uniqueNodeId, waitFor,
 } from './helpers';
 
 describe('envoy-standin with the real xds-server (SotW)', () => {
@@ -83,7 +83,7 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
 
   test('no route: 404 marked by the local_reply_config mapper; a function\'s own 404/503 is not', async () => {
     const r = await request(routerPort, '/nope/x');
-    assert.equal(r.status, 404);
+    assertJsonError(r, 'not_found');
     assert.equal(r.headers[HEADERS.routerNoUpstream], '1');
     for (const code of [404, 503]) {
       const own = await request(routerPort, `/hello/status?code=${code}`);
@@ -121,7 +121,7 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     assert.equal(put.status, 200);
     const r = await request(routerPort, '/slow/sleep?ms=2000');
     assert.equal(r.status, 504);
-    assert.equal(r.body.toString(), 'upstream request timeout');
+    assertJsonError(r, 'upstream_timeout');
     assert.equal(standin.counter('cluster.fn-slow.upstream_rq_timeout'), 1);
     assert.equal(standin.status().clusters.find((c) => c.name === 'fn-slow')?.active, 0, 'slot released');
   });
@@ -152,6 +152,7 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     assert.deepEqual(statuses, [200, 200, 503]);
     const shed = rs.find((r) => r.status === 503);
     assert.equal(shed?.headers['x-envoy-overloaded'], 'true');
+    if (shed) assertJsonError(shed, 'overloaded');
     assert.equal(standin.counter('cluster.fn-tiny.upstream_rq_pending_overflow'), 1);
   });
 
@@ -160,7 +161,7 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     assert.equal(put.status, 200);
     const r = await request(routerPort, '/cold/x');
     assert.equal(r.status, 503);
-    assert.equal(r.body.toString(), 'no healthy upstream');
+    assertJsonError(r, 'no_healthy_instance');
     assert.equal(r.headers[HEADERS.routerNoUpstream], '1', 'UH reply marked for the gateway');
     assert.equal(standin.counter('cluster.fn-cold.upstream_cx_none_healthy'), 1);
   });
@@ -179,7 +180,7 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     }
   });
 
-  test('a function that drops the connection after reading a POST: 503, the request is not replayed', async () => {
+  test('a function that drops the connection after reading a POST: 502 instance_failed, the request is not replayed', async () => {
     const put = await putFunction(xds.httpPort, {
       name: 'crash', timeoutMs: 5000, concurrency: 4,
       endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }, { id: 'b', address: '127.0.0.1', port: b.port, health: 'HEALTHY' }],
@@ -187,11 +188,23 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     assert.equal(put.status, 200);
     a.hits = 0; b.hits = 0;
     const r = await request(routerPort, '/crash/crash', { method: 'POST', body: Buffer.from('{"charge":100}'), headers: { 'content-type': 'application/json' } });
-    assert.equal(r.status, 503);
-    assert.equal(r.body.toString(), 'upstream connect error or disconnect/reset before headers. reset reason: connection termination');
+    assert.equal(r.status, 502);
+    assertJsonError(r, 'instance_failed');
+    assert.match(JSON.parse(r.body.toString()).message as string, /connection termination/);
     assert.equal(r.headers[HEADERS.routerNoUpstream], undefined, 'not a "no upstream" reply');
     assert.equal(a.hits + b.hits, 1, 'received exactly once, by one instance');
     assert.equal(standin.counter('cluster.fn-crash.upstream_rq_retry'), 0);
+  });
+
+  test('requests the HTTP parser refuses: 431 headers_too_large and 400 invalid_request as JSON, not an empty body', async () => {
+    const big = await rawRequest(routerPort, `GET /hello/x HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const bad = await rawRequest(routerPort, 'BREW /hello/x HTTP/1.1\r\nhost: x\r\n\r\n');
+    for (const [raw, status, code] of [[big, 431, 'headers_too_large'], [bad, 400, 'invalid_request']] as const) {
+      const [head = '', body = ''] = raw.split('\r\n\r\n');
+      assert.match(head, new RegExp(`^HTTP/1.1 ${status} `));
+      assert.match(head, /content-type: application\/json/);
+      assert.equal(ClientErrorBodySchema.parse(JSON.parse(body)).error, code);
+    }
   });
 
   test('per-host limit (per_host_thresholds max_connections = concurrency): never more in flight on one host; the rest queue', async () => {
