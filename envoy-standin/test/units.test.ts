@@ -9,7 +9,7 @@ import { decodeCluster, decodeLoadAssignment, decodeResource, decodeRetryOn } fr
 import { EMPTY_LOCAL_REPLY, decodeLocalReplyConfig, renderLocalReply } from '../src/local-reply';
 import { type OwnReply, REPLIES, renderOwn, resetReply } from '../src/own-replies';
 import { localReplyConfig } from '@faas/xds-server';
-import { ClientErrorBodySchema } from '@faas/contracts';
+import { ClientErrorBodySchema, ENVOY_CLUSTER_STATS } from '@faas/contracts';
 import { classifyFailure, shouldRetry } from '../src/retry';
 import { matchRoute } from '../src/route-match';
 import { StatsRegistry } from '../src/stats';
@@ -194,4 +194,33 @@ test('per-host limit: requests beyond it wait in the cluster FIFO and start when
   c.setEndpoints([]);
   assert.equal(c.pendingCount(), 0);
   assert.deepEqual(noHost, [3]);
+});
+
+test('stats flush: Envoy UdpStatsdSink semantics (used counters as deltas, gauges absolute each flush, one timer sample per request)', () => {
+  const out: string[] = [];
+  const sink = {
+    counter: (n: string, d: number) => { out.push(`${n}:${d}|c`); },
+    gauge: (n: string, v: number) => { out.push(`${n}:${v}|g`); },
+    timing: (n: string, ms: number) => { out.push(`${n}:${ms}|ms`); },
+    close: async () => undefined,
+  };
+  const stats = new StatsRegistry(sink);
+  const c = new ClusterRuntime('fn-s', { name: 'fn-s', edsServiceName: 'fn-s', staticEndpoints: undefined, maxRequests: 1, maxPendingRequests: 1, maxRequestsPerHost: Infinity, connectTimeoutMs: 1000, metadata: new Map() }, stats);
+  const names = ['upstream_rq_active', 'upstream_rq_pending_active', 'upstream_rq_pending_overflow', 'upstream_cx_none_healthy', 'upstream_rq_total', 'upstream_rq_time'];
+  assert.deepEqual(names, [ENVOY_CLUSTER_STATS.rqActive, ENVOY_CLUSTER_STATS.rqPendingActive, ENVOY_CLUSTER_STATS.rqPendingOverflow, ENVOY_CLUSTER_STATS.cxNoneHealthy, ENVOY_CLUSTER_STATS.rqTotal, ENVOY_CLUSTER_STATS.rqTime]);
+  const w = { grant: () => undefined };
+  c.admit(w); c.admit(w); c.admit(w); // one in flight, one pending, one overflow
+  c.cRqTotal.inc(); c.cRqTotal.inc();
+  c.recordTime(12);
+  assert.deepEqual(out, ['cluster.fn-s.upstream_rq_time:12|ms'], 'timers go out at once, one per request');
+  out.length = 0;
+  stats.flush();
+  for (const l of ['cluster.fn-s.upstream_rq_total:2|c', 'cluster.fn-s.upstream_rq_pending_overflow:1|c', 'cluster.fn-s.upstream_rq_active:1|g', 'cluster.fn-s.upstream_rq_pending_active:1|g']) assert.ok(out.includes(l), `${l} in ${out.join(' ')}`);
+  assert.ok(!out.some((l) => l.startsWith('cluster.fn-s.upstream_cx_none_healthy:')), 'a never-used counter is not written');
+  out.length = 0;
+  c.cRqTotal.inc();
+  stats.flush();
+  assert.ok(out.includes('cluster.fn-s.upstream_rq_total:1|c'), 'a delta since the last flush');
+  assert.ok(out.includes('cluster.fn-s.upstream_rq_pending_overflow:0|c'), 'a used counter is written every flush');
+  assert.ok(out.includes('cluster.fn-s.upstream_rq_active:1|g'), 'gauges absolute every flush');
 });
