@@ -2,8 +2,8 @@
  * The stand-in's own replies in Envoy's terms (status, response flag, Envoy's body text and
  * response code details), written through the listener's pushed local_reply_config.
  */
-import { STATUS_CODES } from 'node:http';
-import type * as http from 'node:http';
+import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ClusterRuntime } from './cluster-runtime';
 import { type LocalReplyConfig, type RenderedReply, renderLocalReply } from './local-reply';
 import type { ResponseFlag } from './model';
@@ -44,16 +44,15 @@ export function localReply(res: http.ServerResponse, cfg: LocalReplyConfig, r: O
   return out.status;
 }
 
-
 /**
  * Node's HTTP parser refused a request (Envoy: a codec error, flag DPE): answer it through
  * the local_reply_config instead of Node's bodiless default, then close the connection.
  */
-export function replyCodecError(cfg: LocalReplyConfig, err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
-  if (!socket.writable || (err.code === 'ECONNRESET')) { socket.destroy(); return; }
+export function replyCodecError(cfg: LocalReplyConfig, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') { socket.destroy(); return; } // nobody left to answer
   const r = err.code === 'HPE_HEADER_OVERFLOW' ? REPLIES.headersTooLarge : REPLIES.badRequest;
   const out = renderOwn(cfg, r, {}, undefined);
-  const head = [`HTTP/1.1 ${out.status} ${STATUS_CODES[out.status] ?? ''}`];
+  const head = [`HTTP/1.1 ${out.status} ${http.STATUS_CODES[out.status] ?? ''}`];
   for (const [k, v] of Object.entries(out.headers)) head.push(`${k}: ${v}`);
   head.push(`content-length: ${Buffer.byteLength(out.body)}`, 'connection: close', '', '');
   socket.end(head.join('\r\n') + out.body);

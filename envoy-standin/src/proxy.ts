@@ -247,7 +247,7 @@ class Exchange implements Waiter {
     }
     const reason = failure !== 'connect_failure' ? 'connection termination' : err.message === 'connect timeout' ? 'connection timeout' : 'connection failure';
     // URX: retries ran out for a request that never reached the runtime; UC: the runtime had it.
-    const flag: ResponseFlag = retriable ? 'URX' : failure === 'connect_failure' ? 'UF' : 'UC';
+    const flag: ResponseFlag = retriable && this.route.numRetries > 0 ? 'URX' : failure === 'connect_failure' ? 'UF' : 'UC';
     this.finishLocal(resetReply(flag, reason), true);
   }
 

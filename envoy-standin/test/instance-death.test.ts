@@ -118,7 +118,11 @@ describe('instance death under load (function processes behind docker-proxy)', (
   after(async () => {
     await standin?.close();
     await xds?.close();
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    // Wait for every exit, so no port of ours is still bound when the next test file starts.
+    await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    })));
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
