@@ -3,6 +3,7 @@
  * proxied by the stand-in to plain HTTP servers on 127.0.0.1, stats received over UDP.
  */
 import { after, before, describe, test } from 'node:test';
+import * as net from 'node:net';
 import assert from 'node:assert/strict';
 import { ClientErrorBodySchema, HEADERS } from '@faas/contracts';
 import { freePort } from '@faas/stack';
@@ -114,6 +115,36 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.length, body.length);
     assert.ok(r.body.equals(body));
+  });
+
+  test('an upstream that ignores Expect still gets the body; one that answers before 100 Continue passes through', async () => {
+    // A raw HTTP/1.1 server that never writes 100 Continue.
+    const server = net.createServer((sock) => {
+      let buf = Buffer.alloc(0);
+      sock.on('data', (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString();
+        if (head.startsWith('POST /early')) { sock.end('HTTP/1.1 413 Payload Too Large\r\ncontent-length: 5\r\nconnection: close\r\n\r\nearly'); return; }
+        const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? '0');
+        if (buf.length - end - 4 < len) return;
+        sock.end(`HTTP/1.1 200 OK\r\ncontent-length: ${String(len).length}\r\nconnection: close\r\n\r\n${len}`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      assert.equal((await putFunction(xds.httpPort, { name: 'noexpect', timeoutMs: 5000, concurrency: 4, endpoints: [{ id: 'raw', address: '127.0.0.1', port, health: 'HEALTHY' }] })).status, 200);
+      const r = await request(routerPort, '/noexpect/x', { method: 'POST', body: Buffer.from('twelve bytes') });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), '12', 'the body went out after the continue timeout');
+      const early = await request(routerPort, '/noexpect/early', { method: 'POST', body: Buffer.from('unwanted') });
+      assert.equal(early.status, 413);
+      assert.equal(early.body.toString(), 'early');
+    } finally {
+      server.close();
+    }
   });
 
   test('route timeout: 504 and upstream_rq_timeout counted', async () => {
