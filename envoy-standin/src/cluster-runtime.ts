@@ -36,6 +36,9 @@ export class ClusterRuntime {
   /** In-flight limit per host (per_host_thresholds max_connections), Infinity = none. */
   maxPerHost: number;
   connectTimeoutMs: number;
+  metadata: ClusterModel['metadata'];
+  /** Retries waiting for a host they have not tried yet (woken by endpoint or host-room changes). */
+  private hostWatchers: Array<() => void> = [];
   /** Admitted (slot-holding) requests. */
   active = 0;
   private queue: Waiter[] = [];
@@ -62,6 +65,7 @@ export class ClusterRuntime {
     this.maxPending = model.maxPendingRequests;
     this.maxPerHost = model.maxRequestsPerHost;
     this.connectTimeoutMs = model.connectTimeoutMs;
+    this.metadata = model.metadata;
     const b = `cluster.${name}.`;
     this.statBase = b;
     this.timeStat = b + ENVOY_CLUSTER_STATS.rqTime;
@@ -88,6 +92,7 @@ export class ClusterRuntime {
     this.maxPending = model.maxPendingRequests;
     this.maxPerHost = model.maxRequestsPerHost;
     this.connectTimeoutMs = model.connectTimeoutMs;
+    this.metadata = model.metadata;
     this.drain();
   }
 
@@ -105,6 +110,23 @@ export class ClusterRuntime {
     this.hosts = hosts;
     this.healthy = hosts.filter((h) => h.routable);
     this.drain(); // new hosts may have room; with none left, waiters get "no healthy upstream"
+    this.wakeWatchers();
+  }
+
+  /** Call `cb` once on the next endpoint update or host release; returns a cancel. */
+  onHostsChange(cb: () => void): () => void {
+    this.hostWatchers.push(cb);
+    return () => {
+      const i = this.hostWatchers.indexOf(cb);
+      if (i >= 0) this.hostWatchers.splice(i, 1);
+    };
+  }
+
+  private wakeWatchers(): void {
+    if (this.hostWatchers.length === 0) return;
+    const ws = this.hostWatchers;
+    this.hostWatchers = [];
+    for (const w of ws) w();
   }
 
   /**
@@ -164,6 +186,7 @@ export class ClusterRuntime {
   releaseHost(h: Host): void {
     h.active--;
     if (this.maxPerHost !== Infinity && this.pendingCount() > 0) this.drain();
+    this.wakeWatchers();
   }
 
   private drain(): void {

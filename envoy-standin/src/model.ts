@@ -1,4 +1,5 @@
 /** The stand-in's own view of the xDS resources it received, reduced to what it uses. */
+import type { LocalReplyConfig } from './local-reply';
 
 export interface ListenerModel {
   name: string;
@@ -9,22 +10,16 @@ export interface ListenerModel {
   /** RDS name, or undefined when the routes are inline. */
   routeConfigName: string | undefined;
   inlineRoutes: RouteTable | undefined;
-  /** HCM local_reply_config mappers the stand-in understands (response_flag_filter + headers_to_add). */
-  localReplyMappers: LocalReplyMapper[];
+  /** HCM local_reply_config: how the stand-in's own replies look (status, headers, body). */
+  localReply: LocalReplyConfig;
 }
 
 /**
  * Envoy response flags of the stand-in's own replies: NR no route, NC no cluster, UH no
  * healthy upstream, UO pending overflow, UF connect failure, UC upstream connection
- * termination, UT upstream request timeout.
+ * termination, URX retries exhausted, UT upstream request timeout, DPE downstream protocol error.
  */
-export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UO' | 'UF' | 'UC' | 'UT';
-
-/** One local_reply_config mapper: the first whose flags include a reply's flag adds its headers. */
-export interface LocalReplyMapper {
-  flags: ReadonlySet<string>;
-  headers: ReadonlyArray<readonly [string, string]>;
-}
+export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UO' | 'UF' | 'UC' | 'URX' | 'UT' | 'DPE';
 
 /**
  * Which pre-response failures a route retries (Envoy retry_on). Responses are never retried:
@@ -83,6 +78,8 @@ export interface ClusterModel {
    */
   maxRequestsPerHost: number;
   connectTimeoutMs: number;
+  /** metadata.filter_metadata with string values only (for %CLUSTER_METADATA(ns:key)%). */
+  metadata: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
 export type HealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'TIMEOUT' | 'DEGRADED';

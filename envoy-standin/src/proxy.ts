@@ -1,14 +1,17 @@
 /**
  * The HTTP/1.1 data path: route, circuit-break/queue, pick a host, stream the request
- * and the response, retry pre-response failures, enforce the route timeout, count stats.
- * Kept lean: a few small objects per request, no logging on the hot path except the
- * optional buffered access log.
+ * and the response, retry failures of requests that never reached the runtime, enforce the
+ * route timeout, count stats. Kept lean: a few small objects per request, no logging on the
+ * hot path except the optional buffered access log.
  */
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { ClusterRuntime, Host, Waiter } from './cluster-runtime';
-import type { ListenerModel, LocalReplyMapper, ResponseFlag, RouteModel, RouteTable } from './model';
+import { accessLine, responseHeaders, upstreamHeaders } from './forwarding';
+import type { LocalReplyConfig } from './local-reply';
+import type { ListenerModel, ResponseFlag, RouteModel, RouteTable } from './model';
+import { type OwnReply, REPLIES, localReply, resetReply } from './own-replies';
 import { classifyFailure, shouldRetry } from './retry';
 import { matchRoute } from './route-match';
 
@@ -27,30 +30,11 @@ export interface ListenerRuntime {
   downstreamActive: number;
 }
 
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings',
-]);
-/** Request bytes kept for a replay on retry (Envoy's default buffer limit). Beyond: no retry. */
-const RETRY_BUFFER_LIMIT = 1024 * 1024;
+/** Request bytes held before 100 Continue (kept for a retry); beyond, reading pauses. */
+const HOLD_LIMIT = 1024 * 1024;
 const RETRY_BASE_MS = 25;
-
-/**
- * A reply of the stand-in's own, tagged with its Envoy response flag: the listener's first
- * local_reply_config mapper whose flags include it adds its headers (Envoy's behaviour).
- */
-function localReply(res: http.ServerResponse, status: number, body: string, flag: ResponseFlag, mappers: readonly LocalReplyMapper[], extra?: Record<string, string>): void {
-  if (res.headersSent) { res.destroy(); return; }
-  const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(body), 'content-type': 'text/plain' };
-  if (extra) Object.assign(headers, extra);
-  for (const mp of mappers) {
-    if (!mp.flags.has(flag)) continue;
-    for (const [k, v] of mp.headers) headers[k] = v;
-    break;
-  }
-  res.writeHead(status, headers);
-  res.end(body);
-}
-
+/** An upstream that ignores Expect gets the body after this (curl waits 1 s too). */
+const CONTINUE_TIMEOUT_MS = 1000;
 export function handleRequest(ctx: ProxyContext, lr: ListenerRuntime, req: http.IncomingMessage, res: http.ServerResponse): void {
   lr.downstreamActive++;
   res.once('close', () => { lr.downstreamActive--; });
@@ -63,50 +47,24 @@ export function handleRequest(ctx: ProxyContext, lr: ListenerRuntime, req: http.
   const table = m.inlineRoutes ?? (m.routeConfigName !== undefined ? ctx.routes.get(m.routeConfigName) : undefined);
   const d = table !== undefined ? matchRoute(table, req.headers.host, req.url ?? '/') : undefined;
   if (d === undefined) {
-    localReply(res, 404, '', 'NR', m.localReplyMappers);
-    log(ctx, req, 404, '-', 0, rid);
+    log(ctx, req, localReply(res, m.localReply, REPLIES.noRoute, req, undefined), '-', 0, rid);
     return;
   }
   const cluster = ctx.clusters.get(d.route.cluster);
   if (cluster === undefined) {
-    localReply(res, 503, '', 'NC', m.localReplyMappers); // Envoy: cluster not found
-    log(ctx, req, 503, d.route.cluster, 0, rid);
+    log(ctx, req, localReply(res, m.localReply, REPLIES.noCluster, req, undefined), d.route.cluster, 0, rid);
     return;
   }
   if (cluster.healthy.length === 0) {
     cluster.cNoneHealthy.inc();
-    localReply(res, 503, 'no healthy upstream', 'UH', m.localReplyMappers);
-    log(ctx, req, 503, cluster.name, 0, rid);
+    log(ctx, req, localReply(res, m.localReply, REPLIES.noHealthy, req, cluster), cluster.name, 0, rid);
     return;
   }
-  new Exchange(ctx, cluster, d.route, d.upstreamPath, req, res, rid, m.localReplyMappers).start();
+  new Exchange(ctx, cluster, d.route, d.upstreamPath, req, res, rid, m.localReply).start();
 }
 
 function log(ctx: ProxyContext, req: http.IncomingMessage, status: number, cluster: string, ms: number, rid: string): void {
-  if (ctx.accessLog === undefined) return;
-  ctx.accessLog(`{"ts":"${new Date().toISOString()}","component":"envoy-standin","event":"access","method":${JSON.stringify(req.method)},"path":${JSON.stringify(req.url)},"status":${status},"cluster":${JSON.stringify(cluster)},"ms":${ms.toFixed(2)},"requestId":${JSON.stringify(rid)}}\n`);
-}
-
-function upstreamHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
-  const src = req.headers;
-  for (const k in src) if (!HOP_BY_HOP.has(k)) out[k] = src[k];
-  const remote = req.socket.remoteAddress;
-  if (remote !== undefined) {
-    const prev = src['x-forwarded-for'];
-    out['x-forwarded-for'] = typeof prev === 'string' && prev !== '' ? `${prev}, ${remote}` : remote;
-  }
-  if (out['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = 'http';
-  return out;
-}
-
-function responseHeaders(raw: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i] as string;
-    if (!HOP_BY_HOP.has(k.toLowerCase())) out.push(k, raw[i + 1] as string);
-  }
-  return out;
+  if (ctx.accessLog !== undefined) ctx.accessLog(accessLine(req, status, cluster, ms, rid));
 }
 
 class Exchange implements Waiter {
@@ -120,15 +78,18 @@ class Exchange implements Waiter {
   private readonly hasBody: boolean;
   private bodyStarted = false;
   private bodyEnded = false;
-  /** Request chunks kept for a replay; null once too large or no longer needed. */
-  private chunks: Buffer[] | null = [];
-  private retained = 0;
+  /** Request chunks held until the current attempt's 100 Continue (replayed on a retry). */
+  private chunks: Buffer[] = [];
+  private held = 0;
   private responded = false;
   private readonly t0 = performance.now();
   private headers: http.OutgoingHttpHeaders | undefined;
-  /** Current attempt: its connection is established; socket bytesWritten when it was assigned. */
+  /** Current attempt: its connection is established; the runtime answered (100 or a response). */
   private connected = false;
-  private sentBase = 0;
+  private reached = false;
+  private continueTimer: NodeJS.Timeout | undefined;
+  /** Waiting for the cluster's hosts to change (every healthy host already failed). */
+  private unhold: (() => void) | undefined;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -138,7 +99,7 @@ class Exchange implements Waiter {
     private readonly req: http.IncomingMessage,
     private readonly res: http.ServerResponse,
     private readonly rid: string,
-    private readonly mappers: readonly LocalReplyMapper[],
+    private readonly replyCfg: LocalReplyConfig,
   ) {
     this.retriesLeft = route.numRetries;
     const h = req.headers;
@@ -156,7 +117,7 @@ class Exchange implements Waiter {
       case 'queued':
         break;
       case 'overflow':
-        this.finishLocal(503, 'upstream connect error or disconnect/reset before headers. reset reason: overflow', 'UO', false, { 'x-envoy-overloaded': 'true' });
+        this.finishLocal(REPLIES.overflow, false, { 'x-envoy-overloaded': 'true' });
         break;
     }
   }
@@ -168,18 +129,26 @@ class Exchange implements Waiter {
   }
 
   private attempt(): void {
+    this.unhold = undefined;
     if (this.done) return;
     const cluster = this.cluster;
-    const host = cluster.pick(this.ctx.random, this.tried);
-    if (host === undefined) {
+    const tried = this.tried;
+    const host = cluster.pick(this.ctx.random, tried);
+    if (host === undefined || tried?.has(host) === true) {
+      if (tried !== undefined) {
+        // A retry: only a host that has not failed it, so wait (route timeout bounds it) for
+        // an endpoint update or a host with room.
+        this.unhold = cluster.onHostsChange(() => this.attempt());
+        return;
+      }
       if (cluster.healthy.length > 0) {
-        // Every healthy host is at its per-host limit (room taken while this retry backed off).
+        // Every healthy host is at its per-host limit.
         this.holdsSlot = false;
         cluster.requeue(this);
         return;
       }
       cluster.cNoneHealthy.inc();
-      this.finishLocal(503, 'no healthy upstream', 'UH', false);
+      this.finishLocal(REPLIES.noHealthy, false);
       return;
     }
     cluster.acquireHost(host);
@@ -187,28 +156,25 @@ class Exchange implements Waiter {
     cluster.cRqTotal.inc();
     this.headers ??= upstreamHeaders(this.req);
     this.connected = false;
+    this.reached = false;
     const up = http.request({ host: host.address, port: host.port, method: this.req.method, path: this.path, headers: this.headers, agent: this.ctx.agent });
     this.upReq = up;
     up.on('socket', (sock) => this.onSocket(up, sock));
+    up.on('continue', () => this.onContinue(up));
     up.on('response', (ur) => this.onResponse(up, ur));
     up.on('error', (err) => this.onUpstreamError(up, err));
     if (!this.hasBody) { up.end(); return; }
+    this.continueTimer = setTimeout(() => this.onContinue(up), CONTINUE_TIMEOUT_MS);
     if (!this.bodyStarted) {
       this.bodyStarted = true;
       this.req.on('data', (c: Buffer) => this.onData(c));
-      this.req.on('end', () => { this.bodyEnded = true; this.upReq?.end(); });
-      return;
+      this.req.on('end', () => { this.bodyEnded = true; if (this.reached) this.upReq?.end(); });
     }
-    // A retry: replay what the first attempt already sent.
-    for (const c of this.chunks ?? []) up.write(c);
-    if (this.bodyEnded) up.end();
-    else this.req.resume();
   }
 
-  /** Emitted before the request is flushed: the byte baseline; a new connection gets the connect timeout. */
+  /** Emitted before the request is flushed: a new connection gets the connect timeout. */
   private onSocket(up: http.ClientRequest, sock: net.Socket): void {
     if (this.upReq !== up) return;
-    this.sentBase = Number(sock.bytesWritten) || 0;
     if (!sock.connecting) { this.connected = true; return; }
     const timer = setTimeout(() => {
       const err: NodeJS.ErrnoException = new Error('connect timeout');
@@ -219,14 +185,27 @@ class Exchange implements Waiter {
     sock.once('close', () => clearTimeout(timer));
   }
 
+  /** The runtime read the head: send what is held, then stream the rest. No retry from here. */
+  private onContinue(up: http.ClientRequest): void {
+    clearTimeout(this.continueTimer);
+    if (this.done || this.upReq !== up || this.reached) return;
+    this.reached = true;
+    if (!this.hasBody) return;
+    for (const c of this.chunks) up.write(c);
+    this.chunks = [];
+    if (this.bodyEnded) up.end();
+    else this.req.resume();
+  }
+
   private onData(chunk: Buffer): void {
-    if (this.chunks !== null && !this.responded) {
-      this.retained += chunk.length;
-      if (this.retained > RETRY_BUFFER_LIMIT) this.chunks = null;
-      else this.chunks.push(chunk);
-    }
     const up = this.upReq;
-    if (up === undefined) { this.req.pause(); return; } // between attempts; replayed later
+    if (up === undefined || !this.reached) {
+      // Before 100 Continue (or between attempts): hold for this or the next attempt.
+      this.chunks.push(chunk);
+      this.held += chunk.length;
+      if (this.held > HOLD_LIMIT) this.req.pause();
+      return;
+    }
     if (!up.write(chunk)) {
       this.req.pause();
       up.once('drain', () => { if (this.upReq === up) this.req.resume(); });
@@ -235,8 +214,13 @@ class Exchange implements Waiter {
 
   private onResponse(up: http.ClientRequest, ur: http.IncomingMessage): void {
     if (this.done || this.upReq !== up) { ur.resume(); return; }
+    clearTimeout(this.continueTimer);
+    // A final answer without 100 Continue (e.g. an early 413): the body is never sent, so
+    // the connection cannot be reused.
+    if (this.hasBody && !this.reached) ur.once('end', () => up.destroy());
+    this.reached = true;
     this.responded = true;
-    this.chunks = null;
+    this.chunks = [];
     const status = ur.statusCode ?? 502;
     this.res.writeHead(status, responseHeaders(ur.rawHeaders));
     ur.pipe(this.res);
@@ -246,37 +230,32 @@ class Exchange implements Waiter {
 
   private onUpstreamError(up: http.ClientRequest, err: NodeJS.ErrnoException): void {
     if (this.done || this.upReq !== up) return;
+    clearTimeout(this.continueTimer);
     this.upReq = undefined;
     const host = this.host;
     this.detachHost();
     if (this.responded) { this.res.destroy(); this.complete(this.res.statusCode); return; }
-    // Retry only what the route's retry_on allows for this failure: by default (connect-failure,
-    // reset-before-request) never a request that may have reached the function.
-    const sock = up.socket;
-    // bytesWritten counts what was handed to the socket (NaN if the socket cannot tell).
-    const written = this.connected && sock !== null ? Number(sock.bytesWritten) - this.sentBase : 0;
-    const failure = classifyFailure(this.connected, written);
-    if (this.retriesLeft > 0 && this.chunks !== null && host !== undefined && shouldRetry(this.route.retryOn, failure)) {
+    const failure = classifyFailure(this.connected, this.reached);
+    const retriable = host !== undefined && shouldRetry(this.route.retryOn, failure);
+    if (retriable && this.retriesLeft > 0) {
       this.retriesLeft--;
       (this.tried ??= new Set()).add(host);
       this.cluster.cRetry.inc();
       const n = this.route.numRetries - this.retriesLeft;
-      setTimeout(() => this.attempt(), Math.random() * RETRY_BASE_MS * 2 ** (n - 1));
+      setTimeout(() => this.attempt(), this.ctx.random() * RETRY_BASE_MS * 2 ** (n - 1));
       return;
     }
-    if (failure === 'connect_failure') {
-      const reason = err.message === 'connect timeout' ? 'connection timeout' : 'connection failure';
-      this.finishLocal(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`, 'UF', true);
-    } else {
-      this.finishLocal(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination', 'UC', true);
-    }
+    const reason = failure !== 'connect_failure' ? 'connection termination' : err.message === 'connect timeout' ? 'connection timeout' : 'connection failure';
+    // URX: retries ran out for a request that never reached the runtime; UC: the runtime had it.
+    const flag: ResponseFlag = retriable && this.route.numRetries > 0 ? 'URX' : failure === 'connect_failure' ? 'UF' : 'UC';
+    this.finishLocal(resetReply(flag, reason), true);
   }
 
   private onTimeout(): void {
     if (this.done) return;
     this.cluster.cTimeout.inc();
     this.abortUpstream();
-    this.finishLocal(504, 'upstream request timeout', 'UT', true);
+    this.finishLocal(REPLIES.timeout, true);
   }
 
   private onDownstreamClose(): void {
@@ -289,6 +268,7 @@ class Exchange implements Waiter {
   private abortUpstream(): void {
     const up = this.upReq;
     this.upReq = undefined;
+    clearTimeout(this.continueTimer);
     if (up !== undefined) up.destroy();
     this.detachHost();
   }
@@ -305,17 +285,20 @@ class Exchange implements Waiter {
   private finish(): void {
     this.done = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.unhold?.();
+    this.unhold = undefined;
+    this.chunks = [];
     if (!this.holdsSlot) this.cluster.cancel(this);
     this.releaseSlot();
     if (this.bodyStarted && !this.bodyEnded) this.req.resume(); // drain what the client still sends
   }
 
   /** A reply of our own; `charge` counts it as an upstream code like Envoy's upstream aborts. */
-  private finishLocal(status: number, body: string, flag: ResponseFlag, charge: boolean, extra?: Record<string, string>): void {
+  private finishLocal(r: OwnReply, charge: boolean, extra?: Record<string, string>): void {
     this.abortUpstream();
     this.finish();
+    const status = localReply(this.res, this.replyCfg, r, this.req, this.cluster, extra);
     if (charge) this.cluster.countCode(status);
-    localReply(this.res, status, body, flag, this.mappers, extra);
     log(this.ctx, this.req, status, this.cluster.name, performance.now() - this.t0, this.rid);
   }
 

@@ -6,9 +6,10 @@
 import * as net from 'node:net';
 import { ResourceError } from './errors';
 import type {
-  ClusterModel, EndpointModel, HealthStatus, ListenerModel, LoadAssignment, LocalReplyMapper, PathMatch, RetryOn, RouteModel, RouteTable,
+  ClusterModel, EndpointModel, HealthStatus, ListenerModel, LoadAssignment, PathMatch, RetryOn, RouteModel, RouteTable,
   VirtualHostModel,
 } from './model';
+import { decodeLocalReplyConfig } from './local-reply';
 import { type ProtoObject, TYPE_URLS, type XdsKind } from './protos';
 
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -87,40 +88,15 @@ export function decodeListener(res: ProtoObject): ListenerModel {
       fail(`${where} http filter "${String(hf.name)}"`, `cannot decode typed_config of type "${String(hf.typed_config.type_url ?? '')}"`);
     }
   }
-  const localReplyMappers = decodeLocalReplyMappers(hcm.local_reply_config, `${where} HttpConnectionManager.local_reply_config`);
+  const localReply = decodeLocalReplyConfig(hcm.local_reply_config, `${where} HttpConnectionManager.local_reply_config`);
   if (hcm.route_specifier === 'rds' && isObj(hcm.rds)) {
     const routeConfigName = reqStr(hcm.rds, 'route_config_name', `${where} HttpConnectionManager.rds`);
-    return { name, address, port, statPrefix, routeConfigName, inlineRoutes: undefined, localReplyMappers };
+    return { name, address, port, statPrefix, routeConfigName, inlineRoutes: undefined, localReply };
   }
   if (hcm.route_specifier === 'route_config' && isObj(hcm.route_config)) {
-    return { name, address, port, statPrefix, routeConfigName: undefined, inlineRoutes: decodeRouteTable(hcm.route_config), localReplyMappers };
+    return { name, address, port, statPrefix, routeConfigName: undefined, inlineRoutes: decodeRouteTable(hcm.route_config), localReply };
   }
   return fail(`${where} HttpConnectionManager`, 'needs rds or route_config');
-}
-
-/**
- * The part of Envoy's local_reply_config the stand-in plays: mappers filtered by response
- * flags that add headers. A mapper with another filter, or that rewrites status or body, is
- * refused (NACK) rather than silently ignored.
- */
-export function decodeLocalReplyMappers(cfg: unknown, where: string): LocalReplyMapper[] {
-  if (!isObj(cfg)) return [];
-  if (isObj(cfg.body_format)) fail(where, 'body_format is not supported by envoy-standin');
-  return list(cfg, 'mappers').map((m, i) => {
-    const w = `${where}.mappers[${i}]`;
-    if (!isObj(m)) fail(w, 'missing');
-    const f = isObj(m.filter) ? m.filter : undefined;
-    if (f === undefined || !isObj(f.response_flag_filter)) fail(w, 'only filter.response_flag_filter is supported by envoy-standin');
-    if (u32(m.status_code) !== undefined || isObj(m.body) || isObj(m.body_format_override)) {
-      fail(w, 'status_code, body and body_format_override are not supported by envoy-standin (only headers_to_add)');
-    }
-    const headers = list(m, 'headers_to_add').map((h, j): readonly [string, string] => {
-      const hw = `${w}.headers_to_add[${j}]`;
-      if (!isObj(h) || !isObj(h.header)) fail(hw, 'header is required');
-      return [reqStr(h.header, 'key', `${hw}.header`).toLowerCase(), String(h.header.value ?? '')];
-    });
-    return { flags: new Set(list(f.response_flag_filter, 'flags').map(String)), headers };
-  });
 }
 
 /** Envoy retry_on (comma separated) reduced to the pre-response failures the stand-in retries. */
@@ -222,7 +198,24 @@ export function decodeCluster(res: ProtoObject): ClusterModel {
     maxPendingRequests,
     maxRequestsPerHost,
     connectTimeoutMs: durationMs(res.connect_timeout) ?? 5000,
+    metadata: decodeFilterMetadata(res.metadata),
   };
+}
+
+/** Cluster metadata.filter_metadata: namespace -> string fields (other kinds are skipped). */
+function decodeFilterMetadata(md: unknown): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  const fm = isObj(md) && isObj(md.filter_metadata) ? md.filter_metadata : {};
+  for (const [ns, st] of Object.entries(fm)) {
+    const rec: Record<string, string> = {};
+    const fields = isObj(st) && isObj(st.fields) ? st.fields : {};
+    for (const [k, v] of Object.entries(fields)) {
+      const s = isObj(v) ? v.stringValue ?? v.string_value : undefined;
+      if (typeof s === 'string') rec[k] = s;
+    }
+    out.set(ns, rec);
+  }
+  return out;
 }
 
 const HEALTH: ReadonlySet<string> = new Set(['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED']);

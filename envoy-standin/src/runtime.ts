@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import type { Logger } from '@faas/contracts';
 import { ClusterRuntime } from './cluster-runtime';
 import type { ListenerModel } from './model';
+import { replyCodecError } from './own-replies';
 import { type ListenerRuntime, type ProxyContext, handleRequest } from './proxy';
 import type { StatsRegistry } from './stats';
 import type { XdsStore } from './store';
@@ -90,6 +91,7 @@ export class StandinRuntime {
     const bl: BoundListener = { rt, server, host, port: model.port, boundPort: 0 };
     this.listeners.set(name, bl);
     server.on('connection', (s) => s.setNoDelay(true));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => replyCodecError(rt.model.localReply, err, socket));
     server.once('error', (err: NodeJS.ErrnoException) => {
       // Envoy would reject the listener; the stand-in logs and keeps the rest running.
       this.logger.error('listener_bind_failed', { listener: name, host, port: model.port, message: err.message, code: err.code });

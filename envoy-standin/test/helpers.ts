@@ -2,9 +2,11 @@
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { FunctionRouteSpec } from '@faas/contracts';
+import assert from 'node:assert/strict';
+import { CLIENT_ERRORS, type ClientErrorCode, ClientErrorBodySchema, type FunctionRouteSpec } from '@faas/contracts';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const BOOTSTRAP = path.join(REPO_ROOT, 'envoy', 'envoy.yaml');
@@ -138,4 +140,24 @@ export function tempBootstrap(edit: (text: string) => string): { file: string; r
 let seq = 0;
 export function uniqueNodeId(): string {
   return `standin-test-${process.pid}-${++seq}`;
+}
+
+/** A router local reply: JSON per client-errors.ts with the code's status and the request id. */
+export function assertJsonError(r: HttpResult, code: ClientErrorCode): void {
+  assert.equal(r.headers['content-type'], 'application/json', `${code}: ${r.body.toString()}`);
+  const body = ClientErrorBodySchema.parse(JSON.parse(r.body.toString('utf8')));
+  assert.equal(body.error, code);
+  assert.equal(r.status, CLIENT_ERRORS[code].status);
+  assert.ok(body.requestId !== undefined && body.requestId !== '', 'requestId set');
+}
+
+/** Writes raw bytes to 127.0.0.1:port and resolves with everything read until the peer closes. */
+export function rawRequest(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(raw));
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    sock.on('error', reject);
+  });
 }

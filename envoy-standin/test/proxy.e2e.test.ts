@@ -3,13 +3,14 @@
  * proxied by the stand-in to plain HTTP servers on 127.0.0.1, stats received over UDP.
  */
 import { after, before, describe, test } from 'node:test';
+import * as net from 'node:net';
 import assert from 'node:assert/strict';
-import { HEADERS } from '@faas/contracts';
+import { ClientErrorBodySchema, HEADERS } from '@faas/contracts';
 import { freePort } from '@faas/stack';
 import { type XdsServerHandle, startXdsServer } from '@faas/xds-server';
 import { type EnvoyStandin, startEnvoyStandin } from '../src/index';
 import {
-  BOOTSTRAP, type StatsdReceiver, type Upstream, putFunction, quietLogger, request, startStatsdReceiver, startUpstream, uniqueNodeId, waitFor,
+  BOOTSTRAP, assertJsonError, rawRequest, type StatsdReceiver, type Upstream, putFunction, quietLogger, request, startStatsdReceiver, startUpstream, uniqueNodeId, waitFor,
 } from './helpers';
 
 describe('envoy-standin with the real xds-server (SotW)', () => {
@@ -83,7 +84,7 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
 
   test('no route: 404 marked by the local_reply_config mapper; a function\'s own 404/503 is not', async () => {
     const r = await request(routerPort, '/nope/x');
-    assert.equal(r.status, 404);
+    assertJsonError(r, 'not_found');
     assert.equal(r.headers[HEADERS.routerNoUpstream], '1');
     for (const code of [404, 503]) {
       const own = await request(routerPort, `/hello/status?code=${code}`);
@@ -116,12 +117,42 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     assert.ok(r.body.equals(body));
   });
 
+  test('an upstream that ignores Expect still gets the body; one that answers before 100 Continue passes through', async () => {
+    // A raw HTTP/1.1 server that never writes 100 Continue.
+    const server = net.createServer((sock) => {
+      let buf = Buffer.alloc(0);
+      sock.on('data', (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString();
+        if (head.startsWith('POST /early')) { sock.end('HTTP/1.1 413 Payload Too Large\r\ncontent-length: 5\r\nconnection: close\r\n\r\nearly'); return; }
+        const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? '0');
+        if (buf.length - end - 4 < len) return;
+        sock.end(`HTTP/1.1 200 OK\r\ncontent-length: ${String(len).length}\r\nconnection: close\r\n\r\n${len}`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      assert.equal((await putFunction(xds.httpPort, { name: 'noexpect', timeoutMs: 5000, concurrency: 4, endpoints: [{ id: 'raw', address: '127.0.0.1', port, health: 'HEALTHY' }] })).status, 200);
+      const r = await request(routerPort, '/noexpect/x', { method: 'POST', body: Buffer.from('twelve bytes') });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), '12', 'the body went out after the continue timeout');
+      const early = await request(routerPort, '/noexpect/early', { method: 'POST', body: Buffer.from('unwanted') });
+      assert.equal(early.status, 413);
+      assert.equal(early.body.toString(), 'early');
+    } finally {
+      server.close();
+    }
+  });
+
   test('route timeout: 504 and upstream_rq_timeout counted', async () => {
     const put = await putFunction(xds.httpPort, { name: 'slow', timeoutMs: 150, concurrency: 4, endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }] });
     assert.equal(put.status, 200);
     const r = await request(routerPort, '/slow/sleep?ms=2000');
     assert.equal(r.status, 504);
-    assert.equal(r.body.toString(), 'upstream request timeout');
+    assertJsonError(r, 'upstream_timeout');
     assert.equal(standin.counter('cluster.fn-slow.upstream_rq_timeout'), 1);
     assert.equal(standin.status().clusters.find((c) => c.name === 'fn-slow')?.active, 0, 'slot released');
   });
@@ -152,6 +183,7 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     assert.deepEqual(statuses, [200, 200, 503]);
     const shed = rs.find((r) => r.status === 503);
     assert.equal(shed?.headers['x-envoy-overloaded'], 'true');
+    if (shed) assertJsonError(shed, 'overloaded');
     assert.equal(standin.counter('cluster.fn-tiny.upstream_rq_pending_overflow'), 1);
   });
 
@@ -160,7 +192,7 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     assert.equal(put.status, 200);
     const r = await request(routerPort, '/cold/x');
     assert.equal(r.status, 503);
-    assert.equal(r.body.toString(), 'no healthy upstream');
+    assertJsonError(r, 'no_healthy_instance');
     assert.equal(r.headers[HEADERS.routerNoUpstream], '1', 'UH reply marked for the gateway');
     assert.equal(standin.counter('cluster.fn-cold.upstream_cx_none_healthy'), 1);
   });
@@ -179,7 +211,7 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     }
   });
 
-  test('a function that drops the connection after reading a POST: 503, the request is not replayed', async () => {
+  test('a function that drops the connection after reading a POST: 502 instance_failed, the request is not replayed', async () => {
     const put = await putFunction(xds.httpPort, {
       name: 'crash', timeoutMs: 5000, concurrency: 4,
       endpoints: [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' }, { id: 'b', address: '127.0.0.1', port: b.port, health: 'HEALTHY' }],
@@ -187,11 +219,23 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     assert.equal(put.status, 200);
     a.hits = 0; b.hits = 0;
     const r = await request(routerPort, '/crash/crash', { method: 'POST', body: Buffer.from('{"charge":100}'), headers: { 'content-type': 'application/json' } });
-    assert.equal(r.status, 503);
-    assert.equal(r.body.toString(), 'upstream connect error or disconnect/reset before headers. reset reason: connection termination');
+    assert.equal(r.status, 502);
+    assertJsonError(r, 'instance_failed');
+    assert.match(JSON.parse(r.body.toString()).message as string, /connection termination/);
     assert.equal(r.headers[HEADERS.routerNoUpstream], undefined, 'not a "no upstream" reply');
     assert.equal(a.hits + b.hits, 1, 'received exactly once, by one instance');
     assert.equal(standin.counter('cluster.fn-crash.upstream_rq_retry'), 0);
+  });
+
+  test('requests the HTTP parser refuses: 431 headers_too_large and 400 invalid_request as JSON, not an empty body', async () => {
+    const big = await rawRequest(routerPort, `GET /hello/x HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const bad = await rawRequest(routerPort, 'BREW /hello/x HTTP/1.1\r\nhost: x\r\n\r\n');
+    for (const [raw, status, code] of [[big, 431, 'headers_too_large'], [bad, 400, 'invalid_request']] as const) {
+      const [head = '', body = ''] = raw.split('\r\n\r\n');
+      assert.match(head, new RegExp(`^HTTP/1.1 ${status} `));
+      assert.match(head, /content-type: application\/json/);
+      assert.equal(ClientErrorBodySchema.parse(JSON.parse(body)).error, code);
+    }
   });
 
   test('per-host limit (per_host_thresholds max_connections = concurrency): never more in flight on one host; the rest queue', async () => {
@@ -221,41 +265,31 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
   });
 
   test('statsd lines have Envoy\'s exact names and format', async () => {
-    // Flush what earlier tests counted, let it arrive, then start from a clean slate.
+    // A function of its own, so counts from earlier tests (and stragglers of their flushes) cannot mix in.
+    const eps = [{ id: 'a', address: '127.0.0.1', port: a.port, health: 'HEALTHY' as const }, { id: 'b', address: '127.0.0.1', port: b.port, health: 'HEALTHY' as const }];
+    assert.equal((await putFunction(xds.httpPort, { name: 'stats', timeoutMs: 5000, concurrency: 4, endpoints: eps })).status, 200);
+    await request(routerPort, '/stats/x');
+    await request(routerPort, '/stats/status?code=503');
     standin.flushStats();
-    await new Promise((r) => setTimeout(r, 100));
-    statsd.lines.length = 0;
-    statsd.datagrams.length = 0;
-    await request(routerPort, '/hello/x');
-    await request(routerPort, '/hello/status?code=503');
-    standin.flushStats();
-    await waitFor('statsd lines', () => statsd.lines.some((l) => l.startsWith('envoy.control_plane.connected_state:')));
-    await new Promise((r) => setTimeout(r, 50));
     const lines = statsd.lines;
-    const line = /^envoy\.[a-z0-9_.-]+:-?\d+(\.\d+)?\|(c|g|ms)$/;
-    for (const l of lines) assert.match(l, line);
-    const has = (s: string) => assert.ok(lines.includes(s), `missing ${s} in\n${lines.join('\n')}`);
-    const hasRe = (re: RegExp) => assert.ok(lines.some((l) => re.test(l)), `no line matches ${re} in\n${lines.join('\n')}`);
     // Counters are deltas: the 1 s flush timer may have split them over two flushes, so sum.
     const sum = (name: string) => lines.filter((l) => l.startsWith(`${name}:`) && l.endsWith('|c')).reduce((n, l) => n + Number(l.slice(name.length + 1, -2)), 0);
-    assert.equal(sum('envoy.cluster.fn-hello.upstream_rq_total'), 2);
-    assert.equal(sum('envoy.cluster.fn-hello.upstream_rq_2xx'), 1);
-    assert.equal(sum('envoy.cluster.fn-hello.upstream_rq_200'), 1);
-    assert.equal(sum('envoy.cluster.fn-hello.upstream_rq_5xx'), 1);
-    assert.equal(sum('envoy.cluster.fn-hello.upstream_rq_503'), 1);
-    has('envoy.cluster.fn-hello.upstream_rq_active:0|g');
-    has('envoy.cluster.fn-hello.upstream_rq_pending_active:0|g');
-    has('envoy.cluster.fn-hello.membership_healthy:2|g');
-    has('envoy.cluster.fn-hello.membership_total:2|g');
-    has('envoy.cluster.fn-drain.membership_healthy:1|g');
-    has('envoy.cluster.fn-drain.membership_total:2|g');
-    has('envoy.http.ingress_http.downstream_rq_active:0|g');
-    has('envoy.control_plane.connected_state:1|g');
-    hasRe(/^envoy\.cluster\.fn-hello\.upstream_rq_time:\d+\|ms$/);
+    const expected = [
+      'envoy.cluster.fn-stats.upstream_rq_active:0|g', 'envoy.cluster.fn-stats.upstream_rq_pending_active:0|g',
+      'envoy.cluster.fn-stats.membership_healthy:2|g', 'envoy.cluster.fn-stats.membership_total:2|g',
+      'envoy.cluster.fn-drain.membership_healthy:1|g', 'envoy.cluster.fn-drain.membership_total:2|g',
+      'envoy.http.ingress_http.downstream_rq_active:0|g', 'envoy.control_plane.connected_state:1|g',
+    ];
+    const sums: Array<[string, number]> = [['upstream_rq_total', 2], ['upstream_rq_2xx', 1], ['upstream_rq_200', 1], ['upstream_rq_5xx', 1], ['upstream_rq_503', 1]];
+    // Wait for the lines themselves (UDP on loopback), bounded; then check each.
+    await waitFor('statsd lines', () => expected.every((e) => lines.includes(e)) && sums.every(([n, v]) => sum(`envoy.cluster.fn-stats.${n}`) === v));
+    const line = /^envoy\.[a-z0-9_.-]+:-?\d+(\.\d+)?\|(c|g|ms)$/;
+    for (const l of lines) assert.match(l, line);
+    assert.ok(lines.some((l) => /^envoy\.cluster\.fn-stats\.upstream_rq_time:\d+\|ms$/.test(l)), 'one upstream_rq_time sample per request');
     // Used counters are written every flush (delta 0 when idle).
     statsd.lines.length = 0;
     standin.flushStats();
-    await waitFor('second flush', () => statsd.lines.includes('envoy.cluster.fn-hello.upstream_rq_total:0|c'));
+    await waitFor('second flush', () => statsd.lines.includes('envoy.cluster.fn-stats.upstream_rq_total:0|c') && statsd.lines.includes('envoy.cluster.fn-stats.upstream_rq_active:0|g'));
     // One metric per datagram, no tags, no sample rate.
     for (const d of statsd.datagrams) assert.ok(!d.includes('#') && !d.includes('|@'), d);
   });

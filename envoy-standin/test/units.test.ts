@@ -5,7 +5,11 @@ import * as fs from 'node:fs';
 import { BootstrapError, ResourceError, applyOverrides, parseBootstrap } from '../src/index';
 import { pickLeastRequest } from '../src/balancer';
 import { ClusterRuntime } from '../src/cluster-runtime';
-import { decodeCluster, decodeLoadAssignment, decodeLocalReplyMappers, decodeResource, decodeRetryOn } from '../src/resources';
+import { decodeCluster, decodeLoadAssignment, decodeResource, decodeRetryOn } from '../src/resources';
+import { EMPTY_LOCAL_REPLY, decodeLocalReplyConfig, renderLocalReply } from '../src/local-reply';
+import { type OwnReply, REPLIES, renderOwn, resetReply } from '../src/own-replies';
+import { localReplyConfig } from '@faas/xds-server';
+import { ClientErrorBodySchema, ENVOY_CLUSTER_STATS } from '@faas/contracts';
 import { classifyFailure, shouldRetry } from '../src/retry';
 import { matchRoute } from '../src/route-match';
 import { StatsRegistry } from '../src/stats';
@@ -82,7 +86,7 @@ test('resources: endpoint addresses must be IPs; health kept; circuit breaker li
 
 test('circuit breaker: admits up to max, queues FIFO up to max pending, then overflows', () => {
   const stats = new StatsRegistry(undefined);
-  const c = new ClusterRuntime('fn-a', { name: 'fn-a', edsServiceName: 'fn-a', staticEndpoints: undefined, maxRequests: 1, maxPendingRequests: 2, maxRequestsPerHost: Infinity, connectTimeoutMs: 1000 }, stats);
+  const c = new ClusterRuntime('fn-a', { name: 'fn-a', edsServiceName: 'fn-a', staticEndpoints: undefined, maxRequests: 1, maxPendingRequests: 2, maxRequestsPerHost: Infinity, connectTimeoutMs: 1000, metadata: new Map() }, stats);
   const granted: number[] = [];
   const w = (i: number) => ({ grant: () => granted.push(i) });
   assert.equal(c.admit(w(0)), 'now');
@@ -101,13 +105,11 @@ test('circuit breaker: admits up to max, queues FIFO up to max pending, then ove
   assert.equal(c.hosts.length, 3);
 });
 
-test('retry_on: the platform policy retries connect failures and resets before any request byte, never a request the function may have received', () => {
+test('retry_on: the platform policy retries connect failures and resets before the runtime read the request, never a request the function may have received', () => {
   assert.deepEqual(SAFE, { connectFailure: true, resetBeforeRequest: true, anyReset: false });
-  assert.equal(classifyFailure(false, 0), 'connect_failure');
-  assert.equal(classifyFailure(false, 120), 'connect_failure', 'bytes buffered on a socket that never connected reached nobody');
-  assert.equal(classifyFailure(true, 0), 'reset_before_request');
-  assert.equal(classifyFailure(true, 1), 'reset_after_request');
-  assert.equal(classifyFailure(true, NaN), 'reset_after_request', 'unknown counts as sent');
+  assert.equal(classifyFailure(false, false), 'connect_failure');
+  assert.equal(classifyFailure(true, false), 'reset_before_request', 'no 100 Continue, no response byte: the runtime never read the head');
+  assert.equal(classifyFailure(true, true), 'reset_after_request');
   assert.equal(shouldRetry(SAFE, 'connect_failure'), true);
   assert.equal(shouldRetry(SAFE, 'reset_before_request'), true);
   assert.equal(shouldRetry(SAFE, 'reset_after_request'), false);
@@ -116,14 +118,33 @@ test('retry_on: the platform policy retries connect failures and resets before a
   assert.deepEqual(decodeRetryOn('retriable-4xx'), { connectFailure: false, resetBeforeRequest: false, anyReset: false });
 });
 
-test('local_reply_config: response-flag mappers decoded; other filters and rewrites refused', () => {
-  const mappers = decodeLocalReplyMappers({ mappers: [{ filter: { response_flag_filter: { flags: ['UH', 'NR'] } }, headers_to_add: [{ header: { key: 'X-Faas-Router-No-Upstream', value: '1' } }], status_code: null, body: null }] }, 'hcm');
-  assert.equal(mappers.length, 1);
-  assert.deepEqual([...mappers[0]!.flags], ['UH', 'NR']);
-  assert.deepEqual(mappers[0]!.headers, [['x-faas-router-no-upstream', '1']]);
-  assert.deepEqual(decodeLocalReplyMappers(null, 'hcm'), []);
-  assert.throws(() => decodeLocalReplyMappers({ mappers: [{ filter: { status_code_filter: {} } }] }, 'hcm'), /response_flag_filter/);
-  assert.throws(() => decodeLocalReplyMappers({ mappers: [{ filter: { response_flag_filter: { flags: ['UH'] } }, status_code: { value: 502 } }] }, 'hcm'), /only headers_to_add/);
+test('local_reply_config: the pushed config gives JSON per contract code; unsupported parts refused', () => {
+  const cfg = decodeLocalReplyConfig(localReplyConfig(), 'hcm');
+  const ctx = (r: OwnReply) => renderOwn(cfg, r, { 'x-request-id': 'rid-1' }, undefined);
+  const cases: Array<[OwnReply, number, string]> = [
+    [REPLIES.noHealthy, 503, 'no_healthy_instance'], [REPLIES.noRoute, 404, 'not_found'], [REPLIES.overflow, 503, 'overloaded'],
+    [REPLIES.timeout, 504, 'upstream_timeout'], [REPLIES.headersTooLarge, 431, 'headers_too_large'], [REPLIES.badRequest, 400, 'invalid_request'],
+    [resetReply('UC', 'connection termination'), 502, 'instance_failed'], [resetReply('URX', 'connection termination'), 503, 'no_healthy_instance'],
+    [resetReply('UF', 'connection failure'), 503, 'no_healthy_instance'], [REPLIES.noCluster, 503, 'no_healthy_instance'],
+  ];
+  for (const [r, status, code] of cases) {
+    const out = ctx(r);
+    assert.equal(out.status, status, code);
+    assert.equal(out.headers['content-type'], 'application/json');
+    const body = ClientErrorBodySchema.parse(JSON.parse(out.body));
+    assert.equal(body.error, code);
+    assert.equal(body.requestId, 'rid-1');
+    assert.equal(body.fn, undefined, 'no cluster metadata, omitted');
+    assert.equal(out.headers['x-faas-router-no-upstream'], r.flag === 'UH' || r.flag === 'NR' ? '1' : undefined, code);
+  }
+  const meta = new Map([['faas', { fn: 'hello' }]]);
+  const withFn = renderLocalReply(cfg, { status: 503, flag: 'UH', body: 'x', details: 'y', requestHeaders: {}, cluster: 'fn-hello', clusterMetadata: meta });
+  assert.deepEqual(JSON.parse(withFn.body), { error: 'no_healthy_instance', message: 'x (y)', fn: 'hello' });
+  assert.equal(decodeLocalReplyConfig(null, 'hcm').mappers.length, 0);
+  assert.equal(renderLocalReply(EMPTY_LOCAL_REPLY, { status: 503, flag: 'UH', body: 'no healthy upstream', details: '', requestHeaders: {}, cluster: undefined, clusterMetadata: undefined }).body, 'no healthy upstream');
+  assert.throws(() => decodeLocalReplyConfig({ mappers: [{ filter: { header_filter: {} } }] }, 'hcm'), /response_flag_filter and status_code_filter/);
+  assert.throws(() => decodeLocalReplyConfig({ body_format: { format: 'text_format', text_format: '%START_TIME%' } }, 'hcm'), /START_TIME/);
+  assert.throws(() => decodeLocalReplyConfig({ mappers: [{ filter: { response_flag_filter: { flags: ['UH'] } }, body: { inline_string: 'x' } }] }, 'hcm'), /body is not supported/);
 });
 
 test('per-host limit: decoded from per_host_thresholds; least-request never picks a host at its limit', () => {
@@ -141,7 +162,7 @@ test('per-host limit: decoded from per_host_thresholds; least-request never pick
 test('per-host limit: requests beyond it wait in the cluster FIFO and start when a host frees up', () => {
   const stats = new StatsRegistry(undefined);
   // Cluster-wide limit far above the per-host one: only the per-host limit holds requests back.
-  const c = new ClusterRuntime('fn-p', { name: 'fn-p', edsServiceName: 'fn-p', staticEndpoints: undefined, maxRequests: 100, maxPendingRequests: 2, maxRequestsPerHost: 1, connectTimeoutMs: 1000 }, stats);
+  const c = new ClusterRuntime('fn-p', { name: 'fn-p', edsServiceName: 'fn-p', staticEndpoints: undefined, maxRequests: 100, maxPendingRequests: 2, maxRequestsPerHost: 1, connectTimeoutMs: 1000, metadata: new Map() }, stats);
   c.setEndpoints([{ address: '127.0.0.1', port: 1, health: 'HEALTHY' }, { address: '127.0.0.1', port: 2, health: 'HEALTHY' }]);
   const started: number[] = [];
   const hostOf = new Map<number, ReturnType<ClusterRuntime['pick']>>();
@@ -173,4 +194,33 @@ test('per-host limit: requests beyond it wait in the cluster FIFO and start when
   c.setEndpoints([]);
   assert.equal(c.pendingCount(), 0);
   assert.deepEqual(noHost, [3]);
+});
+
+test('stats flush: Envoy UdpStatsdSink semantics (used counters as deltas, gauges absolute each flush, one timer sample per request)', () => {
+  const out: string[] = [];
+  const sink = {
+    counter: (n: string, d: number) => { out.push(`${n}:${d}|c`); },
+    gauge: (n: string, v: number) => { out.push(`${n}:${v}|g`); },
+    timing: (n: string, ms: number) => { out.push(`${n}:${ms}|ms`); },
+    close: async () => undefined,
+  };
+  const stats = new StatsRegistry(sink);
+  const c = new ClusterRuntime('fn-s', { name: 'fn-s', edsServiceName: 'fn-s', staticEndpoints: undefined, maxRequests: 1, maxPendingRequests: 1, maxRequestsPerHost: Infinity, connectTimeoutMs: 1000, metadata: new Map() }, stats);
+  const names = ['upstream_rq_active', 'upstream_rq_pending_active', 'upstream_rq_pending_overflow', 'upstream_cx_none_healthy', 'upstream_rq_total', 'upstream_rq_time'];
+  assert.deepEqual(names, [ENVOY_CLUSTER_STATS.rqActive, ENVOY_CLUSTER_STATS.rqPendingActive, ENVOY_CLUSTER_STATS.rqPendingOverflow, ENVOY_CLUSTER_STATS.cxNoneHealthy, ENVOY_CLUSTER_STATS.rqTotal, ENVOY_CLUSTER_STATS.rqTime]);
+  const w = { grant: () => undefined };
+  c.admit(w); c.admit(w); c.admit(w); // one in flight, one pending, one overflow
+  c.cRqTotal.inc(); c.cRqTotal.inc();
+  c.recordTime(12);
+  assert.deepEqual(out, ['cluster.fn-s.upstream_rq_time:12|ms'], 'timers go out at once, one per request');
+  out.length = 0;
+  stats.flush();
+  for (const l of ['cluster.fn-s.upstream_rq_total:2|c', 'cluster.fn-s.upstream_rq_pending_overflow:1|c', 'cluster.fn-s.upstream_rq_active:1|g', 'cluster.fn-s.upstream_rq_pending_active:1|g']) assert.ok(out.includes(l), `${l} in ${out.join(' ')}`);
+  assert.ok(!out.some((l) => l.startsWith('cluster.fn-s.upstream_cx_none_healthy:')), 'a never-used counter is not written');
+  out.length = 0;
+  c.cRqTotal.inc();
+  stats.flush();
+  assert.ok(out.includes('cluster.fn-s.upstream_rq_total:1|c'), 'a delta since the last flush');
+  assert.ok(out.includes('cluster.fn-s.upstream_rq_pending_overflow:0|c'), 'a used counter is written every flush');
+  assert.ok(out.includes('cluster.fn-s.upstream_rq_active:1|g'), 'gauges absolute every flush');
 });

@@ -4,7 +4,7 @@
  * dropped silently by protobufjs. Shapes follow the verified YAML of the xDS research.
  */
 import type { AnyExtension } from '@grpc/proto-loader';
-import { HEADERS, XDS_NAMES, clusterName, type FunctionRouteSpec } from '@faas/contracts';
+import { XDS_NAMES, clusterName, type FunctionRouteSpec } from '@faas/contracts';
 import { TYPE_URLS } from './proto';
 import type { Listener } from './generated/envoy/config/listener/v3/Listener';
 import type { RouteConfiguration } from './generated/envoy/config/route/v3/RouteConfiguration';
@@ -19,7 +19,8 @@ import type { RoundRobin } from './generated/envoy/extensions/load_balancing_pol
 import type { PreviousHostsPredicate } from './generated/envoy/extensions/retry/host/previous_hosts/v3/PreviousHostsPredicate';
 import type { StdoutAccessLog } from './generated/envoy/extensions/access_loggers/stream/v3/StdoutAccessLog';
 import type { Duration } from './generated/google/protobuf/Duration';
-import type { LocalReplyConfig } from './generated/envoy/extensions/filters/network/http_connection_manager/v3/LocalReplyConfig';
+import { localReplyConfig } from './local-reply';
+export { NO_UPSTREAM_FLAGS, localReplyConfig } from './local-reply';
 
 export type { Listener, RouteConfiguration, Route, Cluster, ClusterLoadAssignment };
 
@@ -93,23 +94,6 @@ function httpConnectionManager(): HttpConnectionManager {
     // Router filter last (and only last): gRPC clients NACK anything else.
     http_filters: [{ name: 'envoy.filters.http.router', typed_config: typedAny('router', router) }],
     local_reply_config: localReplyConfig(),
-  };
-}
-
-/** Response flags of the router's own replies when a function has no live upstream. */
-export const NO_UPSTREAM_FLAGS: readonly string[] = ['UH', 'NR'];
-
-/**
- * Marks the router's own "no healthy upstream" (UH) and "no route" (NR) replies with
- * HEADERS.routerNoUpstream: 1, so the gateway can tell them from a function's own 503/404
- * and drop its stale idea that the function is warm.
- */
-function localReplyConfig(): LocalReplyConfig {
-  return {
-    mappers: [{
-      filter: { response_flag_filter: { flags: [...NO_UPSTREAM_FLAGS] } },
-      headers_to_add: [{ header: { key: HEADERS.routerNoUpstream, value: '1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
-    }],
   };
 }
 

@@ -139,7 +139,10 @@ test('every emitted resource uses only known fields, enum values and loaded Any 
   const tc = hcmAny.filter_chains[0]!.filters[0]!.typed_config;
   assert.equal(tc.type_url, hcmUrl);
   const hcm = root.lookupType(hcmUrl.slice(hcmUrl.lastIndexOf('/') + 1)).toObject(root.lookupType(hcmUrl.slice(hcmUrl.lastIndexOf('/') + 1)).decode(tc.value), { enums: String });
-  assert.deepEqual(hcm.local_reply_config.mappers[0].filter.response_flag_filter.flags, ['UH', 'NR']);
+  assert.deepEqual(hcm.local_reply_config.mappers[0].filter.response_flag_filter.flags, ['UH']);
+  assert.equal(hcm.local_reply_config.mappers[0].status_code.value, 503);
+  assert.equal(hcm.local_reply_config.body_format.json_format.fields.requestId.stringValue, '%REQ(X-REQUEST-ID)%');
+  assert.equal(hcm.local_reply_config.mappers.find((m: { filter: { status_code_filter?: unknown } }) => m.filter.status_code_filter !== undefined).filter.status_code_filter.comparison.value.runtime_key, 'faas.local_reply.status_431');
   assert.equal(hcm.local_reply_config.mappers[0].headers_to_add[0].append_action, 'OVERWRITE_IF_EXISTS_OR_ADD');
   const cluster = root.lookupType('envoy.config.cluster.v3.Cluster');
   const alpha = cluster.toObject(cluster.decode(snap.functions.get('alpha')!.cluster.any.value), { enums: String });

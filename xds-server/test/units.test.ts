@@ -7,7 +7,8 @@ import {
   circuitCapacity, durationMs, parseWaitMs, validateSpec, InvalidSpecError, MAX_PENDING_REQUESTS, SAFE_RETRY_ON,
 } from '../src/index';
 import { spec } from './test-server';
-import { HEADERS } from '@faas/contracts';
+import { CLIENT_ERROR_CODES, type ClientErrorCode, HEADERS } from '@faas/contracts';
+import type { LocalReplyConfig } from '../src/generated/envoy/extensions/filters/network/http_connection_manager/v3/LocalReplyConfig';
 import { mentions, rejectedNames } from '../src/index';
 
 test('SotW subscription: empty names is wildcard only before any name was requested', () => {
@@ -98,12 +99,14 @@ test('listeners: Envoy socket listener from options, gRPC api_listener, same RDS
   assert.equal((hcm.rds as { route_config_name: string }).route_config_name, 'fn_routes');
   assert.deepEqual(hcm.generate_request_id, { value: true });
   assert.equal((hcm.access_log as unknown[]).length, 1);
-  assert.deepEqual(hcm.local_reply_config, {
-    mappers: [{
-      filter: { response_flag_filter: { flags: ['UH', 'NR'] } },
-      headers_to_add: [{ header: { key: HEADERS.routerNoUpstream, value: '1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
-    }],
-  });
+  const lrc = hcm.local_reply_config as LocalReplyConfig;
+  assert.deepEqual(lrc.mappers![0]!.filter, { response_flag_filter: { flags: ['UH'] } });
+  assert.deepEqual(lrc.mappers![0]!.headers_to_add, [{ header: { key: HEADERS.routerNoUpstream, value: '1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }]);
+  // Every mapper and the default answer JSON with a contract code.
+  for (const f of [...lrc.mappers!.map((m) => m.body_format_override!), lrc.body_format!]) {
+    assert.equal(f.content_type, 'application/json');
+    assert.ok(CLIENT_ERROR_CODES.includes(f.json_format!.fields!.error!.stringValue as ClientErrorCode));
+  }
   const g = buildGrpcListener();
   assert.equal(g.name, 'fn-gw');
   assert.equal(g.address, undefined);
