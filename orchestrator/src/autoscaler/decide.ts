@@ -95,8 +95,7 @@ export const decideScale: DecideScale = (settings: ScalingSettings, signals: Sca
   // 3. Rate bounds (Knative: relative to the ready pods, never below 1 so a cold function can burst).
   const maxUp = Math.max(current, Math.ceil(Math.max(1, census.ready) * settings.maxScaleUpRate));
   const minDown = Math.floor(current / settings.maxScaleDownRate);
-  const clampRate = (n: number): { n: number; reason?: ScaleReason } =>
-    n > maxUp ? { n: maxUp, reason: 'rate_limited_up' } : n < minDown ? { n: minDown, reason: 'rate_limited_down' } : { n };
+  const rated = (n: number): number => (n > maxUp ? maxUp : n < minDown ? minDown : n);
 
   // 2. Panic mode.
   const over = w.panicCount > 0 && w.panic >= settings.panicThreshold * Math.max(1, census.ready) * perInstance;
@@ -104,15 +103,13 @@ export const decideScale: DecideScale = (settings: ScalingSettings, signals: Sca
   let desired: number;
   let reason: ScaleReason;
   if (p.panicking) {
-    const r = clampRate(panicWant);
     // Never scale down while panicking: hold the highest count seen since entering (at least current).
     const held = Math.max(state.panicSince === undefined ? current : state.panicDesired, current);
-    desired = Math.max(r.n, held);
-    reason = r.reason === 'rate_limited_up' && desired === r.n ? 'rate_limited_up' : 'panic';
+    desired = Math.max(rated(panicWant), held);
+    reason = panicWant > maxUp ? 'rate_limited_up' : 'panic';
   } else {
-    const r = clampRate(stableWant);
-    desired = r.n;
-    reason = r.reason ?? 'stable_demand';
+    desired = rated(stableWant);
+    reason = stableWant > maxUp ? 'rate_limited_up' : stableWant < minDown ? 'rate_limited_down' : 'stable_demand';
   }
 
   // 4. Idleness decides zero (and min); activity keeps at least one instance.
