@@ -124,6 +124,15 @@ describe('decideScale: scale_down_delay', () => {
     assert.equal(free.desired, 2, 'the T0 recommendation left the delay; the T0+5s one was floor(5 / 2) (down rate)');
     assert.ok(free.next.recent.every((r) => r.at > T0));
   });
+  it('also holds the step to zero after idle_timeout', () => {
+    const o = { scaleDownDelayMs: 10_000 };
+    const busy = decide(signals(T0, samples(T0, 60, 15)), ready(3), o);
+    const idleSig = (at: number) => signals(at, samples(at, 60, 0), { lastActivityAt: T0 - 30_000 });
+    const held = decide(idleSig(T0 + 1_000), ready(3), o, busy.next);
+    assert.deepEqual([held.desired, held.reason], [3, 'scale_down_delay']);
+    const gone = decide(idleSig(T0 + 10_000), ready(3), o, held.next);
+    assert.deepEqual([gone.desired, gone.reason], [0, 'idle']);
+  });
   it('keeps no history when there is no delay', () => {
     assert.equal(decide(signals(T0, samples(T0, 60, 25)), ready(5)).next.recent.length, 0);
   });
