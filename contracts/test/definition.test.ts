@@ -74,6 +74,67 @@ describe('parseDefinitions', () => {
   });
 });
 
+describe('parseDefinitions: scaling fields', () => {
+  const base = 'functions:\n  f:\n    runtime: node\n    version: "1"\n    code: f\n';
+  const scaling = (extra: string) => parseDefinitions(base + extra, 'defs.yml')[0]!.scaling;
+  const one = (extra: string) => issuesOf(base + extra).join('\n');
+
+  it('reads every field, durations in ms', () => {
+    assert.deepEqual(
+      scaling('    min_instances: 1\n    max_instances: 9\n    target_concurrency: 4\n    target_utilization: 0.5\n    idle_timeout: 2m\n'
+        + '    scale_down_delay: 15s\n    stable_window: 30s\n    panic_window: 3s\n    panic_threshold: 3\n    max_scale_up_rate: 4\n    max_scale_down_rate: 1.5\n'),
+      {
+        minInstances: 1, maxInstances: 9, targetConcurrency: 4, targetUtilization: 0.5, idleTimeoutMs: 120_000, scaleDownDelayMs: 15_000,
+        stableWindowMs: 30_000, panicWindowMs: 3_000, panicThreshold: 3, maxScaleUpRate: 4, maxScaleDownRate: 1.5,
+      },
+    );
+  });
+  it('target_concurrency defaults to the function\'s concurrency', () => {
+    assert.equal(scaling('    concurrency: 3\n').targetConcurrency, 3);
+    assert.equal(scaling('    concurrency: 3\n    target_concurrency: 2\n').targetConcurrency, 2);
+  });
+  it('accepts the bounds themselves', () => {
+    const s = scaling('    min_instances: 100\n    max_instances: 100\n    target_utilization: 1\n    stable_window: 6s\n    panic_window: 6s\n    panic_threshold: 1.1\n    max_scale_up_rate: 1.1\n    max_scale_down_rate: 1000\n');
+    assert.deepEqual([s.minInstances, s.maxInstances, s.targetUtilization, s.stableWindowMs, s.panicWindowMs, s.panicThreshold, s.maxScaleUpRate, s.maxScaleDownRate], [100, 100, 1, 6_000, 6_000, 1.1, 1.1, 1000]);
+    assert.equal(scaling('    min_instances: 0\n    max_instances: 1\n    scale_down_delay: 0s\n    panic_window: 1s\n').panicWindowMs, 1_000);
+  });
+  const refused: [string, RegExp][] = [
+    ['    min_instances: -1\n', /field "min_instances": must be at least 0/],
+    ['    min_instances: 1.5\n', /field "min_instances": must be a whole number/],
+    ['    max_instances: 0\n', /field "max_instances": must be at least 1/],
+    ['    max_instances: 101\n', /field "max_instances": must be at most 100/],
+    ['    min_instances: 6\n', /field "min_instances": must not exceed max_instances \(5\)/],
+    ['    min_instances: 3\n    max_instances: 2\n', /field "min_instances": must not exceed max_instances \(2\)/],
+    ['    target_concurrency: 0\n', /field "target_concurrency": must be at least 1/],
+    ['    target_utilization: 0\n', /field "target_utilization": must be above 0/],
+    ['    target_utilization: 1.2\n', /field "target_utilization": must be at most 1/],
+    ['    target_utilization: "70%"\n', /field "target_utilization": must be a number/],
+    ['    idle_timeout: 100ms\n', /field "idle_timeout": must be between 500ms/],
+    ['    scale_down_delay: 2h\n', /field "scale_down_delay": must be a duration/],
+    ['    scale_down_delay: 61m\n', /field "scale_down_delay": must be between 0ms and 3600000ms/],
+    ['    stable_window: 5s\n', /field "stable_window": must be between 6000ms/],
+    ['    panic_window: 500ms\n', /field "panic_window": must be between 1000ms/],
+    ['    stable_window: 10s\n    panic_window: 20s\n', /field "panic_window": must not exceed stable_window/],
+    ['    panic_window: 61s\n', /field "panic_window": must not exceed stable_window/],
+    ['    panic_threshold: 1\n', /field "panic_threshold": must be at least 1.1/],
+    ['    max_scale_up_rate: 1\n', /field "max_scale_up_rate": must be at least 1.1/],
+    ['    max_scale_down_rate: 1001\n', /field "max_scale_down_rate": must be at most 1000/],
+    ['    max_scale_down_rate: 1\n', /field "max_scale_down_rate": must be at least 1.1/],
+    ['    scale_up_rate: 2\n', /unknown field\(s\): scale_up_rate/],
+    ['    minInstances: 1\n', /unknown field\(s\): minInstances/],
+  ];
+  for (const [extra, message] of refused) {
+    it(`refuses ${extra.trim()}`, () => assert.match(one(extra), message));
+  }
+  it('documents every field with its default in the header of the repository file', () => {
+    const text = fs.readFileSync(path.resolve(__dirname, '../../../global-function-definition.yml'), 'utf8');
+    const header = text.slice(0, text.indexOf('\nfunctions:'));
+    for (const field of ['min_instances', 'max_instances', 'target_concurrency', 'target_utilization', 'idle_timeout', 'scale_down_delay', 'stable_window', 'panic_window', 'panic_threshold', 'max_scale_up_rate', 'max_scale_down_rate']) {
+      assert.match(header, new RegExp(`^#\\s+${field}\\b.*\\[[^\\]]+\\]`, 'm'), `${field} with a [default] in the header`);
+    }
+  });
+});
+
 describe('loadDefinitionFile', () => {
   it('checks the code directory and handler module exist', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'defs-'));

@@ -46,7 +46,10 @@ export interface InstanceCensus {
 
 /** What the autoscaler remembers between ticks (owned by the controller, never mutated by decideScale). */
 export interface AutoscalerState {
-  /** Epoch ms panic mode was entered; undefined when not panicking. */
+  /**
+   * Epoch ms of the last tick whose panic-window demand was over the threshold (Knative's
+   * panicTime): panic ends a stable window after it. Undefined when not panicking.
+   */
   panicSince: number | undefined;
   /** Highest desired count while panicking (panic never scales down). */
   panicDesired: number;
