@@ -1,6 +1,6 @@
 /** HTTP probes of a function instance's runtime: readiness and in-flight stats. */
 import * as http from 'node:http';
-import { FaasError, RUNTIME_PATHS } from '@faas/contracts';
+import { FaasError, RUNTIME_PATHS, RuntimeStatsSchema } from '@faas/contracts';
 
 export interface InstanceStats {
   inflight: number;
@@ -66,10 +66,16 @@ export async function readStats(address: string, port: number, timeoutMs = 1000)
   } catch {
     throw new FaasError('stats_invalid', 'stats body is not JSON', { address, port });
   }
-  const o = v as Record<string, unknown>;
-  const num = (k: string) => {
-    if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) throw new FaasError('stats_invalid', `stats field ${k} is not a number`, { address, port });
-    return o[k] as number;
-  };
-  return { inflight: num('inflight'), served: num('served'), idleMs: num('idleMs'), ready: o.ready === true, draining: o.draining === true };
+  const parsed = RuntimeStatsSchema.safeParse(v);
+  if (!parsed.success) throw new FaasError('stats_invalid', `stats body does not match the runtime contract: ${parsed.error.issues[0]?.message ?? ''}`, { address, port });
+  const { inflight, served, idleMs, ready, draining } = parsed.data;
+  return { inflight, served, idleMs, ready, draining };
 }
+
+/** How the controller talks to runtimes; injected so tests need no HTTP server. */
+export interface RuntimeProbe {
+  waitReady(address: string, port: number, timeoutMs: number, alive: () => Promise<boolean>): Promise<void>;
+  readStats(address: string, port: number): Promise<InstanceStats>;
+}
+
+export const httpProbe: RuntimeProbe = { waitReady, readStats: (a, p) => readStats(a, p) };
