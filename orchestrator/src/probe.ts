@@ -1,6 +1,6 @@
 /** HTTP probes of a function instance's runtime: readiness and in-flight stats. */
 import * as http from 'node:http';
-import { FaasError, RUNTIME_PATHS, RuntimeStatsSchema } from '@faas/contracts';
+import { FaasError, RUNTIME_PATHS, type RuntimeReady, RuntimeReadySchema, RuntimeStatsSchema } from '@faas/contracts';
 
 export interface InstanceStats {
   inflight: number;
@@ -26,6 +26,15 @@ function get(address: string, port: number, path: string, timeoutMs: number): Pr
   });
 }
 
+function readyBody(body: string): RuntimeReady | undefined {
+  try {
+    const r = RuntimeReadySchema.safeParse(JSON.parse(body));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined; // not JSON: treated as not ready, the caller reports it
+  }
+}
+
 /**
  * Poll the readiness endpoint until it answers 200. `alive` is asked between attempts so a
  * container that died stops the wait at once instead of at the deadline.
@@ -42,8 +51,8 @@ export async function waitReady(
   while (Date.now() < deadline) {
     try {
       const r = await get(address, port, RUNTIME_PATHS.ready, 1000);
-      if (r.status === 200) return;
-      last = `status ${r.status}`;
+      if (r.status === 200 && readyBody(r.body)?.ready === true) return;
+      last = r.status === 200 ? 'ready answer does not match the runtime contract' : `status ${r.status}`;
     } catch (err) {
       last = (err as Error).message;
     }

@@ -37,7 +37,8 @@ export async function reconcileRoutes(owners: ReadonlyMap<string, RouteOwner>, x
     const why = routeDifference(o.desiredRoute(), held.get(o.def.name));
     if (!why) return;
     // A push in flight can make the two differ for a moment: pushing again is harmless.
-    log.warn('router_state_repaired', { fn: o.def.name, reason: why });
+    // 'missing': xds-server restarted without its desired state (the name operators know).
+    log.warn(why === 'missing' ? 'router_state_lost_registering' : 'router_state_repaired', { fn: o.def.name, reason: why });
     repaired.push(o.def.name);
     await o.push().catch((err: unknown) => log.warn('router_state_repair_failed', { fn: o.def.name, error: err }));
   }));

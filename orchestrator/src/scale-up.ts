@@ -25,6 +25,8 @@ export async function startInstance(ctx: ControllerContext, requestId: string, c
     if (inst.state !== 'starting') throw new Error(`instance left the starting state (${inst.state}) before it was ready`);
     ctx.set.transition(inst, 'ready', t2);
     await ctx.push();
+    // It died while the routers were told (instanceDied withdrew it): not a success.
+    if (ctx.set.get(inst.id) !== inst) throw new Error('instance died before it became routable');
     const t3 = deps.now();
     await ctx.publish('warm');
     const rec: ColdStartRecord = {
