@@ -9,12 +9,13 @@ import { FaasError, type FunctionDefinition, type FunctionMetrics, type Function
 import { chooseDrain } from './autoscaler-fallback';
 import { type AutoscalerState, type DemandSample, INITIAL_AUTOSCALER_STATE, type ScaleDecision } from './autoscaler/types';
 import type { ControllerDeps } from './controller-context';
-import { drainAndRemove, waitDrained } from './drain';
+import { drainAndRemove } from './drain';
 import { InstanceSet } from './instance-set';
 import { observe } from './observe';
 import { routeSpec } from './route-spec';
 import { RouterPush } from './router-push';
 import { startInstance } from './scale-up';
+import { shutdownInstances } from './shutdown';
 import { Serial } from './serial';
 import { RolloutError } from './xds-client';
 import { type LastRemovalContext, lastRemoval } from './last-removal';
@@ -96,15 +97,15 @@ export class FunctionController implements LastRemovalContext {
     });
   }
 
-  /** A wake: make the function routable; single-flight across concurrent wakes. */
-  ensureWarm(requestId: string): Promise<void> {
+  /** A wake (`waiting`: requests it stands for): make the function routable; single-flight. */
+  ensureWarm(requestId: string, waiting = 1): Promise<void> {
     if (this.closed) return Promise.reject(new FaasError('shutting_down', 'orchestrator is shutting down', { fn: this.def.name }));
     this.lastWakeAt = this.deps.now();
     if (this.readyCount() > 0 && this.published === 'warm' && !this.stoppingLast) {
       this.waking = 0;
       return Promise.resolve();
     }
-    this.waking += 1;
+    this.waking = Math.max(this.waking + 1, waiting);
     if (this.stoppingLast) this.wokenWhileStopping = true;
     // A burst while the first instances start: add instances as the held requests need.
     if (this.cold && this.set.census().starting > 0) this.growColdStart(requestId);
@@ -282,23 +283,8 @@ export class FunctionController implements LastRemovalContext {
   /** Shut down: hold new requests at the gateways, drain in the router, stop every container. */
   async close(): Promise<void> {
     this.closed = true;
-    const warn = (what: string) => (err: unknown) => this.log.warn('shutdown_step_failed', { what, error: err });
     // Outside the Serial: a tracked last-instance removal runs inside it.
     await this.settled();
-    return this.serial.run(async () => {
-      if (this.set.size === 0) {
-        await this.publish('cold').catch(warn('publish cold'));
-        return;
-      }
-      await this.publish('stopping').catch(warn('publish stopping'));
-      const all = this.set.all();
-      for (const i of all) this.set.transition(i, 'draining', this.deps.now());
-      await this.push().catch(warn('push draining'));
-      await Promise.all(all.map((i) => waitDrained(this, i)));
-      for (const i of all) this.set.transition(i, 'stopped', this.deps.now());
-      await this.push().catch(warn('withdraw endpoints'));
-      await Promise.all(all.map((i) => i.containerId && this.deps.driver.stop(i.containerId, 2).catch((err: unknown) => this.log.error('container_leak', { containerId: i.containerId, error: err }))));
-      await this.publish('cold').catch(warn('publish cold'));
-    });
+    return this.serial.run(() => shutdownInstances(this));
   }
 }

@@ -177,14 +177,14 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
         log.warn('wake_invalid', { reason: parsed.reason, raw: raw.slice(0, 200) });
         return;
       }
-      const { fn, requestId } = parsed.wake;
+      const { wake: { fn, requestId }, waiting } = parsed;
       const ctl = controllers.get(fn);
       if (!ctl) {
         log.warn('wake_unknown_function', { fn, requestId });
         return;
       }
       if (closing) return;
-      ctl.ensureWarm(requestId).catch((err) => log.error('wake_failed', { fn, requestId, error: err }));
+      ctl.ensureWarm(requestId, waiting).catch((err) => log.error('wake_failed', { fn, requestId, error: err }));
     });
 
     // One tick in flight per function: a slow function skips its own rounds, never the others'.

@@ -45,6 +45,15 @@ describe('FunctionController scale-up', () => {
     assert.equal(h.states.at(-1), 'warm');
     assert.deepEqual(h.states.slice(0, 2), ['starting', 'warm']);
   });
+
+  it('a coalesced wake that says how many requests wait sizes the cold start', async () => {
+    const h = new Harness();
+    const ctl = h.controller([]);
+    ctl.deps.decideScale = (s, signals, census, state) => ({ ...h.decide(s, signals, census, state), desired: Math.ceil(signals.waking / 2) });
+    await ctl.ensureWarm('r1', 6);
+    await ctl.settled();
+    assert.equal(ctl.readyCount(), 3);
+  });
 });
 
 describe('FunctionController scale-down', () => {
@@ -174,6 +183,19 @@ describe('FunctionController instance death', () => {
     await ctl.instanceDied('c-i1');
     assert.deepEqual(h.states, ['cold']);
     assert.equal(h.puts.at(-1)!.endpoints.length, 0);
+  });
+});
+
+describe('FunctionController shutdown', () => {
+  it('holds gateways, drains every instance in the router, then stops them all', async () => {
+    const h = new Harness();
+    const ctl = h.controller(['i1', 'i2']);
+    await ctl.close();
+    const draining = h.index('put:i1=DRAINING,i2=DRAINING');
+    const withdrawn = h.index('put:', draining + 1);
+    assert.ok(h.index('stop:c-i1') > withdrawn && h.index('stop:c-i2') > withdrawn);
+    assert.deepEqual(h.states, ['stopping', 'cold']);
+    await assert.rejects(ctl.ensureWarm('late'), /shutting down/);
   });
 });
 

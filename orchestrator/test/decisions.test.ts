@@ -30,7 +30,13 @@ describe('routeSpec', () => {
 describe('parseWake', () => {
   it('accepts a valid message', () => {
     const r = parseWake(JSON.stringify({ fn: 'hello', requestId: 'r1', at: 5 }));
-    assert.deepEqual(r, { ok: true, wake: { fn: 'hello', requestId: 'r1', at: 5 } });
+    assert.deepEqual(r, { ok: true, wake: { fn: 'hello', requestId: 'r1', at: 5 }, waiting: 1 });
+  });
+  it('reads the count of held requests when the sender gives one', () => {
+    const r = parseWake(JSON.stringify({ fn: 'hello', requestId: 'r1', at: 5, waiting: 12 }));
+    assert.equal(r.ok && r.waiting, 12);
+    const bad = parseWake(JSON.stringify({ fn: 'hello', requestId: 'r1', at: 5, waiting: -3 }));
+    assert.equal(bad.ok && bad.waiting, 1);
   });
   it('rejects garbage with a reason', () => {
     assert.deepEqual(parseWake('nope'), { ok: false, reason: 'not JSON' });
