@@ -1,5 +1,5 @@
 /** Orchestrator process: `node orchestrator/dist/src/main.js` (env: see config.ts). */
-import { DefinitionError, FaasError, createLogger, loadInternalToken, runId } from '@faas/contracts';
+import { DefinitionError, FaasError, createLogger, loadDefinitionFile, loadInternalToken, runId } from '@faas/contracts';
 // The lead switches this to `import { decideScale } from './autoscaler/decide'` at merge.
 import { fallbackDecideScale as decideScale } from './autoscaler-fallback';
 import { loadConfig } from './config';
@@ -12,10 +12,12 @@ const OPERATOR_ERRORS = new Set(['invalid_env', 'docker_unreachable']);
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // The definition file first: its problems are the ones a user most often has to fix.
+  const definitions = loadDefinitionFile(config.definitionsFile);
   const internalToken = loadInternalToken();
   const handle = await startOrchestrator({
     ...config, logger: log, statsdAddress: process.env.FAAS_STATSD_ADDRESS || undefined,
-    internalToken, decideScale, runId: runId(),
+    definitions, internalToken, decideScale, runId: runId(),
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -30,6 +30,8 @@ export interface OrchestratorOptions extends OrchestratorConfig {
   internalToken: string;
   /** The autoscaler (autoscaler/decide.ts; injected so the wiring does not pick one). */
   decideScale: DecideScale;
+  /** Already validated definitions (else read from definitionsFile). */
+  definitions?: FunctionDefinition[];
   /** LABELS.run on every container ('' leaves it out). */
   runId?: string;
 }
@@ -56,7 +58,7 @@ async function waitForXds(xds: XdsClient, log: Logger, timeoutMs: number): Promi
 export async function startOrchestrator(opts: OrchestratorOptions): Promise<OrchestratorHandle> {
   const log = opts.logger ?? createLogger('orchestrator');
   // The definition file is validated first: an invalid file refuses start-up, naming the problem.
-  const defs: FunctionDefinition[] = loadDefinitionFile(opts.definitionsFile);
+  const defs: FunctionDefinition[] = opts.definitions ?? loadDefinitionFile(opts.definitionsFile);
   const docker = opts.docker ?? new Docker();
   try {
     await docker.ping();
