@@ -196,7 +196,7 @@ export class FunctionController implements LastRemovalContext {
       return;
     }
     // The last one always leaves through scaleDown's gateway-grace path, on a later tick.
-    const victims = chooseDrain(ready.map((i) => ({ id: i.id, inflight: i.stats?.inflight ?? 0, idleMs: i.stats?.idleMs ?? 0 })), c.ready - Math.max(1, d.desired));
+    const victims = chooseDrain(ready.map((i) => ({ id: i.id, inflight: i.stats?.inflight ?? 0, idleMs: i.stats?.idleMs ?? 0 })), ready.length - Math.max(1, d.desired));
     for (const id of victims) this.track(this.scaleDown(id, d.reason), 'scale_down_failed');
   }
 
