@@ -12,3 +12,4 @@ export * from './scaling';
 export * from './client-errors';
 export * from './internal-auth';
 export * from './definition-defaults';
+export * from './runtime-api';

@@ -3,6 +3,7 @@
  * redis-rest, orchestrator and the nginx gateway, each a real process. Used by `npm run stack`
  * and by the end-to-end tests (each test stack gets its own ports and FAAS_STACK id).
  */
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import Docker from 'dockerode';
 import { DEFAULT_PORTS, LABELS } from '@faas/contracts';
@@ -142,6 +143,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       FAAS_BASE_IMAGE: opts.baseImage ?? 'faas-node-base:local',
       ENDPOINT_MODE: 'loopback',
       FAAS_STATSD_ADDRESS: `127.0.0.1:${ports.statsd}`,
+      // The orchestrator refuses to start without the internal API token (until the launcher
+      // generates one per run for every component, this one is the orchestrator's own).
+      FAAS_INTERNAL_TOKEN: common.FAAS_INTERNAL_TOKEN ?? process.env.FAAS_INTERNAL_TOKEN ?? randomBytes(24).toString('hex'),
       ...opts.orchestratorEnv,
     };
     await run('orchestrator', 'orchestrator', orchestratorEnv);

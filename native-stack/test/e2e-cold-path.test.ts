@@ -137,8 +137,9 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
   });
 
   it('removes the container after the idle timeout; the next request is cold again', async () => {
+    // The earlier tests can outlast hello's 2 s idle timeout on a loaded machine: 0 is fine too.
     const first = (await containers(id, 'hello')).map((c) => c.Id);
-    assert.equal(first.length, 1);
+    assert.ok(first.length <= 1, `at most one hello container, found ${first.length}`);
     const deadline = Date.now() + 30_000;
     while ((await containers(id, 'hello')).length > 0) {
       assert.ok(Date.now() < deadline, 'idle container not removed within 30s');

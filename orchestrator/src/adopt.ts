@@ -44,7 +44,10 @@ export async function adoptOrRemove(
     let decision = adoptDecision(c, current);
     const ctl = controllers.get(c.fn);
     if (decision.action === 'adopt' && ctl) {
-      const loc = await driver.locate(c.containerId).catch(() => undefined);
+      const loc = await driver.locate(c.containerId).catch((err: unknown) => {
+        log.warn('container_locate_failed', { fn: c.fn, containerId: c.containerId, error: err });
+        return undefined;
+      });
       try {
         if (!loc) throw new Error('no address');
         await waitReady(loc.address, loc.port, 2000);

@@ -40,6 +40,8 @@ export interface InstanceDriver {
   /** Stop (SIGTERM, then SIGKILL after graceSeconds) and remove. Idempotent. */
   stop(containerId: string, graceSeconds: number): Promise<void>;
   isRunning(containerId: string): Promise<boolean>;
+  /** How a stopped container ended; undefined when it is gone. */
+  exitInfo(containerId: string): Promise<ExitInfo | undefined>;
   /** Address of an already running container (for adoption). */
   locate(containerId: string): Promise<{ address: string; port: number } | undefined>;
   listOwned(): Promise<OwnedContainer[]>;
@@ -49,6 +51,12 @@ export interface InstanceDriver {
    * Returns a stop function.
    */
   watchExits(onExit: (containerId: string) => void, onResubscribed?: () => void): Promise<() => void>;
+}
+
+export interface ExitInfo {
+  exitCode: number;
+  /** The kernel killed it for memory (State.OOMKilled). */
+  oomKilled: boolean;
 }
 
 export function newInstanceId(): string {
@@ -64,6 +72,8 @@ export class DockerDriver implements InstanceDriver {
     private readonly mode: EndpointMode,
     private readonly network: string,
     private readonly log: Logger,
+    /** LABELS.run on every container (FAAS_RUN_ID); '' leaves the label out. */
+    private readonly run = '',
   ) {}
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
@@ -88,6 +98,7 @@ export class DockerDriver implements InstanceDriver {
           [LABELS.instance]: instanceId,
           [LABELS.stack]: this.stack,
           [LABELS.configHash]: containerConfigHash(def),
+          ...(this.run ? { [LABELS.run]: this.run } : {}),
         },
         ExposedPorts: { [PORT_KEY]: {} },
         StopTimeout: Math.ceil(def.timeoutMs / 1000) + 1,
@@ -150,8 +161,20 @@ export class DockerDriver implements InstanceDriver {
   async isRunning(containerId: string): Promise<boolean> {
     try {
       return (await this.docker.getContainer(containerId).inspect()).State.Running;
-    } catch {
+    } catch (err) {
+      // Gone (404) or dockerd unreachable: either way it cannot be serving through us.
+      this.log.debug('container_inspect_failed', { containerId, error: (err as Error).message });
       return false;
+    }
+  }
+
+  async exitInfo(containerId: string): Promise<ExitInfo | undefined> {
+    try {
+      const { State } = await this.docker.getContainer(containerId).inspect();
+      return { exitCode: State.ExitCode, oomKilled: State.OOMKilled };
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
     }
   }
 

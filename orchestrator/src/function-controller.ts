@@ -1,80 +1,83 @@
 /**
- * Lifecycle of one function's instances: cold start on wake, idle scale-to-zero with drain,
- * adoption, and clean-up when a container dies. Every change to the instance set runs through
- * one Serial, so concurrent wakes start one instance and a wake during a drain waits for it.
+ * One function's reconciler. Each tick: observe (instance stats, router metrics, wakes) ->
+ * decide (pure: deps.decideScale, chooseDrainVictims) -> act (scale-up.ts, drain.ts: Docker, xDS, Redis).
+ * A wake of a cold function and the removal of its last instance run through one Serial, so
+ * concurrent wakes start one group of instances and a wake during the last drain cancels it.
+ * Other scale-ups and drains run in parallel; the instance set (instance-set.ts) is their truth.
  */
-import { FaasError, type FunctionDefinition, type FunctionState, type Logger } from '@faas/contracts';
-import type { InstanceDriver } from './docker-driver';
-import { newInstanceId } from './docker-driver';
-import { type InstanceStats, readStats, waitReady } from './probe';
-import { type InstanceStatus, routeSpec } from './route-spec';
+import { FaasError, type FunctionDefinition, type FunctionMetrics, type FunctionRouteSpec, type FunctionState, type Logger } from '@faas/contracts';
+import { chooseDrainVictims } from './autoscaler/drain-choice';
+import { type AutoscalerState, type DemandSample, INITIAL_AUTOSCALER_STATE, type ScaleDecision } from './autoscaler/types';
+import type { ControllerDeps } from './controller-context';
+import { drainAndRemove } from './drain';
+import { InstanceSet } from './instance-set';
+import { observe } from './observe';
+import { routeSpec } from './route-spec';
+import { RouterPush } from './router-push';
+import { startInstance } from './scale-up';
+import { shutdownInstances } from './shutdown';
 import { Serial } from './serial';
-import type { StateStore } from './state';
-import { RolloutError, type XdsClient } from './xds-client';
-import type { PlatformMetrics } from './metrics';
+import { RolloutError } from './xds-client';
+import { type LastRemovalContext, lastRemoval } from './last-removal';
 
-export interface Instance {
-  id: string;
-  containerId: string;
-  address: string;
-  port: number;
-  status: InstanceStatus;
-  startedAt: number;
-  stats?: InstanceStats;
-  statsFailures: number;
-}
+export type { ControllerDeps } from './controller-context';
 
-export interface ControllerDeps {
-  driver: InstanceDriver;
-  xds: XdsClient;
-  state: StateStore;
-  metrics: PlatformMetrics;
-  log: Logger;
-  /** Resolves the image tag for this function (built once, memoized by the caller). */
-  image: () => Promise<string>;
-  readinessTimeoutMs: number;
-  gatewayGraceMs: number;
-}
+/** Consecutive failed stats reads after which Docker is asked whether the container still runs. */
+const DEAD_AFTER_FAILED_READS = 3;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export class FunctionController {
-  readonly instances = new Map<string, Instance>();
+export class FunctionController implements LastRemovalContext {
+  readonly set = new InstanceSet();
+  readonly log: Logger;
   private readonly serial = new Serial();
-  private starting: Promise<void> | undefined;
+  private readonly router: RouterPush;
+  private cold: Promise<void> | undefined;
   private closed = false;
   /** The last instance is being removed; a wake in its grace period cancels the removal. */
-  private stoppingLast = false;
-  private wokenWhileStopping = false;
-  /** Last state published to gateways: a ready instance is only routable once 'warm' was published. */
+  stoppingLast = false;
+  wokenWhileStopping = false;
+  /** Last state gateways confirmed: a ready instance is only routable once 'warm' was published. */
   private published: FunctionState = 'cold';
   /** Last state sent to Redis (maybe not yet confirmed): what a re-publication must repeat. */
   private intended: FunctionState = 'cold';
   /** A wake counts as activity: requests held at gateways have not reached the instance yet. */
-  private lastWakeAt = 0;
-  /** Instances with a scaleDown waiting in the Serial. */
-  private readonly scaleDownQueued = new Set<string>();
-  private readonly log: Logger;
+  lastWakeAt = 0;
+  /** Wakes since the function was last routable: the size of the burst held at gateways. */
+  private waking = 0;
+  private history: DemandSample[] = [];
+  private autoscaler: AutoscalerState = INITIAL_AUTOSCALER_STATE;
+  private lastLogged = '';
+  /** Instances whose removal was asked for (one per instance however often ticks ask). */
+  private readonly removing = new Set<string>();
+  /** Acts started by ticks, not awaited by them (a drain can take the function's timeout). */
+  private readonly work = new Set<Promise<void>>();
 
-  constructor(readonly def: FunctionDefinition, private readonly deps: ControllerDeps) {
+  constructor(readonly def: FunctionDefinition, readonly deps: ControllerDeps) {
     this.log = deps.log.child({ fn: def.name });
+    this.router = new RouterPush(() => deps.xds.put(this.desiredRoute()));
   }
 
   readyCount(): number {
-    let n = 0;
-    for (const i of this.instances.values()) if (i.status === 'ready') n += 1;
-    return n;
+    return this.set.census().ready;
   }
 
-  /** Publish the router state (desired endpoints) and wait for every router's ACK. */
-  private push() {
-    return this.deps.xds.put(routeSpec(this.def, this.instances.values()));
+  /** The router state this controller wants (what the periodic reconcile compares against). */
+  desiredRoute(): FunctionRouteSpec {
+    return routeSpec(this.def, this.set.routable());
   }
 
-  private async publish(state: FunctionState): Promise<void> {
+  push(): Promise<void> {
+    return this.router.push();
+  }
+
+  async publish(state: FunctionState): Promise<void> {
     this.intended = state;
-    await this.deps.state.set(this.def.name, this.def.version, state, this.readyCount());
+    await this.deps.state.set(this.def.name, this.def.version, state, this.set.census());
     this.published = state;
+  }
+
+  publishCounts(): void {
+    this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census())
+      .catch((err: unknown) => this.log.warn('state_publish_failed', { what: 'instance counts', error: err }));
   }
 
   /** Register the function with routers (cluster + route, current endpoints) and gateways. */
@@ -94,14 +97,20 @@ export class FunctionController {
     });
   }
 
-  /** Make the function routable; idempotent and single-flight across concurrent wakes. */
-  ensureWarm(requestId: string): Promise<void> {
+  /** A wake (`waiting`: requests it stands for): make the function routable; single-flight. */
+  ensureWarm(requestId: string, waiting = 1): Promise<void> {
     if (this.closed) return Promise.reject(new FaasError('shutting_down', 'orchestrator is shutting down', { fn: this.def.name }));
-    this.lastWakeAt = Date.now();
-    if (this.readyCount() > 0 && this.published === 'warm' && !this.stoppingLast) return Promise.resolve();
+    this.lastWakeAt = this.deps.now();
+    if (this.readyCount() > 0 && this.published === 'warm' && !this.stoppingLast) {
+      this.waking = 0;
+      return Promise.resolve();
+    }
+    this.waking = Math.max(this.waking + 1, waiting);
     if (this.stoppingLast) this.wokenWhileStopping = true;
-    if (!this.starting) {
-      this.starting = this.serial
+    // A burst while the first instances start: add instances as the held requests need.
+    if (this.cold && this.set.census().starting > 0) this.growColdStart(requestId);
+    if (!this.cold) {
+      this.cold = this.serial
         .run(async () => {
           if (this.closed) return;
           if (this.readyCount() > 0) {
@@ -115,199 +124,171 @@ export class FunctionController {
           await this.coldStart(requestId);
         })
         .finally(() => {
-          this.starting = undefined;
+          this.cold = undefined;
+          if (this.readyCount() > 0) this.waking = 0;
         });
     }
-    return this.starting;
+    return this.cold;
+  }
+
+  /** Instances the wakes and metrics ask for, from zero; at least one. */
+  private coldDesired(): number {
+    const census = this.set.census();
+    const { signals } = observe({ now: this.deps.now(), metrics: undefined, instances: this.set.all(), history: [], windowMs: this.def.scaling.stableWindowMs, lastWakeAt: this.lastWakeAt, waking: this.waking });
+    const d = this.deps.decideScale(this.def.scaling, signals, census, this.autoscaler);
+    return Math.max(1, Math.min(d.desired, this.def.scaling.maxInstances));
   }
 
   private async coldStart(requestId: string): Promise<void> {
-    const log = this.log.child({ requestId });
-    if (this.instances.size >= this.def.scaling.maxInstances) {
+    if (this.set.size >= this.def.scaling.maxInstances) {
       throw new FaasError('max_instances', `function ${this.def.name} is at max_instances ${this.def.scaling.maxInstances}`, { fn: this.def.name });
     }
     await this.publish('starting');
-    const t0 = Date.now();
-    let containerId: string | undefined;
-    try {
-      const image = await this.deps.image();
-      const tImage = Date.now();
-      const inst = await this.deps.driver.start({ def: this.def, image, instanceId: newInstanceId() });
-      containerId = inst.containerId;
-      const t1 = Date.now();
-      await waitReady(inst.address, inst.port, this.deps.readinessTimeoutMs, () => this.deps.driver.isRunning(inst.containerId));
-      const t2 = Date.now();
-      this.instances.set(inst.instanceId, { id: inst.instanceId, containerId: inst.containerId, address: inst.address, port: inst.port, status: 'ready', startedAt: t2, statsFailures: 0 });
-      await this.push();
-      const t3 = Date.now();
-      await this.publish('warm');
-      const rec = {
-        fn: this.def.name, instance: inst.instanceId, requestId,
-        containerStartMs: t1 - tImage, readinessMs: t2 - t1, routeAckMs: t3 - t2, totalMs: t3 - t0, at: t3,
-      };
-      log.info('cold_start', { ...rec, imageMs: tImage - t0 });
-      this.deps.metrics.coldStart(rec);
-      await this.deps.state.recordColdStart(rec).catch(() => undefined);
-    } catch (err) {
-      log.error('cold_start_failed', { error: err });
-      for (const [id, i] of this.instances) if (i.containerId === containerId) this.instances.delete(id);
-      if (containerId) await this.deps.driver.stop(containerId, 0).catch(() => undefined);
-      await this.push().catch(() => undefined);
-      await this.publish(this.readyCount() > 0 ? 'warm' : 'cold').catch(() => undefined);
-      throw err;
+    const n = Math.min(this.coldDesired(), this.def.scaling.maxInstances - this.set.size);
+    this.log.info('scale_decision', { reason: 'wake', desired: n, waking: this.waking, requestId });
+    const results = await Promise.allSettled(Array.from({ length: n }, () => startInstance(this, requestId, true)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (this.readyCount() === 0 && failed) throw failed.reason;
+  }
+
+  private growColdStart(requestId: string): void {
+    const census = this.set.census();
+    const more = Math.min(this.coldDesired() - census.starting - census.ready, this.def.scaling.maxInstances - this.set.size);
+    for (let k = 0; k < more; k += 1) this.track(startInstance(this, requestId, true).then(() => undefined), 'scale_up_failed');
+  }
+
+  /** One reconcile round: observe, decide, act. Acts run on; `settled()` awaits them. */
+  async tick(metrics: FunctionMetrics | undefined): Promise<ScaleDecision> {
+    await this.refreshStats();
+    const now = this.deps.now();
+    const census = this.set.census();
+    const { signals, history } = observe({
+      now, metrics, instances: this.set.all(), history: this.history, windowMs: this.def.scaling.stableWindowMs,
+      lastWakeAt: this.lastWakeAt, waking: census.ready > 0 ? 0 : this.waking,
+    });
+    this.history = history;
+    const d = this.deps.decideScale(this.def.scaling, signals, census, this.autoscaler);
+    this.autoscaler = d.next;
+    this.deps.metrics.instances(this.def.name, this.set.size);
+    if (!this.closed && !this.cold) this.act(d);
+    return d;
+  }
+
+  private act(d: ScaleDecision): void {
+    const c = this.set.census();
+    const current = c.ready + c.starting;
+    const key = `${d.desired}/${current}/${d.reason}`;
+    const changes = d.desired !== current;
+    const fields = { desired: d.desired, reason: d.reason, panic: d.panic, census: c, inputs: d.inputs };
+    if (changes && key !== this.lastLogged) this.log.info('scale_decision', fields);
+    else this.log.debug('scale_decision', fields);
+    this.lastLogged = key;
+    if (d.desired > current) {
+      const n = Math.min(d.desired, this.def.scaling.maxInstances - c.draining) - current;
+      if (c.ready === 0) this.track(this.ensureWarm('autoscaler'), 'scale_up_failed');
+      else for (let k = 0; k < n; k += 1) this.track(startInstance(this, 'autoscaler', false).then(() => undefined), 'scale_up_failed');
+      return;
     }
+    if (d.desired >= c.ready || c.starting > 0) return;
+    const ready = this.set.inState('ready').filter((i) => !this.removing.has(i.id));
+    if (d.desired === 0 && c.ready === 1 && ready[0]) {
+      this.track(this.scaleDown(ready[0].id, d.reason), 'scale_down_failed');
+      return;
+    }
+    // The last one always leaves through scaleDown's gateway-grace path, on a later tick.
+    const now = this.deps.now();
+    const victims = chooseDrainVictims(
+      ready.map((i) => ({ id: i.id, phase: 'ready' as const, inflight: i.stats?.inflight ?? 0, lastActivityAt: now - (i.stats?.idleMs ?? 0), startedAt: i.since })),
+      Math.max(1, d.desired),
+    );
+    for (const v of victims) this.track(this.scaleDown(v.id, d.reason), 'scale_down_failed');
+  }
+
+  private track(p: Promise<void>, event: string): void {
+    const w = p.catch((err: unknown) => this.log.error(event, { error: err }));
+    this.work.add(w);
+    void w.finally(() => this.work.delete(w));
+  }
+
+  /** Resolves when every act started so far has finished (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.work.size > 0) await Promise.all([...this.work]);
   }
 
   /** Read every instance's in-flight figures; detect instances that stopped answering. */
   async refreshStats(): Promise<void> {
-    await Promise.all(
-      [...this.instances.values()].map(async (i) => {
-        try {
-          i.stats = await readStats(i.address, i.port);
-          i.statsFailures = 0;
-        } catch {
-          i.statsFailures += 1;
-          if (i.statsFailures >= 3 && !(await this.deps.driver.isRunning(i.containerId))) {
-            // Not awaited: it queues behind this function's work (a cold start can take seconds)
-            // and must not stall the stats tick of every function.
-            void this.instanceDied(i.containerId).catch((err) => this.log.error('instance_cleanup_failed', { containerId: i.containerId, error: err }));
-          }
-        }
-      }),
-    );
-  }
-
-  /**
-   * Remove one instance without losing a request: gateways first hold new requests (when it is
-   * the last one), the router stops sending (DRAINING, ACKed), in-flight requests finish, the
-   * endpoint is withdrawn (ACKed), and only then the container stops.
-   */
-  scaleDown(instanceId: string, reason: string): Promise<void> {
-    // The stats tick asks again every round while a removal waits or runs (grace period,
-    // drain): queue one request per instance, not one per round.
-    if (this.scaleDownQueued.has(instanceId)) return Promise.resolve();
-    this.scaleDownQueued.add(instanceId);
-    return this.serial.run(async () => {
-      this.scaleDownQueued.delete(instanceId);
-      const inst = this.instances.get(instanceId);
-      if (!inst || inst.status !== 'ready') return;
-      // A request may have arrived since the decision: re-check on fresh figures.
+    await Promise.all(this.set.all().map(async (i) => {
+      if (!i.endpoint || !i.containerId || i.state === 'starting') return;
+      const containerId = i.containerId;
       try {
-        const s = await readStats(inst.address, inst.port);
-        const sinceWake = Date.now() - this.lastWakeAt;
-        if (reason === 'idle' && (s.inflight > 0 || s.idleMs < this.def.scaling.idleTimeoutMs || sinceWake < this.def.scaling.idleTimeoutMs)) return;
-      } catch {
-        // No figures: a busy handler can starve the stats endpoint. Remove only a dead container.
-        if (await this.deps.driver.isRunning(inst.containerId)) return;
-      }
-      const log = this.log.child({ instance: instanceId });
-      const last = this.readyCount() === 1;
-      log.info('scale_down_begin', { reason, last });
-      let done = false;
-      try {
-        if (last) {
-          this.stoppingLast = true;
-          this.wokenWhileStopping = false;
-          await this.publish('stopping');
-          await sleep(this.deps.gatewayGraceMs);
-          if (this.wokenWhileStopping) {
-            // Traffic came back before the router was told anything: keep the instance. The
-            // held requests reach it only now: that counts as activity from this moment.
-            this.lastWakeAt = Date.now();
-            await this.publish('warm');
-            log.info('scale_down_cancelled', { reason: 'woken' });
-            return;
-          }
-        }
-        done = await this.drainAndRemove(inst, last, log);
+        i.stats = await this.deps.probe.readStats(i.endpoint.address, i.endpoint.port);
+        i.statsFailures = 0;
       } catch (err) {
-        // E.g. Redis failed while 'stopping' was written: the instance still serves, so
-        // gateways must not be left holding requests for a removal that is not happening.
-        if (last && inst.status === 'ready' && this.instances.has(inst.id)) await this.publish('warm').catch(() => undefined);
-        throw err;
-      } finally {
-        this.stoppingLast = false;
+        i.statsFailures += 1;
+        this.log.debug('stats_unreadable', { instance: i.id, failures: i.statsFailures, error: err });
+        if (i.statsFailures >= DEAD_AFTER_FAILED_READS && !(await this.deps.driver.isRunning(containerId))) {
+          this.track(this.instanceDied(containerId), 'instance_cleanup_failed');
+        }
       }
-      if (done) log.info('scale_down_done', { reason });
-    });
+    }));
   }
 
-  /** DRAINING (ACKed) -> in-flight done -> withdrawn (ACKed) -> container stopped. False if aborted. */
-  private async drainAndRemove(inst: Instance, last: boolean, log: Logger): Promise<boolean> {
-    inst.status = 'draining';
-    try {
-      await this.push();
-    } catch (err) {
-      // The router did not take the drain: keep serving rather than cut traffic.
-      inst.status = 'ready';
-      if (last) await this.publish('warm').catch(() => undefined);
-      log.warn('scale_down_aborted', { error: err });
-      return false;
-    }
-    await this.waitDrained(inst);
-    this.instances.delete(inst.id);
-    await this.push().catch((err) => log.warn('endpoint_withdraw_failed', { error: err }));
-    await this.deps.driver.stop(inst.containerId, Math.ceil(this.def.timeoutMs / 1000));
-    await this.publish(this.readyCount() > 0 ? 'warm' : 'cold');
-    return true;
-  }
-
-  private async waitDrained(inst: Instance): Promise<void> {
-    const deadline = Date.now() + this.def.timeoutMs;
-    while (Date.now() < deadline) {
-      try {
-        if ((await readStats(inst.address, inst.port)).inflight === 0) return;
-      } catch {
-        if (!(await this.deps.driver.isRunning(inst.containerId))) return; // gone: nothing left to drain
+  /** Remove one instance (drain.ts); the last one first holds gateways (last-removal.ts). */
+  scaleDown(instanceId: string, reason: string): Promise<void> {
+    if (this.removing.has(instanceId)) return Promise.resolve();
+    const inst = this.set.get(instanceId);
+    if (!inst || inst.state !== 'ready') return Promise.resolve();
+    this.removing.add(instanceId);
+    const run = async () => {
+      const c = this.set.census();
+      if (c.ready === 1 && c.starting === 0) {
+        await this.serial.run(() => lastRemoval(this, inst, reason));
+        return;
       }
-      await sleep(25);
-    }
-    this.log.warn('drain_timeout', { instance: inst.id, timeoutMs: this.def.timeoutMs });
+      this.log.info('scale_down_begin', { instance: instanceId, reason, last: false });
+      if (await drainAndRemove(this, inst)) this.log.info('scale_down_done', { instance: instanceId, reason });
+      this.publishCounts();
+    };
+    return run().finally(() => this.removing.delete(instanceId));
   }
 
-  /** A container of ours died: withdraw it from routers and gateways. */
-  instanceDied(containerId: string): Promise<void> {
-    return this.serial.run(async () => {
-      const inst = [...this.instances.values()].find((i) => i.containerId === containerId);
-      if (!inst) return;
-      this.log.warn('instance_died', { instance: inst.id, containerId });
-      this.instances.delete(inst.id);
-      if (this.readyCount() === 0) await this.publish('cold').catch(() => undefined);
-      await this.push().catch((err) => this.log.warn('endpoint_withdraw_failed', { error: err }));
-      await this.deps.driver.stop(containerId, 0).catch(() => undefined);
+  /** A container of ours died: withdraw its endpoint at once, then clean up. */
+  async instanceDied(containerId: string): Promise<void> {
+    const inst = this.set.byContainer(containerId);
+    if (!inst) return;
+    this.log.warn('instance_died', { instance: inst.id, containerId, state: inst.state });
+    // A starting instance is cleaned up by its own start, which sees the probe fail.
+    if (inst.state === 'starting') return;
+    this.set.transition(inst, 'stopped', this.deps.now());
+    const withdrawn = this.push().catch((err: unknown) => this.log.warn('endpoint_withdraw_failed', { instance: inst.id, error: err }));
+    if (this.readyCount() === 0 && !this.stoppingLast) await this.publish('cold').catch((err: unknown) => this.log.warn('state_publish_failed', { error: err }));
+    else this.publishCounts();
+    await withdrawn;
+    const exit = await this.deps.driver.exitInfo(containerId).catch((err: unknown) => {
+      this.log.warn('container_inspect_failed', { instance: inst.id, containerId, error: err });
+      return undefined;
     });
+    if (exit?.oomKilled) this.log.error('instance_oom', { instance: inst.id, containerId, memoryMb: this.def.memoryMb });
+    await this.deps.driver.stop(containerId, 0).catch((err: unknown) => this.log.error('container_leak', { instance: inst.id, containerId, error: err }));
   }
 
   /** Publish the current state again (Redis lost its data, e.g. restarted without persistence). */
   republish(): Promise<void> {
     // Not through the Serial: a cold start can hold it for seconds while gateways see nothing.
-    // Repeating the last state sent is safe: one connection keeps the order of the writes.
-    return this.deps.state.set(this.def.name, this.def.version, this.intended, this.readyCount()).then(() => undefined);
+    return this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census()).then(() => undefined);
   }
 
   /** Take over a running, ready container found at start-up. */
   adopt(i: { id: string; containerId: string; address: string; port: number }): void {
-    this.instances.set(i.id, { ...i, status: 'ready', startedAt: Date.now(), statsFailures: 0 });
+    this.set.add({ id: i.id, containerId: i.containerId, endpoint: { address: i.address, port: i.port }, state: 'ready', since: this.deps.now(), stats: undefined, statsFailures: 0 });
     this.log.info('instance_adopted', { instance: i.id, containerId: i.containerId });
   }
 
   /** Shut down: hold new requests at the gateways, drain in the router, stop every container. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.closed = true;
-    return this.serial.run(async () => {
-      if (this.instances.size === 0) {
-        await this.publish('cold').catch(() => undefined);
-        return;
-      }
-      await this.publish('stopping').catch(() => undefined);
-      for (const i of this.instances.values()) i.status = 'draining';
-      await this.push().catch(() => undefined);
-      const all = [...this.instances.values()];
-      await Promise.all(all.map((i) => this.waitDrained(i)));
-      this.instances.clear();
-      await this.push().catch(() => undefined);
-      await Promise.all(all.map((i) => this.deps.driver.stop(i.containerId, 2).catch((err) => this.log.error('container_leak', { containerId: i.containerId, error: err }))));
-      await this.publish('cold').catch(() => undefined);
-    });
+    // Outside the Serial: a tracked last-instance removal runs inside it.
+    await this.settled();
+    return this.serial.run(() => shutdownInstances(this));
   }
 }

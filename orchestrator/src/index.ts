@@ -1,6 +1,5 @@
 export * from './config';
 export * from './orchestrator';
-export * from './idle';
 export * from './route-spec';
 export * from './wake';
 export * from './adopt';

@@ -1,13 +1,24 @@
 /** Orchestrator process: `node orchestrator/dist/src/main.js` (env: see config.ts). */
-import { DefinitionError, createLogger } from '@faas/contracts';
+import { DefinitionError, FaasError, createLogger, loadDefinitionFile, loadInternalToken, runId } from '@faas/contracts';
+// The lead switches this to `import { decideScale } from './autoscaler/decide'` at merge.
+import { decideScale } from './autoscaler/decide';
 import { loadConfig } from './config';
 import { startOrchestrator } from './orchestrator';
 
 const log = createLogger('orchestrator');
 
+/** Start-up failures an operator fixes by hand: one readable line, no stack trace. */
+const OPERATOR_ERRORS = new Set(['invalid_env', 'docker_unreachable']);
+
 async function main(): Promise<void> {
   const config = loadConfig();
-  const handle = await startOrchestrator({ ...config, logger: log, statsdAddress: process.env.FAAS_STATSD_ADDRESS || undefined });
+  // The definition file first: its problems are the ones a user most often has to fix.
+  const definitions = loadDefinitionFile(config.definitionsFile);
+  const internalToken = loadInternalToken();
+  const handle = await startOrchestrator({
+    ...config, logger: log, statsdAddress: process.env.FAAS_STATSD_ADDRESS || undefined,
+    definitions, internalToken, decideScale, runId: runId(),
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -26,6 +37,9 @@ main().catch((err: unknown) => {
   if (err instanceof DefinitionError) {
     log.error('invalid_definitions', { issues: err.issues, message: err.message });
     process.stderr.write(`${err.message}\n`);
+  } else if (err instanceof FaasError && OPERATOR_ERRORS.has(err.code)) {
+    log.error('start_refused', { code: err.code, message: err.message });
+    process.stderr.write(`orchestrator: ${err.message}\n`);
   } else {
     log.error('start_failed', { error: err });
   }

@@ -4,15 +4,19 @@
  */
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
-import { type FunctionDefinition, type Logger, createLogger, loadDefinitionFile, redisKeys } from '@faas/contracts';
+import { FaasError, type FunctionDefinition, type Logger, createLogger, loadDefinitionFile, redisKeys } from '@faas/contracts';
+import type { DecideScale } from './autoscaler/types';
 import { adoptOrRemove } from './adopt';
 import type { OrchestratorConfig } from './config';
-import { DockerDriver, type InstanceDriver } from './docker-driver';
+import { DockerDriver, type InstanceDriver, newInstanceId } from './docker-driver';
 import { FunctionController } from './function-controller';
-import { idleInstances } from './idle';
 import { ensureFunctionImage, removeStaleImages } from './images';
 import { createMetrics } from './metrics';
+import { readAllMetrics } from './metrics-reader';
 import { missedExits } from './missed-exits';
+import { httpProbe } from './probe';
+import { listenRedisErrors } from './redis-errors';
+import { reconcileRoutes } from './route-reconcile';
 import { StateStore } from './state';
 import { parseWake } from './wake';
 import { XdsClient } from './xds-client';
@@ -22,6 +26,14 @@ export interface OrchestratorOptions extends OrchestratorConfig {
   logger?: Logger;
   /** host:port for the platform's own statsd metrics. */
   statsdAddress?: string;
+  /** Shared secret for xds-server's API (internal-auth.ts). */
+  internalToken: string;
+  /** The autoscaler (autoscaler/decide.ts; injected so the wiring does not pick one). */
+  decideScale: DecideScale;
+  /** Already validated definitions (else read from definitionsFile). */
+  definitions?: FunctionDefinition[];
+  /** LABELS.run on every container ('' leaves it out). */
+  runId?: string;
 }
 
 export interface OrchestratorHandle {
@@ -46,22 +58,29 @@ async function waitForXds(xds: XdsClient, log: Logger, timeoutMs: number): Promi
 export async function startOrchestrator(opts: OrchestratorOptions): Promise<OrchestratorHandle> {
   const log = opts.logger ?? createLogger('orchestrator');
   // The definition file is validated first: an invalid file refuses start-up, naming the problem.
-  const defs: FunctionDefinition[] = loadDefinitionFile(opts.definitionsFile);
+  const defs: FunctionDefinition[] = opts.definitions ?? loadDefinitionFile(opts.definitionsFile);
   const docker = opts.docker ?? new Docker();
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new FaasError('docker_unreachable', `cannot reach the Docker engine: ${(err as Error).message}`, {}, { cause: err });
+  }
   const keys = redisKeys(opts.stack);
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
   const sub = new Redis(opts.redisUrl);
-  const state = new StateStore(redis, keys, opts.stack);
-  const xds = new XdsClient(opts.xdsUrl, opts.ackTimeoutMs);
+  listenRedisErrors(redis, 'main', log);
+  listenRedisErrors(sub, 'subscriber', log);
+  const state = new StateStore(redis, keys, opts.stack, (what, err) => log.warn('redis_write_failed', { what, error: err }));
+  const xds = new XdsClient(opts.xdsUrl, opts.ackTimeoutMs, opts.internalToken);
   const metrics = createMetrics(opts.statsdAddress);
-  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log);
+  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '');
 
   const imageTags = new Map<string, Promise<string>>();
   const image = (def: FunctionDefinition) => {
     let p = imageTags.get(def.name);
     if (!p) {
       p = ensureFunctionImage(docker, def, { baseImage: opts.baseImage, stack: opts.stack, logger: log }).then((r) => r.tag);
-      // A failed build is retried on the next wake rather than cached forever.
+      // A failed build is retried on the next wake rather than cached forever (the caller logs it).
       p.catch(() => imageTags.delete(def.name));
       imageTags.set(def.name, p);
     }
@@ -71,11 +90,13 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   const controllers = new Map<string, FunctionController>();
   for (const def of defs) {
     controllers.set(def.name, new FunctionController(def, {
-      driver, xds, state, metrics, log, image: () => image(def),
+      driver, xds, state, metrics, log, image: () => image(def), probe: httpProbe, decideScale: opts.decideScale,
+      now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
       readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs,
     }));
   }
-  const byContainer = (containerId: string) => [...controllers.values()].find((c) => [...c.instances.values()].some((i) => i.containerId === containerId));
+  const byContainer = (containerId: string) => [...controllers.values()].find((c) => c.set.byContainer(containerId) !== undefined);
+  const quietly = (what: string) => (err: unknown) => log.warn('shutdown_step_failed', { what, error: err });
 
   let stopWatch: () => void = () => undefined;
   let statsTimer: NodeJS.Timeout | undefined;
@@ -88,13 +109,17 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     if (statsTimer) clearInterval(statsTimer);
     if (reconcileTimer) clearInterval(reconcileTimer);
     stopWatch();
-    await sub.quit().catch(() => undefined);
+    await sub.quit().catch(quietly('redis subscriber quit'));
     await Promise.all([...controllers.values()].map((c) => c.close().catch((err) => log.error('shutdown_failed', { fn: c.def.name, error: err }))));
     // Last sweep: whatever this stack still owns goes.
-    for (const c of await driver.listOwned().catch(() => [])) await driver.stop(c.containerId, 0).catch(() => undefined);
+    const left = await driver.listOwned().catch((err: unknown) => {
+      log.error('container_sweep_failed', { error: err });
+      return [];
+    });
+    for (const c of left) await driver.stop(c.containerId, 0).catch((err: unknown) => log.error('container_leak', { fn: c.fn, containerId: c.containerId, error: err }));
     await state.stopHeartbeat();
     await metrics.close();
-    await redis.quit().catch(() => undefined);
+    await redis.quit().catch(quietly('redis quit'));
     log.info('stopped');
   };
 
@@ -138,7 +163,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     };
     // After dockerd restarted, die events of the gap were never delivered: compare instead.
     const reconcileExits = async () => {
-      const known = [...controllers.values()].flatMap((c) => [...c.instances.values()].map((i) => i.containerId));
+      const known = [...controllers.values()].flatMap((c) => c.set.all().flatMap((i) => (i.containerId && i.state !== 'starting' ? [i.containerId] : [])));
       const gone = missedExits(known, await driver.listOwned());
       if (gone.length > 0) log.warn('missed_exits', { containers: gone });
       for (const id of gone) died(id);
@@ -154,36 +179,34 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
         log.warn('wake_invalid', { reason: parsed.reason, raw: raw.slice(0, 200) });
         return;
       }
-      const { fn, requestId } = parsed.wake;
+      const { wake: { fn, requestId }, waiting } = parsed;
       const ctl = controllers.get(fn);
       if (!ctl) {
         log.warn('wake_unknown_function', { fn, requestId });
         return;
       }
       if (closing) return;
-      ctl.ensureWarm(requestId).catch((err) => log.error('wake_failed', { fn, requestId, error: err }));
+      ctl.ensureWarm(requestId, waiting).catch((err) => log.error('wake_failed', { fn, requestId, error: err }));
     });
 
     // One tick in flight per function: a slow function skips its own rounds, never the others'.
+    // Router metrics of all functions come in one Redis pipeline per round.
     const ticking = new Set<FunctionController>();
     statsTimer = setInterval(() => {
       if (closing) return;
-      for (const ctl of controllers.values()) {
-        if (ticking.has(ctl)) continue;
-        ticking.add(ctl);
-        void (async () => {
-          await ctl.refreshStats();
-          metrics.instances(ctl.def.name, ctl.instances.size);
-          const loads = [...ctl.instances.values()]
-            .filter((i) => i.status === 'ready' && i.stats)
-            .map((i) => ({ id: i.id, inflight: i.stats!.inflight, idleMs: i.stats!.idleMs }));
-          for (const id of idleInstances(loads, ctl.def.scaling.idleTimeoutMs)) {
-            void ctl.scaleDown(id, 'idle').catch((err) => log.error('scale_down_failed', { fn: ctl.def.name, instance: id, error: err }));
-          }
-        })().catch((err) => log.error('stats_tick_failed', { fn: ctl.def.name, error: err })).finally(() => {
-          ticking.delete(ctl);
+      void (async () => {
+        const figures = await readAllMetrics(redis, keys, [...controllers.keys()]).catch((err: unknown) => {
+          log.warn('metrics_read_failed', { error: err });
+          return new Map();
         });
-      }
+        for (const ctl of controllers.values()) {
+          if (ticking.has(ctl)) continue;
+          ticking.add(ctl);
+          void ctl.tick(figures.get(ctl.def.name))
+            .catch((err: unknown) => log.error('tick_failed', { fn: ctl.def.name, error: err }))
+            .finally(() => ticking.delete(ctl));
+        }
+      })();
     }, opts.statsIntervalMs);
 
     // Shared state can be lost under us: Redis restarted without persistence (gateways would
@@ -198,12 +221,8 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
           log.warn('states_lost_republishing', { functions: controllers.size });
           await Promise.all([...controllers.values()].map((c) => c.republish()));
         }
-        const known = new Set((await xds.list()).map((f) => f.name));
-        const missing = [...controllers.values()].filter((c) => !known.has(c.def.name));
-        if (missing.length > 0) {
-          log.warn('router_state_lost_registering', { functions: missing.map((c) => c.def.name) });
-          await Promise.all(missing.map((c) => c.register()));
-        }
+        // Missing, tampered or left-over router state is pushed again (or removed).
+        await reconcileRoutes(controllers, xds, log);
       })().catch((err) => log.warn('reconcile_failed', { error: err })).finally(() => {
         reconciling = false;
       });
@@ -224,7 +243,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     state.startHeartbeat();
     log.info('ready', { functions: defs.length });
   } catch (err) {
-    await close().catch(() => undefined);
+    await close().catch((e: unknown) => log.error('shutdown_failed', { error: e }));
     throw err;
   }
 

@@ -1,6 +1,6 @@
 /** HTTP probes of a function instance's runtime: readiness and in-flight stats. */
 import * as http from 'node:http';
-import { FaasError, RUNTIME_PATHS } from '@faas/contracts';
+import { FaasError, RUNTIME_PATHS, type RuntimeReady, RuntimeReadySchema, RuntimeStatsSchema } from '@faas/contracts';
 
 export interface InstanceStats {
   inflight: number;
@@ -26,6 +26,15 @@ function get(address: string, port: number, path: string, timeoutMs: number): Pr
   });
 }
 
+function readyBody(body: string): RuntimeReady | undefined {
+  try {
+    const r = RuntimeReadySchema.safeParse(JSON.parse(body));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined; // not JSON: treated as not ready, the caller reports it
+  }
+}
+
 /**
  * Poll the readiness endpoint until it answers 200. `alive` is asked between attempts so a
  * container that died stops the wait at once instead of at the deadline.
@@ -42,8 +51,8 @@ export async function waitReady(
   while (Date.now() < deadline) {
     try {
       const r = await get(address, port, RUNTIME_PATHS.ready, 1000);
-      if (r.status === 200) return;
-      last = `status ${r.status}`;
+      if (r.status === 200 && readyBody(r.body)?.ready === true) return;
+      last = r.status === 200 ? 'ready answer does not match the runtime contract' : `status ${r.status}`;
     } catch (err) {
       last = (err as Error).message;
     }
@@ -66,10 +75,16 @@ export async function readStats(address: string, port: number, timeoutMs = 1000)
   } catch {
     throw new FaasError('stats_invalid', 'stats body is not JSON', { address, port });
   }
-  const o = v as Record<string, unknown>;
-  const num = (k: string) => {
-    if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) throw new FaasError('stats_invalid', `stats field ${k} is not a number`, { address, port });
-    return o[k] as number;
-  };
-  return { inflight: num('inflight'), served: num('served'), idleMs: num('idleMs'), ready: o.ready === true, draining: o.draining === true };
+  const parsed = RuntimeStatsSchema.safeParse(v);
+  if (!parsed.success) throw new FaasError('stats_invalid', `stats body does not match the runtime contract: ${parsed.error.issues[0]?.message ?? ''}`, { address, port });
+  const { inflight, served, idleMs, ready, draining } = parsed.data;
+  return { inflight, served, idleMs, ready, draining };
 }
+
+/** How the controller talks to runtimes; injected so tests need no HTTP server. */
+export interface RuntimeProbe {
+  waitReady(address: string, port: number, timeoutMs: number, alive: () => Promise<boolean>): Promise<void>;
+  readStats(address: string, port: number): Promise<InstanceStats>;
+}
+
+export const httpProbe: RuntimeProbe = { waitReady, readStats: (a, p) => readStats(a, p) };

@@ -4,7 +4,7 @@ export class Serial {
 
   run<T>(task: () => Promise<T>): Promise<T> {
     const next = this.tail.then(task, task);
-    // The chain must survive a failed task.
+    // The chain must survive a failed task; the caller of run() receives (and handles) the error.
     this.tail = next.catch(() => undefined);
     return next;
   }

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import {
   SET_FUNCTION_STATE_LUA,
-  COLD_START_HISTORY, type ColdStartRecord, type FunctionState, type FunctionStateRecord, HEARTBEAT_TTL_SECONDS,
+  COLD_START_HISTORY, type ColdStartRecord, type FunctionState, type FunctionStateRecord, type InstanceCounts, HEARTBEAT_TTL_SECONDS,
   type RedisKeys, coldStartsKey,
 } from '@faas/contracts';
 
@@ -19,10 +19,15 @@ return rev`;
 export class StateStore {
   private heartbeat: NodeJS.Timeout | undefined;
 
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly stack: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly stack: string,
+    private readonly onError: (what: string, err: unknown) => void,
+  ) {}
 
-  async set(fn: string, version: string, state: FunctionState, readyInstances: number): Promise<number> {
-    const rec: FunctionStateRecord = { name: fn, version, state, readyInstances, updatedAt: Date.now() };
+  async set(fn: string, version: string, state: FunctionState, counts: InstanceCounts): Promise<number> {
+    const rec: FunctionStateRecord = { name: fn, version, state, readyInstances: counts.ready, instances: counts, updatedAt: Date.now() };
     return Number(await this.redis.eval(SET_FUNCTION_STATE_LUA, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state));
   }
 
@@ -50,7 +55,7 @@ export class StateStore {
     const beat = () => {
       this.redis
         .set(this.keys.orchestratorHeartbeat, value, 'EX', HEARTBEAT_TTL_SECONDS)
-        .catch(() => undefined);
+        .catch((err: unknown) => this.onError('heartbeat', err));
     };
     beat();
     this.heartbeat = setInterval(beat, (HEARTBEAT_TTL_SECONDS * 1000) / 3);
@@ -58,6 +63,6 @@ export class StateStore {
 
   async stopHeartbeat(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.redis.del(this.keys.orchestratorHeartbeat).catch(() => undefined);
+    await this.redis.del(this.keys.orchestratorHeartbeat).catch((err: unknown) => this.onError('heartbeat removal', err));
   }
 }

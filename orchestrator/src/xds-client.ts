@@ -1,5 +1,5 @@
 /** Client of the xds-server control API (contracts/xds-control-api.ts). */
-import { type ControlApiError, FaasError, type FunctionRouteSpec, type RolloutResult } from '@faas/contracts';
+import { type ControlApiError, FaasError, type FunctionRouteSpec, type RolloutResult, authorizationHeader } from '@faas/contracts';
 
 export class RolloutError extends FaasError {
   constructor(message: string, context: Record<string, unknown>) {
@@ -9,7 +9,12 @@ export class RolloutError extends FaasError {
 }
 
 export class XdsClient {
-  constructor(private readonly baseUrl: string, private readonly ackTimeoutMs: number) {}
+  private readonly auth: Record<string, string>;
+
+  /** `token`: the internal API secret (internal-auth.ts), sent on every call. */
+  constructor(private readonly baseUrl: string, private readonly ackTimeoutMs: number, token: string) {
+    this.auth = authorizationHeader(token);
+  }
 
   /** Set a function's desired router state; resolves once every connected router ACKed it. */
   put(spec: FunctionRouteSpec): Promise<RolloutResult> {
@@ -21,15 +26,16 @@ export class XdsClient {
   }
 
   async list(): Promise<FunctionRouteSpec[]> {
-    const res = await fetch(`${this.baseUrl}/v1/functions`);
+    const res = await fetch(`${this.baseUrl}/v1/functions`, { headers: this.auth, signal: AbortSignal.timeout(this.ackTimeoutMs + 5000) });
     if (!res.ok) throw new RolloutError(`xds-server GET /v1/functions answered ${res.status}`, { status: res.status });
     return ((await res.json()) as { functions: FunctionRouteSpec[] }).functions;
   }
 
   async healthy(): Promise<boolean> {
     try {
-      return (await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) })).ok;
+      return (await fetch(`${this.baseUrl}/healthz`, { headers: this.auth, signal: AbortSignal.timeout(1000) })).ok;
     } catch {
+      // Unreachable is an answer here: the caller waits and asks again.
       return false;
     }
   }
@@ -40,7 +46,7 @@ export class XdsClient {
     try {
       res = await fetch(url, {
         method,
-        headers: body ? { 'content-type': 'application/json' } : {},
+        headers: body ? { ...this.auth, 'content-type': 'application/json' } : this.auth,
         body: body ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(this.ackTimeoutMs + 5000),
       });

@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import { type FunctionDefinition, SCALING_DEFAULTS } from '@faas/contracts';
 import { adoptDecision } from '../src/adopt';
 import { containerConfigHash } from '../src/config-hash';
-import { idleInstances } from '../src/idle';
 import { routeSpec } from '../src/route-spec';
 import { parseWake } from '../src/wake';
 
@@ -11,26 +10,6 @@ const def: FunctionDefinition = {
   name: 'hello', runtime: 'node', version: '1', codeDir: '/x', handler: 'index.handler', concurrency: 4,
   timeoutMs: 5000, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 1000, maxInstances: 3, targetConcurrency: 2 }, memoryMb: 64, cpus: 1, env: {},
 };
-
-describe('idleInstances', () => {
-  it('picks idle instances, most idle first, never busy ones', () => {
-    const loads = [
-      { id: 'a', inflight: 0, idleMs: 1500 },
-      { id: 'b', inflight: 1, idleMs: 9000 },
-      { id: 'c', inflight: 0, idleMs: 5000 },
-      { id: 'd', inflight: 0, idleMs: 999 },
-    ];
-    assert.deepEqual(idleInstances(loads, 1000), ['c', 'a']);
-  });
-  it('keeps minInstances', () => {
-    const loads = [{ id: 'a', inflight: 0, idleMs: 5000 }, { id: 'b', inflight: 0, idleMs: 6000 }];
-    assert.deepEqual(idleInstances(loads, 1000, 1), ['b']);
-    assert.deepEqual(idleInstances(loads, 1000, 2), []);
-  });
-  it('returns nothing for an empty fleet', () => {
-    assert.deepEqual(idleInstances([], 1000), []);
-  });
-});
 
 describe('routeSpec', () => {
   it('maps ready to HEALTHY and draining to DRAINING, sorted by id', () => {
@@ -51,7 +30,13 @@ describe('routeSpec', () => {
 describe('parseWake', () => {
   it('accepts a valid message', () => {
     const r = parseWake(JSON.stringify({ fn: 'hello', requestId: 'r1', at: 5 }));
-    assert.deepEqual(r, { ok: true, wake: { fn: 'hello', requestId: 'r1', at: 5 } });
+    assert.deepEqual(r, { ok: true, wake: { fn: 'hello', requestId: 'r1', at: 5 }, waiting: 1 });
+  });
+  it('reads the count of held requests when the sender gives one', () => {
+    const r = parseWake(JSON.stringify({ fn: 'hello', requestId: 'r1', at: 5, waiting: 12 }));
+    assert.equal(r.ok && r.waiting, 12);
+    const bad = parseWake(JSON.stringify({ fn: 'hello', requestId: 'r1', at: 5, waiting: -3 }));
+    assert.equal(bad.ok && bad.waiting, 1);
   });
   it('rejects garbage with a reason', () => {
     assert.deepEqual(parseWake('nope'), { ok: false, reason: 'not JSON' });

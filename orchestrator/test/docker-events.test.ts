@@ -28,16 +28,14 @@ function fakeDocker(failFirstResubscribe = false) {
   return { docker: docker as unknown as Docker, streams, calls: () => calls };
 }
 
-const until = async (cond: () => boolean, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    assert.ok(Date.now() < deadline, 'condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Let stream events and promise callbacks run (setImmediate is not mocked). */
+const flush = async (rounds = 5) => {
+  for (let i = 0; i < rounds; i += 1) await new Promise((r) => setImmediate(r));
 };
 
 describe('DockerDriver.watchExits', () => {
-  it('reports die events, re-subscribes after the stream ends, and calls onResubscribed', async () => {
+  it('reports die events, re-subscribes after the stream ends, and calls onResubscribed', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const f = fakeDocker();
     const driver = new DockerDriver(f.docker, 's1', 'loopback', 'net', quiet);
     const exits: string[] = [];
@@ -46,38 +44,57 @@ describe('DockerDriver.watchExits', () => {
     try {
       f.streams[0]!.write(`${JSON.stringify({ id: 'aaa' })}\n{"Actor":{"ID":"bb`);
       f.streams[0]!.write('b"}}\n');
-      await until(() => exits.length === 2);
+      await flush();
       assert.deepEqual(exits, ['aaa', 'bbb']);
 
       f.streams[0]!.end(); // dockerd went away
-      await until(() => resubscribed === 1);
+      await flush();
+      t.mock.timers.tick(250);
+      await flush();
+      assert.equal(resubscribed, 1);
       assert.equal(f.calls(), 2);
       f.streams[1]!.write(`${JSON.stringify({ id: 'ccc' })}\n`);
-      await until(() => exits.length === 3);
+      await flush();
+      assert.equal(exits.length, 3);
 
       f.streams[1]!.destroy(new Error('socket hang up')); // an error is lost too
-      await until(() => resubscribed === 2);
+      await flush();
+      t.mock.timers.tick(500);
+      await flush();
+      assert.equal(resubscribed, 2);
     } finally {
       stop();
     }
     const calls = f.calls();
     f.streams.at(-1)!.end();
-    await new Promise((r) => setTimeout(r, 400));
+    await flush();
+    t.mock.timers.tick(60_000);
+    await flush();
     assert.equal(f.calls(), calls, 'no subscription after stop');
   });
 
-  it('keeps trying while dockerd refuses, backing off', async () => {
+  it('keeps trying while dockerd refuses, backing off', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const f = fakeDocker(true);
     const driver = new DockerDriver(f.docker, 's1', 'loopback', 'net', quiet);
     let resubscribed = 0;
     const stop = await driver.watchExits(() => undefined, () => { resubscribed += 1; });
     try {
-      const t0 = Date.now();
       f.streams[0]!.end();
-      await until(() => resubscribed === 1);
-      assert.equal(f.calls(), 3, 'one refused attempt, then success');
-      // 250 ms, then 500 ms: the second attempt waited longer than the first.
-      assert.ok(Date.now() - t0 >= 700, `backoff too short: ${Date.now() - t0} ms`);
+      await flush();
+      t.mock.timers.tick(249);
+      await flush();
+      assert.equal(f.calls(), 1, 'first retry waits 250 ms');
+      t.mock.timers.tick(1);
+      await flush();
+      assert.equal(f.calls(), 2, 'refused attempt');
+      t.mock.timers.tick(499);
+      await flush();
+      assert.equal(f.calls(), 2, 'second retry waits 500 ms');
+      t.mock.timers.tick(1);
+      await flush();
+      assert.equal(f.calls(), 3, 'then success');
+      assert.equal(resubscribed, 1);
     } finally {
       stop();
     }

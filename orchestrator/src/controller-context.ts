@@ -1,0 +1,50 @@
+/** What the controller's act modules (scale-up, drain) share: dependencies and the instance set. */
+import type { ColdStartRecord, FunctionDefinition, FunctionRouteSpec, FunctionState, InstanceCounts, Logger } from '@faas/contracts';
+import type { DecideScale } from './autoscaler/types';
+import type { InstanceDriver } from './docker-driver';
+import type { InstanceSet } from './instance-set';
+import type { PlatformMetrics } from './metrics';
+import type { RuntimeProbe } from './probe';
+
+/** The part of the xds-server client a controller uses (XdsClient implements it). */
+export interface RouterStateClient {
+  /** Resolves once every connected router ACKed the function's state. */
+  put(spec: FunctionRouteSpec): Promise<unknown>;
+}
+
+/** The part of the Redis state store a controller uses (StateStore implements it). */
+export interface StatePublisher {
+  set(fn: string, version: string, state: FunctionState, counts: InstanceCounts): Promise<number>;
+  recordColdStart(r: ColdStartRecord): Promise<void>;
+}
+
+export interface ControllerDeps {
+  driver: InstanceDriver;
+  xds: RouterStateClient;
+  state: StatePublisher;
+  metrics: PlatformMetrics;
+  probe: RuntimeProbe;
+  decideScale: DecideScale;
+  log: Logger;
+  /** Resolves the image tag for this function (built once, memoized by the caller). */
+  image: () => Promise<string>;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  newInstanceId: () => string;
+  readinessTimeoutMs: number;
+  gatewayGraceMs: number;
+  /** Pause between in-flight reads while draining. */
+  drainPollMs: number;
+}
+
+export interface ControllerContext {
+  readonly def: FunctionDefinition;
+  readonly deps: ControllerDeps;
+  readonly log: Logger;
+  readonly set: InstanceSet;
+  /** Send the current router state; resolves when every router ACKed a state including the caller's change. */
+  push(): Promise<void>;
+  publish(state: FunctionState): Promise<void>;
+  /** Publish instance counts with the last state (counts changed, state did not). */
+  publishCounts(): void;
+}

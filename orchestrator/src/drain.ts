@@ -1,0 +1,54 @@
+/**
+ * Remove one instance without losing a request, in this order:
+ *   1. draining: endpoint DRAINING, wait for every router's ACK (no new requests reach it);
+ *   2. wait until the runtime reports zero in flight, or the drain deadline (logged);
+ *   3. stopped: endpoint withdrawn (ACKed);
+ *   4. SIGTERM with a grace period, then the container is removed.
+ */
+import type { ControllerContext } from './controller-context';
+import type { Instance } from './instance-set';
+
+export type DrainOutcome = 'drained' | 'gone' | 'deadline';
+
+/** Wait for zero in flight. A failed read ends the wait only when the container is gone. */
+export async function waitDrained(ctx: ControllerContext, inst: Instance): Promise<DrainOutcome> {
+  const { deps } = ctx;
+  const deadline = deps.now() + ctx.def.timeoutMs;
+  const { endpoint, containerId } = inst;
+  if (!endpoint || !containerId) return 'gone';
+  while (deps.now() < deadline) {
+    try {
+      if ((await deps.probe.readStats(endpoint.address, endpoint.port)).inflight === 0) return 'drained';
+    } catch (err) {
+      // A busy handler can starve the stats endpoint: keep waiting unless the container is gone.
+      if (!(await deps.driver.isRunning(containerId))) return 'gone';
+      ctx.log.debug('drain_stats_unreadable', { instance: inst.id, error: err });
+    }
+    await deps.sleep(deps.drainPollMs);
+  }
+  ctx.log.warn('drain_deadline', { instance: inst.id, timeoutMs: ctx.def.timeoutMs });
+  return 'deadline';
+}
+
+/** Steps 1-4. False when the routers did not take the drain (the instance keeps serving). */
+export async function drainAndRemove(ctx: ControllerContext, inst: Instance): Promise<boolean> {
+  const { deps } = ctx;
+  const log = ctx.log.child({ instance: inst.id });
+  ctx.set.transition(inst, 'draining', deps.now());
+  try {
+    await ctx.push();
+  } catch (err) {
+    // Cutting traffic without the routers' ACK could fail requests: keep serving instead.
+    if (inst.state === 'draining') ctx.set.transition(inst, 'ready', deps.now());
+    ctx.publishCounts();
+    log.warn('scale_down_aborted', { error: err });
+    return false;
+  }
+  ctx.publishCounts();
+  const outcome = await waitDrained(ctx, inst);
+  ctx.set.transition(inst, 'stopped', deps.now());
+  await ctx.push().catch((err: unknown) => log.warn('endpoint_withdraw_failed', { error: err }));
+  if (inst.containerId) await deps.driver.stop(inst.containerId, Math.ceil(ctx.def.timeoutMs / 1000));
+  log.info('instance_drained', { outcome });
+  return true;
+}

@@ -1,0 +1,24 @@
+/** A function's part of the orchestrator's shutdown: every instance drains at once, then goes. */
+import type { ControllerContext } from './controller-context';
+import { waitDrained } from './drain';
+
+/** Gateways hold new requests ('stopping'), routers drain, in-flight requests finish, containers stop. */
+export async function shutdownInstances(ctx: ControllerContext): Promise<void> {
+  const warn = (what: string) => (err: unknown) => ctx.log.warn('shutdown_step_failed', { what, error: err });
+  const { deps, set } = ctx;
+  if (set.size === 0) {
+    await ctx.publish('cold').catch(warn('publish cold'));
+    return;
+  }
+  await ctx.publish('stopping').catch(warn('publish stopping'));
+  const all = set.all();
+  for (const i of all) set.transition(i, 'draining', deps.now());
+  await ctx.push().catch(warn('push draining'));
+  await Promise.all(all.map((i) => waitDrained(ctx, i)));
+  for (const i of all) set.transition(i, 'stopped', deps.now());
+  await ctx.push().catch(warn('withdraw endpoints'));
+  await Promise.all(all.map(async (i) => {
+    if (i.containerId) await deps.driver.stop(i.containerId, 2).catch((err: unknown) => ctx.log.error('container_leak', { instance: i.id, containerId: i.containerId, error: err }));
+  }));
+  await ctx.publish('cold').catch(warn('publish cold'));
+}
