@@ -169,8 +169,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ...opts.orchestratorEnv,
     });
     // The gateway package spawns nginx itself (rendered config, temp prefix dir).
+    const gatewayAuth = { internalToken };
     await add('gateway', async () => {
       const gw = await startGateway({
+        // Spread, not a literal property: GatewayOptions gains `internalToken` on branch gateway.
+        ...gatewayAuth,
         port: ports.gateway,
         workers: opts.gatewayWorkers ?? 2,
         redisRestPort: ports.redisRest,
