@@ -34,7 +34,9 @@ fi
 if ! docker info >/dev/null 2>&1; then
   say "starting dockerd"
   mkdir -p "$root/.stack"
-  nohup dockerd >"$root/.stack/dockerd.log" 2>&1 &
+  # Own session (setsid): the terminal's Ctrl-C never reaches dockerd; cleanup.sh stops it after
+  # the stack has removed its function containers.
+  setsid dockerd >"$root/.stack/dockerd.log" 2>&1 </dev/null &
   echo $! >"$root/.stack/dockerd.pid"
   PREREQS_STARTED="$PREREQS_STARTED dockerd"
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done

@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import Docker from 'dockerode';
-import { DEFAULT_PORTS, LABELS } from '@faas/contracts';
+import { DEFAULT_PORTS, LABELS, runId as checkRunId } from '@faas/contracts';
 import { startGateway } from '@faas/gateway-openresty';
-import { freePort } from '@faas/stack';
-import { type LineSink, type ManagedProcess, startNodeProcess } from './processes';
-import { type RedisProcess, startRedis } from '@faas/stack';
+import { freePort, startRedis } from '@faas/stack';
+import type { RestartPolicy } from './backoff';
+import { type LineSink, startNodeProcess } from './processes';
+import { type Running, type Supervised, supervise } from './supervisor';
 
 export interface StackPorts {
   gateway: number;
@@ -37,10 +38,16 @@ export interface StackOptions {
   /** Extra env for every component (e.g. FAAS_LOG_LEVEL). */
   env?: NodeJS.ProcessEnv;
   /**
-   * Called when a component exits while the stack is running (not during stop() or an
-   * orchestrator restart). It is also logged through the sink as component_exited.
+   * Called when a component exits while the stack is running (not during stop() or restart()).
+   * The supervisor then restarts it after a back-off (logged as component_exited, then
+   * component_restarted; component_crash_loop when it keeps crashing).
    */
   onComponentExit?: (exit: ComponentExit) => void;
+  /** Run id (FAAS_RUN_ID, labels containers); a new one per call when omitted. */
+  runId?: string;
+  /** Shared secret of the internal APIs (FAAS_INTERNAL_TOKEN); a new one per call when omitted. */
+  internalToken?: string;
+  restartPolicy?: RestartPolicy;
 }
 
 export interface ComponentExit {
@@ -53,12 +60,15 @@ export interface Stack {
   ports: StackPorts;
   redisUrl: string;
   stack: string;
+  runId: string;
+  internalToken: string;
   /**
-   * Stop a Node component (e.g. "orchestrator", "xds-server") with SIGTERM, or SIGKILL to
-   * simulate a crash that leaves its containers behind, and start it again with the same settings.
+   * Stop a component (e.g. "orchestrator", "xds-server", "redis") with SIGTERM, or SIGKILL to
+   * simulate a crash that leaves its containers behind, and start it again at once with the
+   * same settings (the supervisor's back-off does not apply).
    */
   restart(component: string, how: 'graceful' | 'crash'): Promise<void>;
-  /** Process id of a running component (by its sink name, e.g. "statsd-listener"). */
+  /** Process id of a running component (by its sink name, e.g. "statsd-listener", "redis", "gateway"). */
   pid(component: string): number | undefined;
   stop(): Promise<void>;
 }
@@ -70,74 +80,87 @@ export async function freeStackPorts(): Promise<StackPorts> {
 
 export const NATIVE_PORTS: StackPorts = { ...DEFAULT_PORTS };
 
-/** Remove every container labelled with this stack id: the last safety net against leaks. */
-export async function sweepContainers(stack: string): Promise<number> {
+/** A new run id: time and randomness, valid for contracts' runId(). */
+export function newRunId(): string {
+  return checkRunId({ FAAS_RUN_ID: `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}` });
+}
+
+/** A new shared secret for the internal APIs (256 bits of hex, matches INTERNAL_AUTH.pattern). */
+export function newInternalToken(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/**
+ * Remove every container of this stack *and* this run: the last safety net against leaks. A
+ * container of another run (another stack process on the same machine) is never touched.
+ */
+export async function sweepContainers(stack: string, runId: string, onError?: (id: string, err: unknown) => void): Promise<number> {
   const docker = new Docker();
-  const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${stack}`] } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${stack}`, `${LABELS.run}=${runId}`] } });
+  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch((err: unknown) => onError?.(c.Id, err))));
   return list.length;
+}
+
+/** Kill what is left of a process group (nginx workers outlive a killed master). */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is already gone, which is the usual case.
+  }
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const ports = opts.ports ?? (await freeStackPorts());
+  const runId = opts.runId ?? newRunId();
+  const internalToken = opts.internalToken ?? newInternalToken();
   const dist = (pkg: string) => path.join(opts.root, pkg, 'dist', 'src', 'main.js');
-  const started: ManagedProcess[] = [];
-  let redis: RedisProcess | undefined;
-  let gateway: { stop(): Promise<void> } | undefined;
-  const common: NodeJS.ProcessEnv = { FAAS_STACK: opts.stack, ...opts.env };
-  let stopping = false;
-  /** Children we are stopping on purpose: their exit is not news. */
-  const expected = new WeakSet<object>();
+  const log = (event: Record<string, unknown>) => opts.sink('stack', JSON.stringify(event));
+  const common: NodeJS.ProcessEnv = { FAAS_STACK: opts.stack, FAAS_RUN_ID: runId, FAAS_INTERNAL_TOKEN: internalToken, ...opts.env };
+  const redisUrl = `redis://127.0.0.1:${ports.redis}`;
+  /** In start order: Redis first, the gateway last. */
+  const components: Supervised[] = [];
 
-  // A component that dies on its own leaves the stack half working: say so loudly.
-  const watch = (component: string, exited: Promise<{ code: number | null; signal: string | null }>, handle: object) => {
-    void exited.then(({ code, signal }) => {
-      if (stopping || expected.has(handle)) return;
-      opts.sink('stack', JSON.stringify({ event: 'component_exited', level: 'error', component, code, signal }));
-      opts.onComponentExit?.({ component, code, signal });
-    });
+  const add = async (component: string, start: () => Promise<Running>) => {
+    components.push(await supervise({
+      component, start, log, policy: opts.restartPolicy,
+      onExit: (e) => opts.onComponentExit?.({ component, code: e.code, signal: e.signal }),
+    }));
   };
-  const watchProcess = (p: ManagedProcess) =>
-    watch(p.name, new Promise((resolve) => {
-      if (p.child.exitCode !== null || p.child.signalCode !== null) resolve({ code: p.child.exitCode, signal: p.child.signalCode });
-      else p.child.once('exit', (code, signal) => resolve({ code, signal }));
-    }), p.child);
+  const node = (name: string, pkg: string, env: NodeJS.ProcessEnv) =>
+    add(name, () => startNodeProcess(name, dist(pkg), { ...common, REDIS_URL: redisUrl, ...env }, opts.sink));
 
   const stop = async () => {
-    stopping = true;
-    await gateway?.stop().catch(() => undefined);
-    // Reverse order: the orchestrator removes its containers while routers and Redis still run.
-    for (const p of started.reverse()) await p.stop().catch(() => undefined);
-    const leaked = await sweepContainers(opts.stack).catch(() => 0);
-    if (leaked > 0) opts.sink('stack', JSON.stringify({ event: 'swept_leaked_containers', count: leaked }));
-    await redis?.stop();
+    const [first, ...rest] = components;
+    // Reverse order: gateway first; the orchestrator removes its containers while routers and
+    // Redis still run; Redis last.
+    for (const c of rest.reverse()) {
+      await c.stop().catch((err: unknown) => log({ event: 'component_stop_failed', level: 'error', component: c.component, error: String(err) }));
+    }
+    const leaked = await sweepContainers(opts.stack, runId, (id, err) => log({ event: 'sweep_failed', level: 'error', container: id, error: String(err) }))
+      .catch((err: unknown) => { log({ event: 'sweep_failed', level: 'error', error: String(err) }); return 0; });
+    if (leaked > 0) log({ event: 'swept_leaked_containers', count: leaked });
+    await first?.stop();
   };
 
   try {
-    redis = await startRedis({ port: ports.redis });
-    const redisUrl = redis.url;
-    const launch = new Map<string, () => Promise<ManagedProcess>>();
-    const run = async (name: string, pkg: string, env: NodeJS.ProcessEnv) => {
-      const start = () => startNodeProcess(name, dist(pkg), { ...common, REDIS_URL: redisUrl, ...env }, opts.sink);
-      launch.set(name, start);
-      const p = await start();
-      started.push(p);
-      watchProcess(p);
-    };
-    await run('xds-server', 'xds-server', {
+    // Same port on every restart: clients reconnect; data may be lost, the orchestrator re-publishes.
+    await add('redis', () => startRedis({ port: ports.redis }));
+    await node('xds-server', 'xds-server', {
       XDS_HOST: '127.0.0.1', XDS_GRPC_PORT: String(ports.xdsGrpc), XDS_HTTP_PORT: String(ports.xdsHttp),
       ROUTER_ADDRESS: '127.0.0.1', ROUTER_PORT: String(ports.router),
     });
-    await run('statsd-listener', 'statsd-listener', { STATSD_HOST: '127.0.0.1', STATSD_PORT: String(ports.statsd) });
-    await run('envoy-standin', 'envoy-standin', {
+    await node('statsd-listener', 'statsd-listener', { STATSD_HOST: '127.0.0.1', STATSD_PORT: String(ports.statsd) });
+    await node('envoy-standin', 'envoy-standin', {
       STANDIN_BOOTSTRAP: path.join(opts.root, 'envoy', 'envoy.yaml'),
       STANDIN_XDS_ADDRESS: `127.0.0.1:${ports.xdsGrpc}`,
       STANDIN_STATSD_ADDRESS: `127.0.0.1:${ports.statsd}`,
       STANDIN_BIND_ADDRESS: '127.0.0.1',
       STANDIN_NODE_ID: `standin-${opts.stack}`,
     });
-    await run('redis-rest', 'redis-rest', { REDIS_REST_HOST: '127.0.0.1', REDIS_REST_PORT: String(ports.redisRest) });
-    const orchestratorEnv: NodeJS.ProcessEnv = {
+    await node('redis-rest', 'redis-rest', { REDIS_REST_HOST: '127.0.0.1', REDIS_REST_PORT: String(ports.redisRest) });
+    await node('orchestrator', 'orchestrator', {
       XDS_URL: `http://127.0.0.1:${ports.xdsHttp}`,
       FAAS_DEFINITIONS: opts.definitionsFile ?? path.join(opts.root, 'global-function-definition.yml'),
       FAAS_BASE_IMAGE: opts.baseImage ?? 'faas-node-base:local',
@@ -147,41 +170,40 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       // generates one per run for every component, this one is the orchestrator's own).
       FAAS_INTERNAL_TOKEN: common.FAAS_INTERNAL_TOKEN ?? process.env.FAAS_INTERNAL_TOKEN ?? randomBytes(24).toString('hex'),
       ...opts.orchestratorEnv,
-    };
-    await run('orchestrator', 'orchestrator', orchestratorEnv);
-    const restart = async (component: string, how: 'graceful' | 'crash') => {
-      const i = started.findIndex((p) => p.name === component);
-      const old = started[i];
-      const start = launch.get(component);
-      if (!old || !start) throw new Error(`${component} is not running`);
-      expected.add(old.child);
-      if (how === 'crash') {
-        const gone = new Promise((r) => old.child.once('exit', r));
-        old.child.kill('SIGKILL');
-        await gone;
-      } else {
-        await old.stop();
-      }
-      const next = await start();
-      started.splice(i, 1, next);
-      watchProcess(next);
-    };
-    // The gateway package spawns nginx itself (rendered config, temp prefix dir).
-    const gw = await startGateway({
-      port: ports.gateway,
-      workers: opts.gatewayWorkers ?? 2,
-      redisRestPort: ports.redisRest,
-      routerPort: ports.router,
-      onLog: (line) => opts.sink('gateway', line),
-      ...(opts.wakeTimeoutMs !== undefined ? { wakeTimeoutMs: opts.wakeTimeoutMs } : {}),
     });
-    gateway = gw;
-    watch('gateway', gw.exited.then(() => ({ code: null, signal: null }), () => ({ code: null, signal: null })), gw);
-    opts.sink('gateway', JSON.stringify({ event: 'ready', port: ports.gateway }));
-    const pid = (component: string) => (component === 'gateway' ? gw.pid : started.find((p) => p.name === component)?.child.pid);
-    return { ports, redisUrl, stack: opts.stack, restart, pid, stop };
+    // The gateway package spawns nginx itself (rendered config, temp prefix dir).
+    const gatewayAuth = { internalToken };
+    await add('gateway', async () => {
+      const gw = await startGateway({
+        // Spread, not a literal property: GatewayOptions gains `internalToken` on branch gateway.
+        ...gatewayAuth,
+        port: ports.gateway,
+        workers: opts.gatewayWorkers ?? 2,
+        redisRestPort: ports.redisRest,
+        routerPort: ports.router,
+        onLog: (line) => opts.sink('gateway', line),
+        ...(opts.wakeTimeoutMs !== undefined ? { wakeTimeoutMs: opts.wakeTimeoutMs } : {}),
+      });
+      opts.sink('gateway', JSON.stringify({ event: 'ready', port: ports.gateway, pid: gw.pid }));
+      const exited = gw.exited.then(async () => {
+        killGroup(gw.pid);
+        await gw.stop(); // removes the prefix dir and the access-log tail of the dead nginx
+        return { code: null, signal: null };
+      });
+      return { pid: gw.pid, exited, kill: (signal) => { if (gw.pid !== undefined) process.kill(gw.pid, signal); }, stop: () => gw.stop() };
+    });
   } catch (err) {
     await stop();
     throw err;
   }
+  const find = (component: string) => components.find((c) => c.component === component);
+  return {
+    ports, redisUrl, stack: opts.stack, runId, internalToken, stop,
+    pid: (component) => find(component)?.pid(),
+    async restart(component, how) {
+      const c = find(component);
+      if (!c) throw new Error(`${component} is not a component of this stack`);
+      await c.restart(how);
+    },
+  };
 }

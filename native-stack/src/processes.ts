@@ -1,8 +1,9 @@
 /** Child processes of a stack: started, watched for their "ready" log line, stopped in order. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as readline from 'node:readline';
+import type { ExitStatus, Running } from './supervisor';
 
-export interface ManagedProcess {
+export interface ManagedProcess extends Running {
   name: string;
   child: ChildProcess;
   stop(timeoutMs?: number): Promise<void>;
@@ -24,10 +25,13 @@ export function startNodeProcess(
   // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops the
   // components in order (orchestrator drains while routers and Redis still run).
   const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const proc: ManagedProcess = {
     name,
     child,
+    pid: child.pid,
+    exited,
+    kill: (signal) => child.kill(signal),
     async stop(stopTimeoutMs = 30_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -18,6 +18,13 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
   let dir: string;
   const id = `adopt-${randomBytes(3).toString('hex')}`;
   const logs: string[] = [];
+  const waitForLine = async (match: (l: string) => boolean, what: string) => {
+    const deadline = Date.now() + 30_000;
+    while (!logs.some(match)) {
+      assert.ok(Date.now() < deadline, `${what}: not seen within 30 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   const exits: ComponentExit[] = [];
   let base: string;
 
@@ -88,5 +95,24 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
     const line = logs.find((l) => l.includes('"event":"component_exited"'));
     assert.ok(line?.startsWith('stack '), 'logged through the sink by the stack');
     assert.match(line ?? '', /"component":"statsd-listener".*"code":null,"signal":"SIGKILL"/);
+    await waitForLine((l) => l.startsWith('stack ') && l.includes('"event":"component_restarted"') && l.includes('"component":"statsd-listener"'), 'statsd-listener restarted');
+    assert.notEqual(stack.pid('statsd-listener'), pid);
+  });
+
+  it('a killed gateway (nginx master) or router is restarted on its port and serves again', async () => {
+    for (const component of ['gateway', 'envoy-standin']) {
+      const pid = stack.pid(component);
+      assert.ok(pid, `${component} runs`);
+      process.kill(pid, 'SIGKILL');
+      await waitForLine((l) => l.startsWith('stack ') && l.includes('"event":"component_restarted"') && l.includes(`"component":"${component}"`), `${component} restarted`);
+      let res = await fetch(`${base}/hello`);
+      // The router's first request after its restart may precede its first xDS config.
+      for (let i = 0; i < 50 && res.status !== 200; i++) {
+        await res.text();
+        await new Promise((r) => setTimeout(r, 200));
+        res = await fetch(`${base}/hello`);
+      }
+      assert.equal(res.status, 200, `${component}: ${await res.text()}`);
+    }
   });
 });

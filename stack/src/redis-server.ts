@@ -5,6 +5,10 @@ import { freePort, waitForPort } from './ports';
 export interface RedisProcess {
   port: number;
   url: string;
+  pid: number | undefined;
+  /** Settles when redis-server exits, whether stopped or crashed. */
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  kill(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -14,12 +18,15 @@ export async function startRedis(opts: { port?: number; bin?: string } = {}): Pr
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes',
     // Own process group: Ctrl-C on a terminal must not stop Redis before the components using it.
   ], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   child.once('error', () => undefined);
   await waitForPort(port, '127.0.0.1', 10_000);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid,
+    exited,
+    kill: (signal) => child.kill(signal),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

@@ -1,0 +1,62 @@
+/**
+ * Supervision under load (issue 6): SIGKILL of the orchestrator, xds-server, redis-rest and Redis,
+ * one at a time, while clients hit a warm function: no warm request fails, each component is
+ * restarted by the launcher, and one container serves the function afterwards. One stack for the
+ * whole kill sequence. Real processes and real dockerd.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { INTERNAL_AUTH } from '@faas/contracts';
+import { containers } from './helpers';
+import { type Load, stackEvent, startLoad } from './load';
+import { useWarmStack } from './warm-stack';
+
+const routerConnected = (line: string): boolean => line.startsWith('envoy-standin ') && line.includes('"event":"xds_connected"');
+
+describe('chaos: control-plane crashes under a steady load', { timeout: 300_000 }, () => {
+  // One load for the whole sequence; each step checks only the requests of its own window.
+  let load: Load | undefined;
+  const { id, logs, stack, url } = useWarmStack('chaos', async () => { await load?.stop(); });
+
+  it('gives every component a run id and a per-run internal token', () => {
+    assert.match(stack().runId, /^[a-z0-9][a-z0-9-]{0,63}$/);
+    assert.match(stack().internalToken, INTERNAL_AUTH.pattern);
+  });
+
+  it('serves a warm function under a steady load', async () => {
+    const cold = await fetch(url());
+    assert.equal(cold.status, 200, await cold.text());
+    load = startLoad(url(), 4, 'Hello, world!\n');
+    await load.progress(50);
+    assert.deepEqual(load.failures, []);
+  });
+
+  // xds-server last: the router's reconnection is the slowest recovery.
+  for (const component of ['orchestrator', 'redis-rest', 'redis', 'xds-server']) {
+    it(`SIGKILL of ${component}: it is restarted and no warm request fails`, async () => {
+      const l = load;
+      assert.ok(l, 'load running');
+      const failedBefore = l.failures.length;
+      const pid = stack().pid(component);
+      assert.ok(pid, `${component} has a pid`);
+      const restarts = logs.count(stackEvent('component_restarted', component));
+      const routerConnects = logs.count(routerConnected);
+      process.kill(pid, 'SIGKILL');
+      await logs.waitFor(stackEvent('component_restarted', component), restarts + 1, 30_000, `${component} restarted`);
+      assert.notEqual(stack().pid(component), pid, `${component} runs as a new process`);
+      // The router's reconnection to a new xds-server belongs to this step, not to the next.
+      if (component === 'xds-server') await logs.waitFor(routerConnected, routerConnects + 1, 30_000, 'router reconnected to xds-server');
+      await l.progress(100).catch((err: unknown) => assert.fail(`${String(err)}; failures: ${l.failures.slice(failedBefore, failedBefore + 5).join(' | ')}`));
+      assert.deepEqual(l.failures.slice(failedBefore), [], `no warm request failed after killing ${component}`);
+    });
+  }
+
+  it('the data plane never stopped, and one container serves the function', async () => {
+    await load?.stop();
+    assert.ok(!logs.lines.some((l) => l.includes('"event":"component_crash_loop"')), 'four single crashes are not a crash loop');
+    for (const c of ['gateway', 'envoy-standin']) assert.equal(logs.count(stackEvent('component_exited', c)), 0, `${c} never stopped`);
+    const running = (await containers(id, 'hello')).filter((c) => c.State === 'running');
+    assert.equal(running.length, 1, 'exactly one instance of hello after the crashes (adopted, not duplicated)');
+    assert.equal((await containers(id)).length, 1, 'no orphan containers');
+  });
+});
