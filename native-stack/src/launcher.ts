@@ -166,9 +166,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       FAAS_BASE_IMAGE: opts.baseImage ?? 'faas-node-base:local',
       ENDPOINT_MODE: 'loopback',
       FAAS_STATSD_ADDRESS: `127.0.0.1:${ports.statsd}`,
-      // The orchestrator refuses to start without the internal API token (until the launcher
-      // generates one per run for every component, this one is the orchestrator's own).
-      FAAS_INTERNAL_TOKEN: common.FAAS_INTERNAL_TOKEN ?? process.env.FAAS_INTERNAL_TOKEN ?? randomBytes(24).toString('hex'),
       ...opts.orchestratorEnv,
     });
     // The gateway package spawns nginx itself (rendered config, temp prefix dir).

@@ -16,7 +16,7 @@ const CLIENTS = 4;
 describe('function instance killed under load', { timeout: 240_000 }, () => {
   const { id, url } = useWarmStack('death');
 
-  it('fails at most the requests inside the killed handler, then a replacement serves', { todo: 'needs the stand-in reached-detection from branch standin' } /* passes with standin merged: remove */, async (t) => {
+  it('fails at most the requests inside the killed handler, then a replacement serves', async (t) => {
     const cold = await fetch(url());
     assert.equal(cold.status, 200, await cold.text());
     const [victim] = await containers(id, 'hello');
