@@ -64,6 +64,12 @@ export interface RolloutResult {
    * left out. Each router's own ACKed versions: GET /v1/routers.
    */
   versions: Partial<Record<XdsTypeName, string>>;
+  /**
+   * The target snapshot's version per type (`<epoch>-<generation>`, changes when that
+   * type's content changes), whether or not the call waited. With wait_ms=0, `versions`
+   * is empty and only this is set.
+   */
+  snapshotVersions: Record<XdsTypeName, string>;
   routers: string[];
   elapsedMs: number;
 }

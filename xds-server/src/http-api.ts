@@ -21,7 +21,8 @@ function sendError(res: Response, e: ControlApiFailure): void {
 async function rollout(cp: ControlPlane, fn: string, waitMs: number, startedAt: number): Promise<RolloutResult> {
   if (waitMs === 0) {
     // No wait asked: the change is applied to the snapshot; routers converge on their own.
-    return { fn, versions: { ...cp.snapshot.versions }, routers: [], elapsedMs: Date.now() - startedAt };
+    // Nothing was waited for, so nothing is known ACKed: `versions` is empty (one meaning).
+    return { fn, versions: {}, snapshotVersions: { ...cp.snapshot.versions }, routers: [], elapsedMs: Date.now() - startedAt };
   }
   const r = await cp.waitForRollout(fn, waitMs);
   return { ...r, elapsedMs: Date.now() - startedAt };
