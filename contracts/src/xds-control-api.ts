@@ -7,6 +7,9 @@
  *   GET    /v1/routers                                             -> { routers: RouterStatus[] }
  *   GET    /healthz                                                -> 200 { ok: true }
  *
+ * Every /v1 call carries `authorization: Bearer <token>` (internal-auth.ts); without it:
+ * 401 {"error":"unauthorized","message"}. /healthz needs no token.
+ *
  * A PUT or DELETE returns only once every connected router has ACKed the versions that
  * carry the change, in make-before-break order (cluster, endpoints, then route on add;
  * route, then cluster on remove). wait_ms bounds that wait (default 10000).

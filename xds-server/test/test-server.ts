@@ -1,8 +1,14 @@
 /** Shared test helpers: a quiet server with recorded events, and HTTP calls to its API. */
-import { createLogger, type FunctionRouteSpec } from '@faas/contracts';
+import { authorizationHeader, createLogger, type FunctionRouteSpec } from '@faas/contracts';
 import { startXdsServer, type XdsEvent, type XdsServerHandle, type XdsServerOptions } from '../src/index';
 
 export const quietLogger = createLogger('xds-test', {}, () => {});
+
+/** The internal API secret every test server is started with (contracts' token pattern). */
+export const TEST_TOKEN = 'test-token-0123456789abcdef0123456789';
+
+/** Server options of a test: the token is supplied by the harness. */
+export type TestServerOptions = Omit<XdsServerOptions, 'internalToken'> & { internalToken?: string };
 
 export interface TestServer extends XdsServerHandle {
   events: XdsEvent[];
@@ -12,13 +18,14 @@ export interface TestServer extends XdsServerHandle {
   responsesFor(nodeId: string): Extract<XdsEvent, { kind: 'response' }>[];
 }
 
-export async function startTestServer(opts: XdsServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const events: XdsEvent[] = [];
-  const h = await startXdsServer({ logger: quietLogger, ...opts, onEvent: (e) => { events.push(e); opts.onEvent?.(e); } });
+  const h = await startXdsServer({ logger: quietLogger, internalToken: TEST_TOKEN, ...opts, onEvent: (e) => { events.push(e); opts.onEvent?.(e); } });
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${h.httpPort}${path}`, {
       method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      headers: { ...authorizationHeader(TEST_TOKEN), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };

@@ -10,8 +10,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import * as xds from '@grpc/grpc-js-xds';
 import * as protoLoader from '@grpc/proto-loader';
-import { createLogger, type ControlApiError, type FunctionRouteSpec, type Logger, type RolloutResult } from '@faas/contracts';
-import { startXdsServer, type XdsServerHandle, type XdsServerOptions } from '../../src/index';
+import { authorizationHeader, createLogger, type ControlApiError, type FunctionRouteSpec, type Logger, type RolloutResult } from '@faas/contracts';
+import { startXdsServer, type XdsServerHandle } from '../../src/index';
+import { TEST_TOKEN, type TestServerOptions } from '../test-server';
 import type { XdsEvent } from '../../src/router-stream';
 import { PROTO_INCLUDE_DIRS } from '../../src/proto';
 
@@ -56,9 +57,10 @@ export interface TestServer {
   api: ControlApiClient;
 }
 
-export async function startTestServer(opts: XdsServerOptions = {}, events: XdsEvent[] = []): Promise<TestServer> {
+export async function startTestServer(opts: TestServerOptions = {}, events: XdsEvent[] = []): Promise<TestServer> {
   const handle = await startXdsServer({
     logger: quietLogger(),
+    internalToken: TEST_TOKEN,
     ...opts,
     onEvent: (e) => {
       events.push(e);
@@ -76,7 +78,7 @@ export class ControlApiClient {
   private async req<T>(method: string, p: string, body?: unknown): Promise<ApiReply<T>> {
     const res = await fetch(`http://127.0.0.1:${this.port}${p}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...authorizationHeader(TEST_TOKEN), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: res.status, body: (await res.json()) as T | ControlApiError };
