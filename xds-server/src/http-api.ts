@@ -9,7 +9,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { INTERNAL_AUTH, clientError, isAuthorized, type ControlApiError, type Logger, type RolloutResult } from '@faas/contracts';
 import { ControlApiFailure, InvalidSpecError, ListenError } from './errors';
 import type { ControlPlane } from './control-plane';
-import { parseWaitMs, validateFunctionName, validateSpec } from './validate';
+import { parseWaitMs, validateFunctionName, validateSpec } from './control-api-input';
 
 function sendError(res: Response, e: ControlApiFailure): void {
   const body: ControlApiError = { error: e.apiCode, message: e.message };

@@ -101,7 +101,7 @@ export { RouterStream } from './router-stream';
 export { NodeRejections, rejectedNames, mentions, type Rejection } from './rejections';
 export * from './resources';
 export * from './snapshot';
-export { validateSpec, validateFunctionName, parseWaitMs } from './validate';
+export { validateSpec, validateFunctionName, parseWaitMs } from './control-api-input';
 export { ControlApiFailure, InvalidSpecError, ListenError } from './errors';
 export { TYPE_URLS, RESOURCE_TYPES, PROTO_FILES, PROTO_INCLUDE_DIRS, PROTO_LOADER_OPTIONS, packageDefinition, adsServiceDefinition, resourceTypeOfUrl } from './proto';
 export type { ResourceType } from './proto';

@@ -4,7 +4,7 @@
  */
 import Redis from 'ioredis';
 import { redisKeys, type FunctionRouteSpec, type Logger } from '@faas/contracts';
-import { validateSpec } from './validate';
+import { validateSpec } from './control-api-input';
 
 export interface DesiredStore {
   load(): Promise<FunctionRouteSpec[]>;
