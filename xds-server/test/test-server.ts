@@ -16,11 +16,40 @@ export interface TestServer extends XdsServerHandle {
   put(spec: FunctionRouteSpec, waitMs?: number): Promise<{ status: number; body: Record<string, unknown> }>;
   del(fn: string, waitMs?: number): Promise<{ status: number; body: Record<string, unknown> }>;
   responsesFor(nodeId: string): Extract<XdsEvent, { kind: 'response' }>[];
+  /**
+   * The first event from index `from` on that matches, waited for up to `ms` (then fails
+   * naming `what`). The server handles a request in one step, so once its ack/stale event
+   * is seen, every response that request caused has been emitted too.
+   */
+  waitFor(pred: (e: XdsEvent) => boolean, what: string, from?: number, ms?: number): Promise<XdsEvent>;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const events: XdsEvent[] = [];
-  const h = await startXdsServer({ logger: quietLogger, internalToken: TEST_TOKEN, ...opts, onEvent: (e) => { events.push(e); opts.onEvent?.(e); } });
+  const listeners = new Set<(e: XdsEvent) => void>();
+  const onEvent = (e: XdsEvent): void => {
+    events.push(e);
+    for (const l of [...listeners]) l(e);
+    opts.onEvent?.(e);
+  };
+  const h = await startXdsServer({ logger: quietLogger, internalToken: TEST_TOKEN, ...opts, onEvent });
+  const waitFor = (pred: (e: XdsEvent) => boolean, what: string, from = 0, ms = 3000): Promise<XdsEvent> => {
+    const seen = events.slice(from).find(pred);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise<XdsEvent>((resolve, reject) => {
+      const done = (e: XdsEvent): void => {
+        if (!pred(e)) return;
+        listeners.delete(done);
+        clearTimeout(timer);
+        resolve(e);
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(done);
+        reject(new Error(`no event within ${ms}ms: ${what}`));
+      }, ms);
+      listeners.add(done);
+    });
+  };
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${h.httpPort}${path}`, {
       method,
@@ -31,6 +60,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   };
   return Object.assign(h, {
     events,
+    waitFor,
     api,
     put: (spec: FunctionRouteSpec, waitMs = 3000) => api('PUT', `/v1/functions/${spec.name}?wait_ms=${waitMs}`, spec),
     del: (fn: string, waitMs = 3000) => api('DELETE', `/v1/functions/${fn}?wait_ms=${waitMs}`),
