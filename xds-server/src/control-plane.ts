@@ -52,6 +52,7 @@ export class ControlPlane {
 
   constructor(private readonly opts: ControlPlaneOptions) {
     this.snap = buildSnapshot([], this.snapshotOptions());
+    opts.store?.follow(() => this.functions());
     this.ctx = {
       epoch: this.epoch,
       snapshot: () => this.snap,
