@@ -3,7 +3,6 @@
  * plain gRPC backends, @grpc/grpc-js-xds channels (per-channel bootstrap), their CSDS view,
  * and the Debian python3-grpcio (C-core) client as a child process.
  */
-import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -21,18 +20,6 @@ export const PY_CLIENT = path.resolve(__dirname, '../../../test/xds_client.py');
 
 export function quietLogger(): Logger {
   return createLogger('xds-server', {}, process.env.XDS_TEST_LOGS === '1' ? (l) => process.stderr.write(l) : () => undefined);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export function sleep(ms: number): Promise<void> {
