@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import { freePort } from '@faas/stack';
 import { startXdsServer } from '@faas/xds-server';
 import { startEnvoyStandin } from '../src/index';
-import { BOOTSTRAP, putFunction, quietLogger, startUpstream } from '../test/helpers';
+import { BOOTSTRAP, TEST_TOKEN, putFunction, quietLogger, startUpstream } from '../test/helpers';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 3000);
   const up = await startUpstream('bench');
   const routerPort = await freePort();
-  const xds = await startXdsServer({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger });
+  const xds = await startXdsServer({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger, internalToken: TEST_TOKEN });
   const standin = await startEnvoyStandin({
     bootstrapPath: BOOTSTRAP, xdsAddress: `127.0.0.1:${xds.grpcPort}`, statsdAddress: `127.0.0.1:${await freePort()}`,
     bindAddress: '127.0.0.1', nodeId: 'bench', logger: quietLogger,

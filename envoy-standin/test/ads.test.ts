@@ -3,6 +3,7 @@
  * ADS server for a resource type the stand-in cannot decode), the request sequence Envoy
  * sends, reconnect after a control-plane restart, and delta ADS against the real server.
  */
+import { authorizationHeader } from '@faas/contracts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
@@ -10,7 +11,7 @@ import { freePort } from '@faas/stack';
 import { startXdsServer } from '@faas/xds-server';
 import { type AckNackEvent, startEnvoyStandin } from '../src/index';
 import { type DiscoveryRequest, type DiscoveryResponse, TYPE_URLS, loadEnvoyProtos } from '../src/protos';
-import { BOOTSTRAP, putFunction, quietLogger, request, startUpstream, tempBootstrap, uniqueNodeId, waitFor } from './helpers';
+import { BOOTSTRAP, TEST_TOKEN, putFunction, quietLogger, request, startUpstream, tempBootstrap, uniqueNodeId, waitFor } from './helpers';
 
 test('real xds-server: an endpoint that is not an IP is NACKed, previous config keeps serving', async (t) => {
   const up = await startUpstream('a');
@@ -18,7 +19,7 @@ test('real xds-server: an endpoint that is not an IP is NACKed, previous config 
   let inject = false;
   const routerPort = await freePort();
   const xds = await startXdsServer({
-    host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger,
+    host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger, internalToken: TEST_TOKEN,
     builderHooks: {
       transformClusterLoadAssignment: (fn, cla) => {
         if (!inject || fn !== 'bad') return cla;
@@ -126,7 +127,7 @@ test(`${protocol}: reconnects after the control plane restarts; keeps the last c
   t.after(() => up.close());
   const routerPort = await freePort();
   const grpcPort = await freePort();
-  const opts = { host: '127.0.0.1', grpcPort, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger };
+  const opts = { host: '127.0.0.1', grpcPort, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger, internalToken: TEST_TOKEN };
   let xds = await startXdsServer(opts);
   t.after(() => xds.close());
   const standin = await startEnvoyStandin({
@@ -155,7 +156,7 @@ test('delta ADS (DELTA_GRPC) against the real xds-server: add, update, remove', 
   const [a, b] = await Promise.all([startUpstream('a'), startUpstream('b')]);
   t.after(() => Promise.all([a.close(), b.close()]));
   const routerPort = await freePort();
-  const xds = await startXdsServer({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger });
+  const xds = await startXdsServer({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger, internalToken: TEST_TOKEN });
   t.after(() => xds.close());
   const standin = await startEnvoyStandin({ bootstrapPath: boot.file, xdsAddress: `127.0.0.1:${xds.grpcPort}`, statsdAddress: `127.0.0.1:${await freePort()}`, bindAddress: '127.0.0.1', nodeId: uniqueNodeId(), logger: quietLogger });
   t.after(() => standin.close());
@@ -166,7 +167,7 @@ test('delta ADS (DELTA_GRPC) against the real xds-server: add, update, remove', 
   assert.equal((await request(routerPort, '/d/x')).headers['x-upstream'], 'a');
   assert.equal((await putFunction(xds.httpPort, { name: 'd', timeoutMs: 2000, concurrency: 2, endpoints: [ep('b', b.port)] })).status, 200);
   assert.equal((await request(routerPort, '/d/x')).headers['x-upstream'], 'b');
-  const del = await request(xds.httpPort, '/v1/functions/d?wait_ms=3000', { method: 'DELETE' });
+  const del = await request(xds.httpPort, '/v1/functions/d?wait_ms=3000', { method: 'DELETE', headers: authorizationHeader(TEST_TOKEN) });
   assert.equal(del.status, 200, del.body.toString());
   assert.equal((await request(routerPort, '/d/x')).status, 404);
   assert.equal(standin.status().clusters.length, 0);

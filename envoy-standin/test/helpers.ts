@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import assert from 'node:assert/strict';
-import { CLIENT_ERRORS, type ClientErrorCode, ClientErrorBodySchema, type FunctionRouteSpec } from '@faas/contracts';
+import { CLIENT_ERRORS, type ClientErrorCode, ClientErrorBodySchema, type FunctionRouteSpec, authorizationHeader } from '@faas/contracts';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const BOOTSTRAP = path.join(REPO_ROOT, 'envoy', 'envoy.yaml');
@@ -82,6 +82,9 @@ export async function startUpstream(id: string): Promise<Upstream> {
   return u;
 }
 
+/** Internal API token of the xds-servers these tests start (the control API refuses calls without one). */
+export const TEST_TOKEN = 'standin-test-token-0123456789abcdef0123';
+
 export interface HttpResult { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
 
 const agent = new http.Agent({ keepAlive: true });
@@ -102,7 +105,7 @@ export function request(port: number, pathname: string, opts: { method?: string;
 /** PUT /v1/functions/:name on the xds-server control API; resolves with status and JSON body. */
 export async function putFunction(httpPort: number, spec: FunctionRouteSpec, waitMs = 5000): Promise<{ status: number; body: Record<string, unknown> }> {
   const body = Buffer.from(JSON.stringify(spec));
-  const r = await request(httpPort, `/v1/functions/${spec.name}?wait_ms=${waitMs}`, { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
+  const r = await request(httpPort, `/v1/functions/${spec.name}?wait_ms=${waitMs}`, { method: 'PUT', body, headers: { 'content-type': 'application/json', ...authorizationHeader(TEST_TOKEN) } });
   return { status: r.status, body: JSON.parse(r.body.toString('utf8')) as Record<string, unknown> };
 }
 

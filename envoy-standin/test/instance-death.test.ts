@@ -16,7 +16,7 @@ import { ClientErrorBodySchema } from '@faas/contracts';
 import { freePort } from '@faas/stack';
 import { type XdsServerHandle, startXdsServer } from '@faas/xds-server';
 import { type EnvoyStandin, startEnvoyStandin } from '../src/index';
-import { BOOTSTRAP, type HttpResult, putFunction, quietLogger, request, uniqueNodeId, waitFor } from './helpers';
+import { BOOTSTRAP, TEST_TOKEN, type HttpResult, putFunction, quietLogger, request, uniqueNodeId, waitFor } from './helpers';
 
 const DOCKER_PROXY = ['/usr/sbin/docker-proxy', '/usr/bin/docker-proxy', '/usr/libexec/docker/docker-proxy'].find((p) => fs.existsSync(p));
 
@@ -110,7 +110,7 @@ describe('instance death under load (function processes behind docker-proxy)', (
 
   before(async () => {
     routerPort = await freePort();
-    xds = await startXdsServer({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger });
+    xds = await startXdsServer({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger, internalToken: TEST_TOKEN });
     standin = await startEnvoyStandin({ bootstrapPath: BOOTSTRAP, xdsAddress: `127.0.0.1:${xds.grpcPort}`, bindAddress: '127.0.0.1', nodeId: uniqueNodeId(), logger: quietLogger, statsdAddress: '127.0.0.1:9' });
     await standin.waitForListener(10_000);
   });

@@ -10,7 +10,7 @@ import { freePort } from '@faas/stack';
 import { type XdsServerHandle, startXdsServer } from '@faas/xds-server';
 import { type EnvoyStandin, startEnvoyStandin } from '../src/index';
 import {
-  BOOTSTRAP, assertJsonError, rawRequest, type StatsdReceiver, type Upstream, putFunction, quietLogger, request, startStatsdReceiver, startUpstream, uniqueNodeId, waitFor,
+  BOOTSTRAP, TEST_TOKEN, assertJsonError, rawRequest, type StatsdReceiver, type Upstream, putFunction, quietLogger, request, startStatsdReceiver, startUpstream, uniqueNodeId, waitFor,
 } from './helpers';
 
 describe('envoy-standin with the real xds-server (SotW)', () => {
@@ -26,7 +26,7 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
     statsd = await startStatsdReceiver();
     [a, b] = await Promise.all([startUpstream('a'), startUpstream('b')]);
     xds = await startXdsServer({
-      host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger,
+      host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger, internalToken: TEST_TOKEN,
       // Small pending queue for the overflow function only (the real default is 1024).
       builderHooks: {
         transformCluster: (fn, c) => {

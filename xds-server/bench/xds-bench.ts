@@ -52,7 +52,7 @@ function ep(i: number, port: number): FunctionRouteSpec['endpoints'][number] {
 }
 
 function bigSpecs(n: number): FunctionRouteSpec[] {
-  return Array.from({ length: n }, (_, i) => spec(`f${i}`, [ep(i, 8080), ep(i, 8081)], 4, 30_000));
+  return Array.from({ length: n }, (_, i) => spec(`f${i}`, [ep(i, 8080), ep(i, 8081)], { concurrency: 4, timeoutMs: 30_000 }));
 }
 
 /** N SotW clients in a worker thread (own event loop, like a separate Envoy process). */
@@ -101,7 +101,7 @@ class ClientPool {
 
 async function timedPut(srv: TestServer, s: FunctionRouteSpec): Promise<number> {
   const t0 = performance.now();
-  await srv.api.putOk(s, 30_000);
+  await srv.control.putOk(s, 30_000);
   return performance.now() - t0;
 }
 
@@ -109,7 +109,7 @@ interface RolloutRow { clients: string; kind: string; summary: Summary }
 
 async function rolloutSeries(srv: TestServer, label: string, expectRouters: number): Promise<RolloutRow[]> {
   await eventually(async () => {
-    const r = await srv.api.routers();
+    const r = await srv.control.routers();
     return (r.body as { routers: unknown[] }).routers.length >= expectRouters;
   }, 15_000, `${expectRouters} routers connected`);
   const rows: RolloutRow[] = [];
@@ -117,7 +117,7 @@ async function rolloutSeries(srv: TestServer, label: string, expectRouters: numb
   const scale: number[] = [];
   for (let i = 0; i < ROUNDS + WARMUP; i++) {
     const eps = i % 2 === 0 ? [ep(1, 9000 + i)] : [ep(1, 9000 + i), ep(2, 9100 + i)];
-    const ms = await timedPut(srv, spec('bench', eps));
+    const ms = await timedPut(srv, spec('bench', eps, { concurrency: 4 }));
     if (i >= WARMUP) scale.push(ms);
   }
   rows.push({ clients: label, kind: 'scale', summary: summarize(scale) });
@@ -125,9 +125,9 @@ async function rolloutSeries(srv: TestServer, label: string, expectRouters: numb
   const add: number[] = [];
   for (let i = 0; i < ROUNDS + WARMUP; i++) {
     const name = `add${i}`;
-    const ms = await timedPut(srv, spec(name, [ep(3, 9200 + i)]));
+    const ms = await timedPut(srv, spec(name, [ep(3, 9200 + i)], { concurrency: 4 }));
     if (i >= WARMUP) add.push(ms);
-    await srv.api.delOk(name, 30_000);
+    await srv.control.delOk(name, 30_000);
   }
   rows.push({ clients: label, kind: 'add', summary: summarize(add) });
   return rows;
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   {
     const srv = await startTestServer();
     // A routed function from the start, so the gRPC clients' first route config is not empty.
-    await srv.api.put(spec('seed', [ep(9, 7000)]), 10);
+    await srv.control.put(spec('seed', [ep(9, 7000)], { concurrency: 4 }), 10);
     const pool = await ClientPool.start(srv, 10, 'mix');
     const gjs = [new GrpcJsXdsClient(srv.handle.grpcPort, 'bench-gjs-0'), new GrpcJsXdsClient(srv.handle.grpcPort, 'bench-gjs-1')];
     for (const g of gjs) g.connect();
@@ -203,7 +203,7 @@ async function main(): Promise<void> {
       const serverBuildMs = pushSnapshots.reduce((a, x) => a + x.buildMs, 0);
       // Same through HTTP: one more PUT with wait on top of 1,000 functions.
       const httpOne: number[] = [];
-      for (let i = 0; i < 10; i++) httpOne.push(await timedPut(srv, spec('f0', [ep(0, 8080 + (i % 2)), ep(0, 8090)], 4, 30_000)));
+      for (let i = 0; i < 10; i++) httpOne.push(await timedPut(srv, spec('f0', [ep(0, 8080 + (i % 2)), ep(0, 8090)], { concurrency: 4, timeoutMs: 30_000 })));
       Object.assign(push, {
         functions: BIG, clients: 10, snapshotQueuedMs: queuedMs, serverSnapshotBuildMs: serverBuildMs, snapshots: pushSnapshots.length, allClientsHoldMs: allHeldMs, allAckedMs: ackedMs,
         heapDeltaMB: p1.heapMB - p0.heapMB, rssDeltaMB: p1.rssMB - p0.rssMB,

@@ -5,15 +5,17 @@
  * reply, and always end by their deadline.
  */
 import { randomBytes } from 'node:crypto';
-import type { FunctionRouteSpec, Logger, RolloutResult, RouterStatus, XdsTypeName } from '@faas/contracts';
-import { ControlApiFailure } from './errors';
+import type { FunctionRouteSpec, Logger, RolloutResult, RouterStatus } from '@faas/contracts';
 import type { DesiredStore } from './persistence';
 import type { BuilderHooks } from './resources';
-import { RESOURCE_TYPES } from './proto';
 import { RouterStream, type Protocol, type StreamContext, type XdsEvent } from './router-stream';
 import { RouteConfigCache, buildSnapshot, type FunctionEntry, type Snapshot } from './snapshot';
 import { allRoutes } from './stream-content';
 import { NodeRejections } from './rejections';
+import { assertConsistent } from './snapshot-consistency';
+import { RolloutWaits } from './rollout-waits';
+
+export { commonAckedVersions } from './rollout-waits';
 
 /** Node ids whose rejections are remembered; beyond this the oldest unconnected is dropped. */
 const MAX_REMEMBERED_NODES = 1024;
@@ -29,29 +31,6 @@ export interface ControlPlaneOptions {
   debounceMs?: number;
 }
 
-interface Wait {
-  fn: string;
-  startedAt: number;
-  timer: NodeJS.Timeout;
-  resolve(r: RolloutResult): void;
-  reject(e: ControlApiFailure): void;
-}
-
-/**
- * Per type, the version every router has ACKed, when they all ACKed the same one.
- * Versions are numbered per stream (each response gets its own), so with several routers
- * a type usually has no common version and is left out; GET /v1/routers has each router's.
- */
-export function commonAckedVersions(routers: readonly RouterStream[]): Partial<Record<XdsTypeName, string>> {
-  const out: Partial<Record<XdsTypeName, string>> = {};
-  for (const t of RESOURCE_TYPES) {
-    const vs = new Set(routers.map((s) => s.ackedVersion(t)));
-    const [v] = vs;
-    if (vs.size === 1 && typeof v === 'string') out[t] = v;
-  }
-  return out;
-}
-
 export class ControlPlane {
   /** Unique per process: versions never repeat across restarts. */
   readonly epoch = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -59,7 +38,7 @@ export class ControlPlane {
   private snap: Snapshot;
   private readonly retiredEntries = new Map<string, FunctionEntry>();
   private readonly streams = new Set<RouterStream>();
-  private readonly waits = new Set<Wait>();
+  private readonly waits = new RolloutWaits(() => this.connected(), () => this.snap);
   private queued = new Map<string, FunctionRouteSpec | null>();
   private queuedWaiters: { resolve(): void; reject(e: Error): void }[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
@@ -73,12 +52,14 @@ export class ControlPlane {
 
   constructor(private readonly opts: ControlPlaneOptions) {
     this.snap = buildSnapshot([], this.snapshotOptions());
+    opts.store?.follow(() => this.functions());
     this.ctx = {
       epoch: this.epoch,
       snapshot: () => this.snap,
       retired: (fn) => this.retiredEntries.get(fn),
       routeConfigs: this.routeConfigs,
       nextVersion: () => `${this.epoch}-${++this.versionSeq}`,
+      now: () => Date.now(),
       emit: (e) => this.emit(e),
       logger: opts.logger,
       rejections: (nodeId) => this.rejectionsOf(nodeId),
@@ -157,6 +138,7 @@ export class ControlPlane {
     const waiters = this.queuedWaiters;
     this.queued = new Map();
     this.queuedWaiters = [];
+    const before = new Map(this.specs);
     try {
       for (const [fn, spec] of changes) {
         if (spec === null) this.specs.delete(fn);
@@ -165,6 +147,10 @@ export class ControlPlane {
       this.rebuild();
       for (const w of waiters) w.resolve();
     } catch (err) {
+      // A rejected snapshot (inconsistent, or a builder failure) leaves the desired state as it was.
+      this.specs.clear();
+      for (const [fn, spec] of before) this.specs.set(fn, spec);
+      this.opts.logger.error('snapshot_rejected', { message: (err as Error).message, fns: [...changes.keys()] });
       for (const w of waiters) w.reject(err as Error);
       return;
     }
@@ -177,7 +163,10 @@ export class ControlPlane {
   private rebuild(): void {
     const t0 = performance.now();
     const prev = this.snap;
-    this.snap = buildSnapshot(this.specs.values(), this.snapshotOptions(), prev);
+    const next = buildSnapshot(this.specs.values(), this.snapshotOptions(), prev);
+    // Checked before any router sees it: a bad snapshot never leaves this process.
+    assertConsistent(next);
+    this.snap = next;
     for (const [fn, e] of prev.functions) if (!this.snap.functions.has(fn)) this.retiredEntries.set(fn, e);
     for (const fn of this.snap.functions.keys()) this.retiredEntries.delete(fn);
     for (const s of this.streams) s.reconcile();
@@ -244,66 +233,13 @@ export class ControlPlane {
     return [...this.streams].filter((s) => s.node !== null);
   }
 
-  /**
-   * The routers a wait depends on: the newest stream of each node id. A router that
-   * reconnected while its old stream is still open (half-dead: no FIN seen yet) is
-   * judged by its new stream, so the stale one cannot make a wait time out. If the newer
-   * stream closes, the older one (if still open) counts again.
-   */
-  private waitRouters(): RouterStream[] {
-    const newest = new Map<string, RouterStream>();
-    for (const s of this.connected()) {
-      const cur = newest.get(s.nodeId);
-      if (cur === undefined || s.streamId > cur.streamId) newest.set(s.nodeId, s);
-    }
-    return [...newest.values()];
-  }
-
-  // ---- waits ----
-
   /** Resolve once every connected router runs the current target for fn (or fail clearly). */
   waitForRollout(fn: string, waitMs: number): Promise<RolloutResult> {
-    const startedAt = Date.now();
-    return new Promise<RolloutResult>((resolve, reject) => {
-      const w: Wait = {
-        fn, startedAt, resolve, reject,
-        timer: setTimeout(() => {
-          this.waits.delete(w);
-          const pending = this.waitRouters().filter((s) => s.syncFor(fn, this.snap).state !== 'synced').map((s) => s.nodeId);
-          if (this.connected().length === 0) {
-            reject(new ControlApiFailure(503, 'no_router', `no router connected within ${waitMs}ms; the change to ${fn} is stored and will be served when one connects`, { fn }));
-          } else {
-            reject(new ControlApiFailure(504, 'ack_timeout', `routers ${pending.join(', ')} did not ACK the change to ${fn} within ${waitMs}ms`, { fn, pending }));
-          }
-        }, waitMs),
-      };
-      this.waits.add(w);
-      this.checkWait(w);
-    });
+    return this.waits.wait(fn, waitMs);
   }
 
   private checkWaits(): void {
-    for (const w of [...this.waits]) this.checkWait(w);
-  }
-
-  private checkWait(w: Wait): void {
-    const routers = this.waitRouters();
-    if (routers.length === 0) return;
-    const done = (): void => {
-      this.waits.delete(w);
-      clearTimeout(w.timer);
-    };
-    for (const s of routers) {
-      const st = s.syncFor(w.fn, this.snap);
-      if (st.state === 'nacked') {
-        done();
-        w.reject(new ControlApiFailure(502, 'nacked', `router ${s.nodeId} rejected the ${st.type} update for ${w.fn}: ${st.message}`, { fn: w.fn, router: s.nodeId, detail: st.message }));
-        return;
-      }
-      if (st.state !== 'synced') return;
-    }
-    done();
-    w.resolve({ fn: w.fn, versions: commonAckedVersions(routers), routers: routers.map((s) => s.nodeId).sort(), elapsedMs: Date.now() - w.startedAt });
+    this.waits.checkAll();
   }
 
   async close(): Promise<void> {
@@ -314,11 +250,7 @@ export class ControlPlane {
       this.flushing = this.flushing.then(() => this.flush());
     }
     await this.flushing;
-    for (const w of this.waits) {
-      clearTimeout(w.timer);
-      w.reject(new ControlApiFailure(503, 'no_router', 'xds-server is shutting down', { fn: w.fn }));
-    }
-    this.waits.clear();
+    this.waits.closeAll();
     for (const s of [...this.streams]) this.closeStream(s);
   }
 }

@@ -1,13 +1,15 @@
 /**
  * The orchestrator-facing control API (contracts/src/xds-control-api.ts), over express.
  * Every input is validated; failures become a ControlApiError body with a fitting status.
+ * Every /v1 call needs the shared internal secret (contracts/src/internal-auth.ts), else
+ * 401 `unauthorized`; /healthz is open. The gRPC ADS port has none (routers cannot send it).
  */
 import * as http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { ControlApiError, Logger, RolloutResult } from '@faas/contracts';
+import { INTERNAL_AUTH, clientError, isAuthorized, type ControlApiError, type Logger, type RolloutResult } from '@faas/contracts';
 import { ControlApiFailure, InvalidSpecError, ListenError } from './errors';
 import type { ControlPlane } from './control-plane';
-import { parseWaitMs, validateFunctionName, validateSpec } from './validate';
+import { parseWaitMs, validateFunctionName, validateSpec } from './control-api-input';
 
 function sendError(res: Response, e: ControlApiFailure): void {
   const body: ControlApiError = { error: e.apiCode, message: e.message };
@@ -21,20 +23,30 @@ function sendError(res: Response, e: ControlApiFailure): void {
 async function rollout(cp: ControlPlane, fn: string, waitMs: number, startedAt: number): Promise<RolloutResult> {
   if (waitMs === 0) {
     // No wait asked: the change is applied to the snapshot; routers converge on their own.
-    return { fn, versions: { ...cp.snapshot.versions }, routers: [], elapsedMs: Date.now() - startedAt };
+    // Nothing was waited for, so nothing is known ACKed: `versions` is empty (one meaning).
+    return { fn, versions: {}, snapshotVersions: { ...cp.snapshot.versions }, routers: [], elapsedMs: Date.now() - startedAt };
   }
   const r = await cp.waitForRollout(fn, waitMs);
   return { ...r, elapsedMs: Date.now() - startedAt };
 }
 
-export function createApp(cp: ControlPlane, logger: Logger): express.Express {
+/** `token`: the shared internal secret every /v1 call must carry (contracts' internal-auth). */
+export function createApp(cp: ControlPlane, logger: Logger, token: string): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '2mb' }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+
+  // Checked before the body is parsed: an unauthorized caller costs no JSON parse.
+  app.use('/v1', (req: Request, res: Response, next: NextFunction) => {
+    if (isAuthorized(req.headers[INTERNAL_AUTH.header], token)) return next();
+    logger.warn('unauthorized', { method: req.method, path: req.path });
+    const e = clientError('unauthorized', `${req.method} ${req.originalUrl} needs "${INTERNAL_AUTH.header}: ${INTERNAL_AUTH.scheme} <token>" (${INTERNAL_AUTH.env})`);
+    res.status(e.status).json(e.body);
+  });
+  app.use(express.json({ limit: '2mb' }));
 
   app.get('/v1/functions', (_req, res) => {
     res.json({ functions: cp.functions() });
@@ -93,8 +105,8 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
-export async function startHttpApi(cp: ControlPlane, host: string, port: number, logger: Logger): Promise<HttpApi> {
-  const server = http.createServer(createApp(cp, logger));
+export async function startHttpApi(cp: ControlPlane, host: string, port: number, logger: Logger, token: string): Promise<HttpApi> {
+  const server = http.createServer(createApp(cp, logger, token));
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error): void => reject(new ListenError('http', host, port, err));
     server.once('error', failed);

@@ -20,6 +20,8 @@ export interface XdsServerOptions {
   redisUrl?: string;        // optional persistence of desired state
   stack?: string;           // for redisKeys(stack), default 'default'
   logger?: Logger;
+  /** The shared internal secret (contracts' loadInternalToken()) every /v1 API call must send. */
+  internalToken: string;
   /** Test-only: transforms applied by the resource builder (e.g. inject a resource to be NACKed). */
   builderHooks?: BuilderHooks;
   /** Observability/test hook: every response, ACK, NACK, stream open/close, snapshot. */
@@ -36,7 +38,7 @@ export interface XdsServerHandle {
   controlPlane: ControlPlane;
 }
 
-export async function startXdsServer(opts: XdsServerOptions = {}): Promise<XdsServerHandle> {
+export async function startXdsServer(opts: XdsServerOptions): Promise<XdsServerHandle> {
   const logger = opts.logger ?? createLogger('xds-server');
   const host = opts.host ?? '127.0.0.1';
   const store: DesiredStore | undefined = opts.redisUrl ? redisDesiredStore(opts.redisUrl, opts.stack ?? 'default', logger) : undefined;
@@ -62,7 +64,7 @@ export async function startXdsServer(opts: XdsServerOptions = {}): Promise<XdsSe
   let api: HttpApi | undefined;
   try {
     ads = await startAdsServer(cp, host, opts.grpcPort ?? 0, logger);
-    api = await startHttpApi(cp, host, opts.httpPort ?? 0, logger);
+    api = await startHttpApi(cp, host, opts.httpPort ?? 0, logger, opts.internalToken);
   } catch (err) {
     // Close what was opened (in reverse), so a failed start leaves no socket or Redis client.
     const cleanup: (() => Promise<void>)[] = [];
@@ -99,7 +101,7 @@ export { RouterStream } from './router-stream';
 export { NodeRejections, rejectedNames, mentions, type Rejection } from './rejections';
 export * from './resources';
 export * from './snapshot';
-export { validateSpec, validateFunctionName, parseWaitMs } from './validate';
+export { validateSpec, validateFunctionName, parseWaitMs } from './control-api-input';
 export { ControlApiFailure, InvalidSpecError, ListenError } from './errors';
 export { TYPE_URLS, RESOURCE_TYPES, PROTO_FILES, PROTO_INCLUDE_DIRS, PROTO_LOADER_OPTIONS, packageDefinition, adsServiceDefinition, resourceTypeOfUrl } from './proto';
 export type { ResourceType } from './proto';

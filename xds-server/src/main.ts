@@ -1,9 +1,17 @@
 /** Process entry: env -> startXdsServer, graceful stop on SIGTERM/SIGINT. */
-import { DEFAULT_PORTS, createLogger, envInt, envString, stackId } from '@faas/contracts';
+import { DEFAULT_PORTS, createLogger, envInt, envString, loadInternalToken, stackId } from '@faas/contracts';
 import { startXdsServer } from './index';
 
 async function main(): Promise<void> {
   const logger = createLogger('xds-server');
+  let internalToken: string;
+  try {
+    internalToken = loadInternalToken();
+  } catch (err) {
+    // Without the secret the control API would be open to anyone on the host: refuse to start.
+    logger.error('start_failed', { message: (err as Error).message, code: 'invalid_env' });
+    process.exit(1);
+  }
   const redisUrl = envString('REDIS_URL', '');
   const handle = await startXdsServer({
     host: envString('XDS_HOST', '127.0.0.1'),
@@ -14,6 +22,7 @@ async function main(): Promise<void> {
     ...(redisUrl !== '' ? { redisUrl } : {}),
     stack: stackId(),
     logger,
+    internalToken,
   });
   logger.info('ready', { grpcPort: handle.grpcPort, httpPort: handle.httpPort });
   let stopping = false;

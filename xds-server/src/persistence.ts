@@ -4,11 +4,17 @@
  */
 import Redis from 'ioredis';
 import { redisKeys, type FunctionRouteSpec, type Logger } from '@faas/contracts';
-import { validateSpec } from './validate';
+import { validateSpec } from './control-api-input';
 
 export interface DesiredStore {
   load(): Promise<FunctionRouteSpec[]>;
   save(changes: ReadonlyMap<string, FunctionRouteSpec | null>): Promise<void>;
+  /**
+   * Where the whole desired state is read when the store must be rewritten: after the
+   * Redis connection comes back (a restarted Redis may have lost the hash, and saves
+   * made while it was down failed), every spec is written again.
+   */
+  follow(current: () => readonly FunctionRouteSpec[]): void;
   close(): Promise<void>;
 }
 
@@ -18,7 +24,25 @@ export function redisDesiredStore(url: string, stack: string, logger: Logger): D
   const key = redisKeys(stack).xdsDesired;
   let connected: Promise<void> | undefined;
   const ready = () => (connected ??= redis.connect());
+  let current: (() => readonly FunctionRouteSpec[]) | null = null;
+  let readyCount = 0;
+  const rewrite = async (): Promise<void> => {
+    if (current === null) return;
+    const specs = current();
+    const m = redis.multi().del(key);
+    for (const spec of specs) m.hset(key, spec.name, JSON.stringify(spec));
+    await m.exec();
+    logger.info('desired_state_rewritten', { functions: specs.length });
+  };
+  redis.on('ready', () => {
+    // The first ready is the initial connect (load() reads what is there); later ones are reconnects.
+    if (++readyCount === 1) return;
+    rewrite().catch((err: Error) => logger.error('persist_failed', { message: err.message, after: 'reconnect' }));
+  });
   return {
+    follow(fn) {
+      current = fn;
+    },
     async load() {
       await ready();
       const all = await redis.hgetall(key);

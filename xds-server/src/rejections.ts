@@ -88,9 +88,8 @@ export class NodeRejections {
   }
 
   /** Record a NACK of a response that carried `sent`; returns the names judged rejected. */
-  nacked(type: FilteredType, sent: ReadonlyMap<string, ResourceEntry>, version: string, message: string): string[] {
+  nacked(type: FilteredType, sent: ReadonlyMap<string, ResourceEntry>, version: string, message: string, at = Date.now()): string[] {
     const tr = this.types[type];
-    const at = Date.now();
     const names = rejectedNames(sent, tr.acked, message);
     for (const n of names) {
       const e = sent.get(n)!;

@@ -19,7 +19,7 @@ import type { RoundRobin } from './generated/envoy/extensions/load_balancing_pol
 import type { PreviousHostsPredicate } from './generated/envoy/extensions/retry/host/previous_hosts/v3/PreviousHostsPredicate';
 import type { StdoutAccessLog } from './generated/envoy/extensions/access_loggers/stream/v3/StdoutAccessLog';
 import type { Duration } from './generated/google/protobuf/Duration';
-import { localReplyConfig } from './local-reply';
+import { FN_METADATA, localReplyConfig } from './local-reply';
 export { NO_UPSTREAM_FLAGS, localReplyConfig } from './local-reply';
 
 export type { Listener, RouteConfiguration, Route, Cluster, ClusterLoadAssignment };
@@ -201,6 +201,8 @@ export function buildCluster(spec: FunctionRouteSpec): Cluster {
     },
     // 0: never "panic" into DRAINING hosts (envoy#46800).
     common_lb_config: { healthy_panic_threshold: { value: 0 } },
+    // Names the function in the router's own JSON replies (%CLUSTER_METADATA(faas:fn)%).
+    metadata: { filter_metadata: { [FN_METADATA.namespace]: { fields: { [FN_METADATA.key]: { stringValue: spec.name } } } } },
   };
 }
 

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SotwTestClient } from './ads-test-client';
-import { spec, startTestServer } from './test-server';
+import { authorizationHeader } from '@faas/contracts';
+import { TEST_TOKEN, spec, startTestServer } from './test-server';
 
 test('validation errors name the bad field', async (t) => {
   const srv = await startTestServer();
@@ -66,4 +67,28 @@ test('concurrent PUTs for different functions both complete; routers are listed 
   assert.equal(ra.types.find((x) => x.type === 'cluster')!.resourceCount, 5);
   assert.equal(ra.types.find((x) => x.type === 'endpoint')!.resourceCount, 5);
   assert.equal(ra.types.find((x) => x.type === 'listener')!.resourceCount, 1);
+});
+
+test('every /v1 call needs the internal token; /healthz does not', async (t) => {
+  const srv = await startTestServer();
+  t.after(() => srv.close());
+  const base = `http://127.0.0.1:${srv.httpPort}`;
+  const calls: [string, string, Record<string, string>][] = [
+    ['GET', '/v1/functions', {}],
+    ['GET', '/v1/routers', { authorization: 'Bearer wrong-token-0123456789abcdef0123456789' }],
+    ['PUT', '/v1/functions/a1?wait_ms=0', { authorization: TEST_TOKEN }],
+    ['DELETE', '/v1/functions/a1', { authorization: `Basic ${TEST_TOKEN}` }],
+  ];
+  for (const [method, path, headers] of calls) {
+    const res = await fetch(`${base}${path}`, { method, headers: { ...headers, 'content-type': 'application/json' }, ...(method === 'PUT' ? { body: JSON.stringify(spec('a1')) } : {}) });
+    assert.equal(res.status, 401, `${method} ${path}`);
+    const body = (await res.json()) as { error: string; message: string };
+    assert.equal(body.error, 'unauthorized');
+    assert.match(body.message, /authorization/);
+  }
+  assert.deepEqual((await srv.api('GET', '/v1/functions')).body, { functions: [] }, 'nothing was stored by the refused PUT');
+  const health = await fetch(`${base}/healthz`);
+  assert.equal(health.status, 200);
+  const ok = await fetch(`${base}/v1/functions`, { headers: authorizationHeader(TEST_TOKEN) });
+  assert.equal(ok.status, 200);
 });

@@ -61,12 +61,12 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
    * the documented answer, and the state is kept.
    */
   async function seedKeep(): Promise<void> {
-    const r = await srv.api.put(spec('keep', [b3.endpoint()]), 50);
+    const r = await srv.control.put(spec('keep', [b3.endpoint()], { concurrency: 4 }), 50);
     assert.ok(r.status === 503 || r.status === 200, JSON.stringify(r.body));
   }
 
   async function routerIds(): Promise<string[]> {
-    const r = await srv.api.routers();
+    const r = await srv.control.routers();
     assert.equal(r.status, 200);
     return (r.body as { routers: { nodeId: string }[] }).routers.map((x) => x.nodeId);
   }
@@ -131,7 +131,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
 
   test('add: cluster, then endpoints, and only after their ACK the route; every client serves it', async () => {
     const mark = srv.events.length;
-    const res = await srv.api.putOk(spec('hello', [b1.endpoint()]));
+    const res = await srv.control.putOk(spec('hello', [b1.endpoint()], { concurrency: 4 }));
     assert.deepEqual([...res.routers].sort(), [ENVOY_ID, GJS_ID, PY_ID].sort(), 'the wait covers every connected router');
 
     // Make before break on the wildcard (Envoy-like) router.
@@ -158,7 +158,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
 
   test('update: a changed cluster re-sends its endpoints; RPCs reach every HEALTHY endpoint', async () => {
     const mark = srv.events.length;
-    await srv.api.putOk(spec('hello', [b1.endpoint(), b2.endpoint()]));
+    await srv.control.putOk(spec('hello', [b1.endpoint(), b2.endpoint()], { concurrency: 4 }));
     const ev = srv.events;
     // Circuit breakers scale with the HEALTHY count, so the cluster changed too.
     const iC = findEvent(ev, mark, isResponse(ENVOY_ID, 'cluster', (e) => e.names.includes('fn-hello')));
@@ -172,7 +172,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
   });
 
   test('a DRAINING endpoint never receives a request', async () => {
-    await srv.api.putOk(spec('hello', [b1.endpoint('DRAINING'), b2.endpoint()]));
+    await srv.control.putOk(spec('hello', [b1.endpoint('DRAINING'), b2.endpoint()], { concurrency: 4 }));
     const cla = envoyLike.decode<ClusterLoadAssignment__Output>('endpoint', 'fn-hello');
     const health = Object.fromEntries((cla?.endpoints[0]?.lb_endpoints ?? []).map((e) => [e.endpoint?.hostname, e.health_status]));
     assert.deepEqual(health, { b1: 'DRAINING', b2: 'HEALTHY' });
@@ -188,7 +188,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
   test('an invalid resource is NACKed by both gRPC clients, the wait names the router, the previous state keeps serving', async () => {
     poisoned.add('hello');
     const mark = srv.events.length;
-    const r = await srv.api.put(spec('hello', [b2.endpoint(), b3.endpoint()]), 8000);
+    const r = await srv.control.put(spec('hello', [b2.endpoint(), b3.endpoint()], { concurrency: 4 }), 8000);
     assert.equal(r.status, 502, JSON.stringify(r.body));
     const err = r.body as ControlApiError;
     assert.equal(err.error, 'nacked');
@@ -197,7 +197,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
     assert.match(err.message, new RegExp(err.router ?? '---'));
 
     await eventually(() => [GJS_ID, PY_ID].every((id) => findEvent(srv.events, mark, (e) => e.kind === 'nack' && e.nodeId === id && e.type === 'endpoint') >= 0), 5000, 'both gRPC clients NACKed the CLA');
-    const routers = (await srv.api.routers()).body as { routers: { nodeId: string; types: { type: string; nacked: { message: string } | null }[] }[] };
+    const routers = (await srv.control.routers()).body as { routers: { nodeId: string; types: { type: string; nacked: { message: string } | null }[] }[] };
     const gjsStatus = routers.routers.find((x) => x.nodeId === GJS_ID);
     assert.ok(gjsStatus?.types.find((t) => t.type === 'endpoint')?.nacked?.message, 'GET /v1/routers shows the NACK');
 
@@ -217,7 +217,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
     // While hello's rejected CLA is still the target, another function rolls out on every
     // router (its cluster change forces EDS: hello's last ACKed CLA goes along, not the bad one).
     const nacksBefore = srv.events.filter((e) => e.kind === 'nack').length;
-    const other = await srv.api.put(spec('keep', [b3.endpoint()], 3), 8000);
+    const other = await srv.control.put(spec('keep', [b3.endpoint()], { concurrency: 3 }), 8000);
     assert.equal(other.status, 200, JSON.stringify(other.body));
     assert.deepEqual([...(other.body as RolloutResult).routers].sort(), [ENVOY_ID, GJS_ID, PY_ID].sort());
     assert.equal(srv.events.filter((e) => e.kind === 'nack').length, nacksBefore, 'nothing NACKed again');
@@ -225,7 +225,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
     poisoned.delete('hello');
 
     // A valid update afterwards is accepted again.
-    await srv.api.putOk(spec('hello', [b2.endpoint(), b3.endpoint()]));
+    await srv.control.putOk(spec('hello', [b2.endpoint(), b3.endpoint()], { concurrency: 4 }));
     await seesAll(gjsCalls(4), ['b2', 'b3'], 'grpc-js-xds after the fix');
     await seesAll(async () => py.call(PATH, 4), ['b2', 'b3'], 'python after the fix');
     await csdsAllAcked(['ClusterLoadAssignment/fn-hello']);
@@ -233,7 +233,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
 
   test('remove: the route goes first, the cluster only after the route removal is ACKed', async () => {
     const mark = srv.events.length;
-    await srv.api.delOk('hello');
+    await srv.control.delOk('hello');
     const ev = srv.events;
     const iR = findEvent(ev, mark, isResponse(ENVOY_ID, 'route', (e) => e.routeFns?.includes('hello') === false));
     assert.ok(iR >= 0, 'route configuration without hello sent');
@@ -248,7 +248,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
   });
 
   test('the server restarts mid-stream and every client converges on the new server', async () => {
-    await srv.api.putOk(spec('hello', [b1.endpoint()]));
+    await srv.control.putOk(spec('hello', [b1.endpoint()], { concurrency: 4 }));
     await gjs.untilOk(PATH, 'b1', 5000);
     assert.equal((await py.untilOk(PATH, 'b1', 5)).ok, true);
     const port = srv.handle.grpcPort;
@@ -267,7 +267,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
       const ids = await routerIds();
       return [ENVOY_ID, GJS_ID, PY_ID].every((id) => ids.includes(id));
     }, 15_000, 'all routers reconnected after the restart');
-    const res: RolloutResult = await srv.api.putOk(spec('hello', [b2.endpoint()]));
+    const res: RolloutResult = await srv.control.putOk(spec('hello', [b2.endpoint()], { concurrency: 4 }));
     assert.deepEqual([...res.routers].sort(), [ENVOY_ID, GJS_ID, PY_ID].sort());
     assert.deepEqual(await gjs.untilOk(PATH, 'b2', 5000), { ok: true, reply: 'b2' });
     const p = await py.untilOk(PATH, 'b2', 5);

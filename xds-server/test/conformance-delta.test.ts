@@ -28,7 +28,7 @@ describe('delta and SotW clients see the same state', () => {
     sotw.start();
     delta.start();
     await eventually(async () => {
-      const r = await srv.api.routers();
+      const r = await srv.control.routers();
       const ids = (r.body as { routers: RouterStatus[] }).routers.map((x) => x.nodeId);
       return ids.includes(SOTW_ID) && ids.includes(DELTA_ID);
     }, 5000, 'both routers connected');
@@ -58,23 +58,23 @@ describe('delta and SotW clients see the same state', () => {
   }
 
   test('both protocols are tracked per router', async () => {
-    const r = await srv.api.routers();
+    const r = await srv.control.routers();
     const routers = (r.body as { routers: RouterStatus[] }).routers;
     assert.equal(routers.find((x) => x.nodeId === SOTW_ID)?.protocol, 'sotw');
     assert.equal(routers.find((x) => x.nodeId === DELTA_ID)?.protocol, 'delta');
   });
 
   test('add', async () => {
-    const res = await srv.api.putOk(spec('alpha', [ep('a1', 9001)]));
+    const res = await srv.control.putOk(spec('alpha', [ep('a1', 9001)], { concurrency: 4 }));
     assert.deepEqual([...res.routers].sort(), [DELTA_ID, SOTW_ID].sort());
-    await srv.api.putOk(spec('beta', [ep('b1', 9101), ep('b2', 9102)]));
+    await srv.control.putOk(spec('beta', [ep('b1', 9101), ep('b2', 9102)], { concurrency: 4 }));
     await assertSame(['alpha', 'beta']);
   });
 
   test('concurrent updates: endpoints, cluster settings, DRAINING', async () => {
     const [a, b] = await Promise.all([
-      srv.api.putOk(spec('alpha', [ep('a1', 9001), ep('a2', 9002)], 8)),
-      srv.api.putOk(spec('beta', [ep('b1', 9101, 'DRAINING'), ep('b2', 9102)], 4, 2000)),
+      srv.control.putOk(spec('alpha', [ep('a1', 9001), ep('a2', 9002)], { concurrency: 8 })),
+      srv.control.putOk(spec('beta', [ep('b1', 9101, 'DRAINING'), ep('b2', 9102)], { concurrency: 4, timeoutMs: 2000 })),
     ]);
     assert.equal(a.fn, 'alpha');
     assert.equal(b.fn, 'beta');
@@ -82,7 +82,7 @@ describe('delta and SotW clients see the same state', () => {
   });
 
   test('remove', async () => {
-    await srv.api.delOk('alpha');
+    await srv.control.delOk('alpha');
     await assertSame(['beta']);
     // The delta client was told explicitly: removed_resources carried the cluster.
     assert.ok(delta.log.some((e) => e.type === 'cluster' && e.removed.includes('fn-alpha')), 'delta removal of fn-alpha');

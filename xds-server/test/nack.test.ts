@@ -32,8 +32,10 @@ test('a NACKed endpoint update fails the wait naming the router; the route is he
 
   // The rejected state is not re-sent on later unrelated requests.
   const n = srv.responsesFor('nack-1').filter((e) => e.type === 'endpoint').length;
-  c.send('listener', [], c.acked.listener, [...c.responses].reverse().find((x) => x.type === 'listener')!.nonce);
-  await new Promise((res) => setTimeout(res, 100));
+  const from = srv.events.length;
+  const nonce = [...c.responses].reverse().find((x) => x.type === 'listener')!.nonce;
+  c.send('listener', [], c.acked.listener, nonce);
+  await srv.waitFor((e) => e.kind === 'ack' && e.nodeId === 'nack-1' && e.type === 'listener' && e.nonce === nonce, 'the listener re-ACK handled', from);
   assert.equal(srv.responsesFor('nack-1').filter((e) => e.type === 'endpoint').length, n);
 
   // A fixed update goes through.

@@ -38,18 +38,20 @@ test('stale nonces are ignored; newly requested names are always answered', asyn
   t.after(() => c.close());
   c.follow('endpoint', ['fn-alpha']);
   await c.until((x) => x.state.endpoint.has('fn-alpha'), 'alpha cla');
-  const n = c.responses.length;
+  const n = srv.responsesFor('p1').length;
+  const from = srv.events.length;
   c.send('endpoint', ['fn-alpha', 'fn-beta'], c.acked.endpoint, 'not-a-current-nonce');
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(c.responses.length, n, 'a stale request must not be answered');
-  assert.ok(srv.events.some((e) => e.kind === 'stale' && e.nodeId === 'p1'));
+  await srv.waitFor((e) => e.kind === 'stale' && e.nodeId === 'p1', 'the stale request handled', from);
+  assert.equal(srv.responsesFor('p1').length, n, 'a stale request must not be answered');
   c.follow('endpoint', ['fn-alpha', 'fn-beta']);
   await c.until((x) => x.state.endpoint.has('fn-beta'), 'beta cla');
   // The same names again with the current nonce: nothing changed, nothing sent.
-  const m = c.responses.length;
-  c.send('endpoint', ['fn-alpha', 'fn-beta'], c.acked.endpoint, c.responses[c.responses.length - 1]!.nonce);
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(c.responses.length, m);
+  const m = srv.responsesFor('p1').length;
+  const from2 = srv.events.length;
+  const nonce = c.responses[c.responses.length - 1]!.nonce;
+  c.send('endpoint', ['fn-alpha', 'fn-beta'], c.acked.endpoint, nonce);
+  await srv.waitFor((e) => e.kind === 'ack' && e.nodeId === 'p1' && e.nonce === nonce, 'the repeated request handled', from2);
+  assert.equal(srv.responsesFor('p1').length, m);
 });
 
 test('desired state persists in Redis across a server restart', async (t) => {
@@ -94,10 +96,11 @@ test('naming resources a wildcard already delivered and the client ACKed is not 
   c.send('endpoint', []);
   await c.until((x) => x.acked.endpoint !== '' && x.state.endpoint.has('fn-alpha'), 'wildcard EDS answered and ACKed');
   const eds = (): number => c.responses.filter((r) => r.type === 'endpoint').length;
-  const before = eds();
+  const before = srv.responsesFor('wild-1').filter((r) => r.type === 'endpoint').length;
+  const from = srv.events.length;
   c.follow('endpoint', ['fn-alpha']);
-  await new Promise((r) => setTimeout(r, 150));
-  assert.equal(eds(), before, 'same resources, already held: nothing to send');
+  await srv.waitFor((e) => e.kind === 'ack' && e.nodeId === 'wild-1' && e.type === 'endpoint', 'the named request handled', from);
+  assert.equal(srv.responsesFor('wild-1').filter((r) => r.type === 'endpoint').length, before, 'same resources, already held: nothing to send');
   c.follow('endpoint', ['fn-alpha', 'fn-missing']);
   await c.until(() => eds() > before, 'a newly requested name is answered');
   assert.deepEqual(c.responses.at(-1)!.resources.map((r) => r.name), ['fn-alpha']);

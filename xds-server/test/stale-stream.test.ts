@@ -36,8 +36,9 @@ test('a reconnected router replaces its half-dead old stream for waits', async (
   assert.equal(versions.route, fresh.acked.route);
 
   // If the newer stream goes away, the old one counts again (and, stuck, times out).
+  const from = srv.events.length;
   fresh.close();
-  await new Promise((r) => setTimeout(r, 100));
+  await srv.waitFor((e) => e.kind === 'stream-close' && e.nodeId === 'dup', 'the server saw the newer stream close', from);
   const stuck = await srv.put(spec('beta'), 300);
   assert.equal(stuck.status, 504, JSON.stringify(stuck.body));
   assert.deepEqual(stuck.body.pending, ['dup']);

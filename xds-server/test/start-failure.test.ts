@@ -1,11 +1,13 @@
-/** A failed start (port in use) is a typed error naming the port and leaves nothing open. */
+/** A failed start (port in use, no internal token) is a typed error or one log line and leaves nothing open. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import { startRedis } from '@faas/stack';
 import { ListenError, startXdsServer } from '../src/index';
-import { quietLogger } from './test-server';
+import { TEST_TOKEN, quietLogger } from './test-server';
 
 function occupy(): Promise<{ port: number; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
@@ -51,7 +53,7 @@ test('ADS port in use: ListenError naming the port; the Redis store is closed', 
   t.after(() => busy.close());
   const before = await clientCount(admin);
 
-  const err = await startXdsServer({ grpcPort: busy.port, redisUrl: redis.url, stack: `sf-${process.pid}`, logger: quietLogger }).then(
+  const err = await startXdsServer({ grpcPort: busy.port, redisUrl: redis.url, stack: `sf-${process.pid}`, logger: quietLogger, internalToken: TEST_TOKEN }).then(
     () => assert.fail('start should fail'),
     (e: unknown) => e,
   );
@@ -75,7 +77,7 @@ test('HTTP port in use: ListenError naming the port; the ADS server and Redis st
   await grpc.close();
   const before = await clientCount(admin);
 
-  const err = await startXdsServer({ grpcPort, httpPort: busy.port, redisUrl: redis.url, stack: `sf2-${process.pid}`, logger: quietLogger }).then(
+  const err = await startXdsServer({ grpcPort, httpPort: busy.port, redisUrl: redis.url, stack: `sf2-${process.pid}`, logger: quietLogger, internalToken: TEST_TOKEN }).then(
     () => assert.fail('start should fail'),
     (e: unknown) => e,
   );
@@ -85,4 +87,20 @@ test('HTTP port in use: ListenError naming the port; the ADS server and Redis st
   assert.match(err.message, new RegExp(`:${busy.port}`));
   assert.ok(await bindable(grpcPort), 'the ADS port was released');
   await eventuallyEqual(() => clientCount(admin), before, 'the store\'s Redis connection was closed');
+});
+
+test('main refuses to start without the internal token: one log line, exit 1', async () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDS_GRPC_PORT: '0', XDS_HTTP_PORT: '0' };
+  delete env.FAAS_INTERNAL_TOKEN;
+  delete env.FAAS_INTERNAL_TOKEN_FILE;
+  const child = spawn(process.execPath, [path.join(__dirname, '../src/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 1);
+  const lines = out.trim().split('\n');
+  assert.equal(lines.length, 1, out);
+  const line = JSON.parse(lines[0]!) as { msg?: string; event?: string; message: string };
+  assert.match(line.message, /FAAS_INTERNAL_TOKEN/);
 });

@@ -3,36 +3,19 @@
  * plain gRPC backends, @grpc/grpc-js-xds channels (per-channel bootstrap), their CSDS view,
  * and the Debian python3-grpcio (C-core) client as a child process.
  */
-import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import * as xds from '@grpc/grpc-js-xds';
 import * as protoLoader from '@grpc/proto-loader';
-import { createLogger, type ControlApiError, type FunctionRouteSpec, type Logger, type RolloutResult } from '@faas/contracts';
-import { startXdsServer, type XdsServerHandle, type XdsServerOptions } from '../../src/index';
+import type { FunctionRouteSpec } from '@faas/contracts';
+export { spec, startTestServer, type TestServer } from '../test-server';
 import type { XdsEvent } from '../../src/router-stream';
 import { PROTO_INCLUDE_DIRS } from '../../src/proto';
 
 export const PYTHON = '/usr/bin/python3';
 export const PY_CLIENT = path.resolve(__dirname, '../../../test/xds_client.py');
-
-export function quietLogger(): Logger {
-  return createLogger('xds-server', {}, process.env.XDS_TEST_LOGS === '1' ? (l) => process.stderr.write(l) : () => undefined);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -46,70 +29,6 @@ export async function eventually(pred: () => boolean | Promise<boolean>, timeout
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms: ${what}`);
     await sleep(25);
   }
-}
-
-// ---------------- xds-server + control API ----------------
-
-export interface TestServer {
-  handle: XdsServerHandle;
-  events: XdsEvent[];
-  api: ControlApiClient;
-}
-
-export async function startTestServer(opts: XdsServerOptions = {}, events: XdsEvent[] = []): Promise<TestServer> {
-  const handle = await startXdsServer({
-    logger: quietLogger(),
-    ...opts,
-    onEvent: (e) => {
-      events.push(e);
-      opts.onEvent?.(e);
-    },
-  });
-  return { handle, events, api: new ControlApiClient(handle.httpPort) };
-}
-
-export type ApiReply<T> = { status: number; body: T | ControlApiError };
-
-export class ControlApiClient {
-  constructor(readonly port: number) {}
-
-  private async req<T>(method: string, p: string, body?: unknown): Promise<ApiReply<T>> {
-    const res = await fetch(`http://127.0.0.1:${this.port}${p}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as T | ControlApiError };
-  }
-
-  put(spec: FunctionRouteSpec, waitMs = 10_000): Promise<ApiReply<RolloutResult>> {
-    return this.req('PUT', `/v1/functions/${spec.name}?wait_ms=${waitMs}`, spec);
-  }
-
-  del(fn: string, waitMs = 10_000): Promise<ApiReply<RolloutResult>> {
-    return this.req('DELETE', `/v1/functions/${fn}?wait_ms=${waitMs}`);
-  }
-
-  routers(): Promise<ApiReply<{ routers: import('@faas/contracts').RouterStatus[] }>> {
-    return this.req('GET', '/v1/routers');
-  }
-
-  /** PUT and insist on 200 (message shows the API error otherwise). */
-  async putOk(spec: FunctionRouteSpec, waitMs = 10_000): Promise<RolloutResult> {
-    const r = await this.put(spec, waitMs);
-    if (r.status !== 200) throw new Error(`PUT ${spec.name} -> ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body as RolloutResult;
-  }
-
-  async delOk(fn: string, waitMs = 10_000): Promise<RolloutResult> {
-    const r = await this.del(fn, waitMs);
-    if (r.status !== 200) throw new Error(`DELETE ${fn} -> ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body as RolloutResult;
-  }
-}
-
-export function spec(name: string, endpoints: FunctionRouteSpec['endpoints'], concurrency = 4, timeoutMs = 5000): FunctionRouteSpec {
-  return { name, timeoutMs, concurrency, endpoints };
 }
 
 // ---------------- backends ----------------
