@@ -70,7 +70,10 @@ export async function runLoad(o: LoadOptions, hooks: RunHooks = {}): Promise<Run
   const closeSecond = () => {
     rec.snapshot(second, inflight, lastInstances);
     const row = rec.rows()[second];
-    if (row !== undefined) hooks.onSecond?.(row);
+    if (row !== undefined) {
+      if (o.segments === undefined) row.offered = row.sent; // closed loop: offered is what was sent
+      hooks.onSecond?.(row);
+    }
     second++;
     poll();
   };

@@ -111,3 +111,16 @@ test('a ramp through a local server: CSV per second, errors by status, instances
     assert.ok(files.pngSkipped, 'a reason when there is no PNG');
   }
 });
+
+test('closed loop stops at --max-requests; offered is what was sent; no token means instances unknown', async () => {
+  const gw = (gateway.address() as AddressInfo).port;
+  const before = seen;
+  const o = parseOptions(['sleep', '--concurrency', '3', '--duration', '60s', '--max-requests', '10', '--gateway', `http://127.0.0.1:${gw}`]);
+  const result = await runLoad(o);
+  assert.equal(result.sent, 10);
+  assert.equal(seen - before, 10);
+  assert.equal(result.rows.reduce((a, r) => a + r.offered, 0), 10);
+  assert.ok(result.rows.every((r) => r.instances === undefined));
+  const files = await writeReport(path.join(dir, 'closed'), result.rows, 'closed');
+  assert.match(await readFile(files.svg, 'utf8'), /instances unknown/);
+});

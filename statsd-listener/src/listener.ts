@@ -151,20 +151,23 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
     }
   };
   // The defined set is the orchestrator's `functions` hash; while Redis is away the last one stays.
-  let refreshing = false;
-  const refreshDefined = async () => {
-    if (refreshing) return;
-    refreshing = true;
-    try {
-      const fns = await redis.hkeys(keys.functions);
-      if (fns.length !== agg.definedCount()) log.info('defined_functions', { count: fns.length });
-      agg.setDefined(fns);
-    } catch (err) {
-      log.warn('defined_refresh_failed', { message: (err as Error).message });
-    } finally {
-      refreshing = false;
-    }
+  let refreshing: Promise<void> | undefined;
+  const refreshDefined = (): Promise<void> => {
+    refreshing ??= (async () => {
+      try {
+        const fns = await redis.hkeys(keys.functions);
+        if (fns.length !== agg.definedCount()) log.info('defined_functions', { count: fns.length });
+        agg.setDefined(fns);
+      } catch (err) {
+        log.warn('defined_refresh_failed', { message: (err as Error).message });
+      } finally {
+        refreshing = undefined;
+      }
+    })();
+    return refreshing;
   };
+  // After a Redis restart, read the set at once rather than at the next refresh.
+  redis.on('ready', () => { void refreshDefined(); });
   await connected;
   await refreshDefined();
   const timer = setInterval(() => { void flush(); }, windowMs);

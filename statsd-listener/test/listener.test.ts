@@ -20,7 +20,7 @@ before(async () => {
   client.on('error', () => undefined); // the test fails on its own commands; nothing to log here
   // The defined functions: fields of the orchestrator's `functions` hash.
   await client.hset(keys.functions, { echo: '{}', burst: '{}', idle: '{}' });
-  listener = await startStatsdListener({ port: 0, redisUrl: redis.url, stack, windowMs: 100, logger: quiet });
+  listener = await startStatsdListener({ port: 0, redisUrl: redis.url, stack, windowMs: 100, definedRefreshMs: 100, logger: quiet });
 });
 after(async () => {
   await listener?.close();
@@ -96,4 +96,26 @@ test('a counter burst shows up as a rate in one window', async () => {
   } finally {
     r.close();
   }
+});
+
+test('a function defined later is picked up by the refresh; an undefined one is dropped', async () => {
+  assert.equal(await client.exists(keys.metrics('late')), 0);
+  await client.hset(keys.functions, 'late', '{}');
+  const h = await waitFor(async () => {
+    const v = await client.hgetall(keys.metrics('late'));
+    return v.routers === '0' ? v : undefined;
+  });
+  assert.equal(parseFunctionMetrics(h)?.rqActive, 0);
+  await client.hdel(keys.functions, 'idle');
+  // A window may still carry `idle` (its refresh came before the delete); the write of `late`
+  // shows when that window is in Redis, and a refresh started after the delete by then.
+  const republished = async () => {
+    await client.del(keys.metrics('late'));
+    await waitFor(async () => ((await client.exists(keys.metrics('late'))) === 1 ? true : undefined));
+  };
+  await republished();
+  await republished();
+  await client.del(keys.metrics('idle'));
+  await republished();
+  assert.equal(await client.exists(keys.metrics('idle')), 0);
 });
