@@ -29,7 +29,8 @@ export function chartData(rows: readonly SecondRow[]): { rate: Point[]; latency:
 export function chartSpec(rows: readonly SecondRow[], title: string): Record<string, unknown> {
   const d = chartData(rows);
   const x = { field: 't', type: 'quantitative', title: 'seconds since start' };
-  const panel = (values: Point[], yTitle: string, interpolate: string, integer: boolean) => ({
+  // Fixed colours per series, so a series keeps its colour whether or not it has points.
+  const panel = (values: Point[], yTitle: string, interpolate: string, integer: boolean, colors: Record<string, string>) => ({
     width: 720,
     height: 160,
     data: { values },
@@ -37,12 +38,15 @@ export function chartSpec(rows: readonly SecondRow[], title: string): Record<str
     encoding: {
       x,
       y: { field: 'value', type: 'quantitative', title: yTitle, axis: integer ? { format: 'd', tickMinStep: 1 } : {} },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: { field: 'series', type: 'nominal', title: null, scale: { domain: Object.keys(colors), range: Object.values(colors) } },
     },
   });
-  const panels = [panel(d.rate, 'requests/s', 'linear', true), panel(d.latency, 'latency ms', 'linear', false)];
+  const panels = [
+    panel(d.rate, 'requests/s', 'linear', true, { offered: '#9e9e9e', achieved: '#1f77b4', errors: '#d62728' }),
+    panel(d.latency, 'latency ms', 'linear', false, { p50: '#1f77b4', p99: '#ff7f0e' }),
+  ];
   // Without a token there are no instance figures: say so instead of drawing an empty panel.
-  if (d.instances.length > 0) panels.push(panel(d.instances, 'instances', 'step-after', true));
+  if (d.instances.length > 0) panels.push(panel(d.instances, 'instances', 'step-after', true, { ready: '#2ca02c', starting: '#ff7f0e', draining: '#9467bd' }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: d.instances.length > 0 ? title : { text: title, subtitle: 'instances unknown (no internal token)' },
