@@ -153,6 +153,6 @@ describe('loadDefinitionFile', () => {
   });
   it('loads the repository definition file', () => {
     const defs = loadDefinitionFile(path.resolve(__dirname, '../../../global-function-definition.yml'));
-    assert.deepEqual(defs.map((d) => d.name), ['echo', 'hello']);
+    assert.deepEqual(defs.map((d) => d.name), ['echo', 'hello', 'sleep']);
   });
 });

@@ -1,29 +1,38 @@
 /**
  * Window aggregation of Envoy statsd metrics into per-function figures. Pure: the caller
- * feeds parsed metrics with their source and closes windows with the clock it uses.
+ * feeds parsed metrics with their source and the time, and closes windows with its clock.
  *
- * Gauges are absolute per Envoy process, so they are kept per (source, name) and summed
+ * Gauges are absolute per Envoy process, so they are kept per (source, function) and summed
  * across sources (last-write-wins across routers would lose load). Counters are deltas,
- * summed per window. A source silent for `staleWindows` windows leaves the gauge sums.
+ * summed per window. Timers go into a per-window histogram (median, p99). A source silent
+ * about a function for `staleMs` leaves that function's gauge sums and router count.
+ * Only defined functions are kept, so names from garbage or foreign clusters cost nothing.
  */
+import * as hdr from 'hdr-histogram-js';
 import { ENVOY_CLUSTER_STATS, type FunctionMetrics, functionOfCluster } from '@faas/contracts';
 import type { StatsdMetric } from './parse';
 
-interface SourceState {
-  /** Index of the last window in which this source sent anything. */
-  lastWindow: number;
-  /** fn -> stat -> gauge value. */
-  gauges: Map<string, Map<string, number>>;
-  /** Functions this source mentioned in the current window. */
-  fnsThisWindow: Set<string>;
+interface SourceFn {
+  lastSeen: number;
+  /** stat -> gauge value (never below 0: Envoy's gauges are unsigned). */
+  gauges: Map<string, number>;
+}
+
+interface WindowFn {
+  /** stat -> counter sum in the current window. */
+  counters: Map<string, number>;
+  rqTime?: hdr.Histogram;
 }
 
 export interface AggregatorOptions {
-  /** Statsd prefix before "cluster.", e.g. "envoy". */
+  /** Statsd prefix before "cluster.", e.g. "envoy"; "" for none. */
   prefix: string;
-  /** Windows a source may stay silent before its gauges are dropped. */
-  staleWindows?: number;
+  /** A source silent about a function this long stops counting for it. Default 3000 ms. */
+  staleMs?: number;
 }
+
+/** Timers above this are clamped (an hour: far past any function timeout). */
+const MAX_TIMER_MS = 3_600_000;
 
 /** Split "<prefix>.cluster.fn-<fn>.<stat>" into fn and stat; undefined for other names. */
 export function functionStat(name: string, clusterPrefix: string): { fn: string; stat: string } | undefined {
@@ -35,85 +44,110 @@ export function functionStat(name: string, clusterPrefix: string): { fn: string;
   return { fn, stat: name.slice(dot + 1) };
 }
 
+function newHistogram(): hdr.Histogram {
+  // Two significant digits is 1% resolution: plenty for scaling decisions, ~9 KB per function.
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_TIMER_MS, numberOfSignificantValueDigits: 2, autoResize: false });
+}
+
 export class MetricsAggregator {
   private readonly clusterPrefix: string;
-  private readonly staleWindows: number;
-  private readonly sources = new Map<string, SourceState>();
-  /** fn -> stat -> counter sum in the current window. */
-  private counters = new Map<string, Map<string, number>>();
-  private window = 0;
+  private readonly staleMs: number;
+  /** source -> fn -> gauges. */
+  private readonly sources = new Map<string, Map<string, SourceFn>>();
+  private window = new Map<string, WindowFn>();
+  /** Histograms are reused across windows (reset, not rebuilt). */
+  private readonly histograms = new Map<string, hdr.Histogram>();
+  private defined: ReadonlySet<string> = new Set();
 
   constructor(opts: AggregatorOptions) {
     this.clusterPrefix = opts.prefix === '' ? 'cluster.' : `${opts.prefix}.cluster.`;
-    this.staleWindows = opts.staleWindows ?? 3;
+    this.staleMs = opts.staleMs ?? 3000;
   }
 
-  /** Record the metrics of one datagram from `source` ("ip:port"). */
-  ingest(source: string, metrics: readonly StatsdMetric[]): void {
-    let st = this.sources.get(source);
-    if (st === undefined) {
-      st = { lastWindow: this.window, gauges: new Map(), fnsThisWindow: new Set() };
-      this.sources.set(source, st);
-    }
-    st.lastWindow = this.window;
+  /** Replace the set of defined functions; figures of the others are dropped. */
+  setDefined(fns: Iterable<string>): void {
+    this.defined = new Set(fns);
+    for (const perFn of this.sources.values()) for (const fn of perFn.keys()) if (!this.defined.has(fn)) perFn.delete(fn);
+    for (const fn of this.window.keys()) if (!this.defined.has(fn)) this.window.delete(fn);
+    for (const fn of this.histograms.keys()) if (!this.defined.has(fn)) this.histograms.delete(fn);
+  }
+
+  definedCount(): number {
+    return this.defined.size;
+  }
+
+  /** Record the metrics of one datagram from `source` ("ip:port") received at `now`. */
+  ingest(source: string, metrics: readonly StatsdMetric[], now: number): void {
     for (const m of metrics) {
       const fs = functionStat(m.name, this.clusterPrefix);
-      if (fs === undefined) continue;
-      st.fnsThisWindow.add(fs.fn);
+      if (fs === undefined || !this.defined.has(fs.fn)) continue;
+      let perFn = this.sources.get(source);
+      if (perFn === undefined) this.sources.set(source, (perFn = new Map()));
+      let sf = perFn.get(fs.fn);
+      if (sf === undefined) perFn.set(fs.fn, (sf = { lastSeen: now, gauges: new Map() }));
+      sf.lastSeen = now;
       if (m.type === 'g') {
-        let g = st.gauges.get(fs.fn);
-        if (g === undefined) st.gauges.set(fs.fn, (g = new Map()));
-        g.set(fs.stat, m.gaugeDelta ? (g.get(fs.stat) ?? 0) + m.value : m.value);
-      } else if (m.type === 'c') {
-        let c = this.counters.get(fs.fn);
-        if (c === undefined) this.counters.set(fs.fn, (c = new Map()));
-        c.set(fs.stat, (c.get(fs.stat) ?? 0) + m.value);
+        const v = m.gaugeDelta ? (sf.gauges.get(fs.stat) ?? 0) + m.value : m.value;
+        sf.gauges.set(fs.stat, Math.max(0, v));
+        continue;
       }
-      // Timers (upstream_rq_time) are not part of FunctionMetrics.
+      let w = this.window.get(fs.fn);
+      if (w === undefined) this.window.set(fs.fn, (w = { counters: new Map() }));
+      if (m.type === 'c') {
+        w.counters.set(fs.stat, (w.counters.get(fs.stat) ?? 0) + m.value);
+      } else if (fs.stat === ENVOY_CLUSTER_STATS.rqTime) {
+        if (w.rqTime === undefined) {
+          let h = this.histograms.get(fs.fn);
+          if (h === undefined) this.histograms.set(fs.fn, (h = newHistogram()));
+          w.rqTime = h;
+        }
+        // Sample rates do not bias percentiles (every sample stands for the same weight).
+        w.rqTime.recordValue(Math.min(MAX_TIMER_MS, Math.round(m.value)));
+      }
     }
   }
 
-  /** Number of sources currently kept. */
+  /** Sources currently kept (any function). */
   sourceCount(): number {
     return this.sources.size;
   }
 
   /**
-   * End the current window (of length windowMs, ending at `now`): return the figures of
-   * every function seen, drop stale sources, reset counters.
+   * End the current window (of length windowMs, ending at `now`): figures for every defined
+   * function (zeros when nothing was heard), stale sources dropped, counters reset.
    */
   closeWindow(now: number, windowMs: number): Map<string, FunctionMetrics> {
     const out = new Map<string, FunctionMetrics>();
-    const get = (fn: string): FunctionMetrics => {
-      let m = out.get(fn);
-      if (m === undefined) {
-        m = { rqActive: 0, rqPendingActive: 0, rqPerSecond: 0, pendingOverflow: 0, noneHealthy: 0, latencyMedianMs: -1, latencyP99Ms: -1, routers: 0, windowMs, updatedAt: now };
-        out.set(fn, m);
+    for (const fn of this.defined) {
+      out.set(fn, { rqActive: 0, rqPendingActive: 0, rqPerSecond: 0, pendingOverflow: 0, noneHealthy: 0, latencyMedianMs: -1, latencyP99Ms: -1, routers: 0, windowMs, updatedAt: now });
+    }
+    for (const [source, perFn] of this.sources) {
+      for (const [fn, sf] of perFn) {
+        const m = out.get(fn);
+        if (m === undefined || now - sf.lastSeen >= this.staleMs) {
+          perFn.delete(fn);
+          continue;
+        }
+        m.rqActive += sf.gauges.get(ENVOY_CLUSTER_STATS.rqActive) ?? 0;
+        m.rqPendingActive += sf.gauges.get(ENVOY_CLUSTER_STATS.rqPendingActive) ?? 0;
+        m.routers++;
       }
-      return m;
-    };
-    for (const [source, st] of this.sources) {
-      if (this.window - st.lastWindow >= this.staleWindows) {
-        this.sources.delete(source);
-        continue;
-      }
-      for (const [fn, g] of st.gauges) {
-        const m = get(fn);
-        m.rqActive += g.get(ENVOY_CLUSTER_STATS.rqActive) ?? 0;
-        m.rqPendingActive += g.get(ENVOY_CLUSTER_STATS.rqPendingActive) ?? 0;
-      }
-      for (const fn of st.fnsThisWindow) get(fn).routers++;
-      st.fnsThisWindow.clear();
+      if (perFn.size === 0) this.sources.delete(source);
     }
     const seconds = windowMs / 1000;
-    for (const [fn, c] of this.counters) {
-      const m = get(fn);
-      m.rqPerSecond = (c.get(ENVOY_CLUSTER_STATS.rqTotal) ?? 0) / seconds;
-      m.pendingOverflow = c.get(ENVOY_CLUSTER_STATS.rqPendingOverflow) ?? 0;
-      m.noneHealthy = c.get(ENVOY_CLUSTER_STATS.cxNoneHealthy) ?? 0;
+    for (const [fn, w] of this.window) {
+      const m = out.get(fn);
+      if (m === undefined) continue;
+      m.rqPerSecond = (w.counters.get(ENVOY_CLUSTER_STATS.rqTotal) ?? 0) / seconds;
+      m.pendingOverflow = w.counters.get(ENVOY_CLUSTER_STATS.rqPendingOverflow) ?? 0;
+      m.noneHealthy = w.counters.get(ENVOY_CLUSTER_STATS.cxNoneHealthy) ?? 0;
+      if (w.rqTime !== undefined && w.rqTime.totalCount > 0) {
+        m.latencyMedianMs = w.rqTime.getValueAtPercentile(50);
+        m.latencyP99Ms = w.rqTime.getValueAtPercentile(99);
+        w.rqTime.reset();
+      }
     }
-    this.counters = new Map();
-    this.window++;
+    this.window = new Map();
     return out;
   }
 }

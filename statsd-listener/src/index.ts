@@ -4,4 +4,5 @@ export type { StatsdListener, StatsdListenerOptions } from './listener';
 export { parseDatagram, parseLine } from './parse';
 export type { StatsdMetric, StatsdType, ParsedDatagram, MalformedLine } from './parse';
 export { MetricsAggregator, functionStat } from './aggregate';
+export { metricsFields } from './listener';
 export type { AggregatorOptions } from './aggregate';

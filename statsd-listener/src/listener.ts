@@ -19,8 +19,12 @@ export interface StatsdListenerOptions {
   windowMs?: number;
   /** Statsd prefix of Envoy's sink (StatsdSink.prefix). */
   prefix?: string;
-  /** Windows a silent router stays in the gauge sums. */
-  staleWindows?: number;
+  /** A router silent this long leaves the gauge sums. Default 3 windows. */
+  staleMs?: number;
+  /** How often the defined functions are re-read from Redis. Default 3000 ms. */
+  definedRefreshMs?: number;
+  /** Clock (tests); default Date.now. */
+  now?: () => number;
   logger?: Logger;
 }
 
@@ -38,14 +42,18 @@ const EXPIRE_WINDOWS = 5;
 /** At most one malformed-line log per this many ms (a flood must not flood the log). */
 const MALFORMED_LOG_INTERVAL_MS = 5000;
 
-function metricsFields(m: FunctionMetrics): Record<string, string> {
+/** Every field of FunctionMetrics as Redis hash strings. */
+export function metricsFields(m: FunctionMetrics): Record<keyof FunctionMetrics, string> {
   return {
     rqActive: String(m.rqActive),
     rqPendingActive: String(m.rqPendingActive),
     rqPerSecond: String(m.rqPerSecond),
     pendingOverflow: String(m.pendingOverflow),
     noneHealthy: String(m.noneHealthy),
+    latencyMedianMs: String(m.latencyMedianMs),
+    latencyP99Ms: String(m.latencyP99Ms),
     routers: String(m.routers),
+    windowMs: String(m.windowMs),
     updatedAt: String(m.updatedAt),
   };
 }
@@ -55,15 +63,18 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
   const windowMs = opts.windowMs ?? 1000;
   const stack = opts.stack ?? 'default';
   const log = opts.logger ?? createLogger('statsd-listener');
+  const clock = opts.now ?? Date.now;
+  const definedRefreshMs = opts.definedRefreshMs ?? 3000;
   if (!Number.isInteger(windowMs) || windowMs < 10) {
     throw new StatsdListenerError('invalid_option', `windowMs must be a whole number of ms >= 10, got ${String(windowMs)}`, { windowMs });
   }
   const keys = redisKeys(stack);
-  const agg = new MetricsAggregator({ prefix: opts.prefix ?? ENVOY_STATSD_PREFIX, staleWindows: opts.staleWindows ?? 3 });
+  const agg = new MetricsAggregator({ prefix: opts.prefix ?? ENVOY_STATSD_PREFIX, staleMs: opts.staleMs ?? windowMs * 3 });
   // Fail fast while Redis is away instead of queueing writes without bound.
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
   redis.on('error', (err: Error) => log.warn('redis_error', { message: err.message }));
-  redis.connect().catch((err: Error) => log.warn('redis_connect_failed', { message: err.message }));
+  // Not fatal: ioredis keeps reconnecting, and the defined set is re-read every refresh.
+  const connected = redis.connect().catch((err: Error) => log.warn('redis_connect_failed', { message: err.message }));
 
   const totals = { received: 0, lines: 0, malformed: 0 };
   const pending = { received: 0, lines: 0, malformed: 0 };
@@ -77,7 +88,7 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
     totals.lines += parsed.lines; pending.lines += parsed.lines;
     if (parsed.malformed.length > 0) {
       totals.malformed += parsed.malformed.length; pending.malformed += parsed.malformed.length;
-      const now = Date.now();
+      const now = clock();
       if (now - lastMalformedLog >= MALFORMED_LOG_INTERVAL_MS) {
         const first = parsed.malformed[0];
         log.warn('malformed_line', { source: `${rinfo.address}:${rinfo.port}`, line: first?.line, reason: first?.reason, suppressed });
@@ -87,7 +98,7 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
         suppressed += parsed.malformed.length;
       }
     }
-    if (parsed.metrics.length > 0) agg.ingest(`${rinfo.address}:${rinfo.port}`, parsed.metrics);
+    if (parsed.metrics.length > 0) agg.ingest(`${rinfo.address}:${rinfo.port}`, parsed.metrics, clock());
   });
   socket.on('error', (err) => log.error('udp_error', { message: err.message }));
   try {
@@ -110,12 +121,13 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
 
   let flushing = false;
   const flush = async () => {
-    const now = Date.now();
+    const now = clock();
     const figures = agg.closeWindow(now, windowMs);
     const delta = { ...pending };
     pending.received = 0; pending.lines = 0; pending.malformed = 0;
     if (flushing) return; // a slow Redis: skip this write rather than pile up
     if (figures.size === 0 && delta.received === 0) return;
+    if (redis.status !== 'ready') return; // offline queue is off: the write would only fail
     flushing = true;
     try {
       const p = redis.pipeline();
@@ -138,7 +150,28 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
       flushing = false;
     }
   };
+  // The defined set is the orchestrator's `functions` hash; while Redis is away the last one stays.
+  let refreshing: Promise<void> | undefined;
+  const refreshDefined = (): Promise<void> => {
+    refreshing ??= (async () => {
+      try {
+        const fns = await redis.hkeys(keys.functions);
+        if (fns.length !== agg.definedCount()) log.info('defined_functions', { count: fns.length });
+        agg.setDefined(fns);
+      } catch (err) {
+        log.warn('defined_refresh_failed', { message: (err as Error).message });
+      } finally {
+        refreshing = undefined;
+      }
+    })();
+    return refreshing;
+  };
+  // After a Redis restart, read the set at once rather than at the next refresh.
+  redis.on('ready', () => { void refreshDefined(); });
+  await connected;
+  await refreshDefined();
   const timer = setInterval(() => { void flush(); }, windowMs);
+  const definedTimer = setInterval(() => { void refreshDefined(); }, definedRefreshMs);
 
   log.info('ready', { host, port, stack, windowMs });
   let closed: Promise<void> | undefined;
@@ -148,6 +181,7 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
     close() {
       closed ??= (async () => {
         clearInterval(timer);
+        clearInterval(definedTimer);
         await new Promise<void>((resolve) => socket.close(() => resolve()));
         await flush();
         redis.disconnect();

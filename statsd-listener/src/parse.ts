@@ -1,7 +1,7 @@
 /**
  * Statsd line parser. Pure: text in, metrics and reasons for rejected lines out.
- * A datagram may hold several '\n'-separated lines (DogStatsD/TCP sinks batch them);
- * Envoy's UDP sink sends one line per datagram.
+ * A datagram may hold several '\n'-separated lines (Envoy's UDP sink batches lines up to its
+ * buffer size; DogStatsD does too).
  *   <name>:<value>|<type>[|@<rate>][|#tag,tag]
  * Names may contain ':' (Envoy turns ':' into '_', other emitters may not), so the
  * name/value split is at the LAST ':' before the first '|'.
@@ -34,6 +34,8 @@ export interface ParsedDatagram {
 
 const TYPES: ReadonlySet<string> = new Set(['c', 'g', 'ms', 'h']);
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** Larger magnitudes lose integer precision and could overflow sums: no real stat gets there. */
+const MAX_MAGNITUDE = Number.MAX_SAFE_INTEGER;
 
 /** Parse one line; a string result is the reason it was rejected. */
 export function parseLine(line: string): StatsdMetric | string {
@@ -65,7 +67,10 @@ export function parseLine(line: string): StatsdMetric | string {
   }
   let value = Number(valueText);
   if (!Number.isFinite(value)) return `value ${JSON.stringify(valueText)} is not finite`;
+  if (Math.abs(value) > MAX_MAGNITUDE) return `value ${valueText} is out of range`;
   const signed = valueText[0] === '+' || valueText[0] === '-';
+  // Envoy's counters are per-flush deltas of monotonic counts and its timers are durations.
+  if ((type === 'c' || type === 'ms' || type === 'h') && value < 0) return `negative ${type === 'c' ? 'counter' : 'timer'} value ${valueText}`;
   if (type === 'c') value /= sampleRate;
   return { name, value, type: type as StatsdType, gaugeDelta: type === 'g' && signed, sampleRate, tags };
 }

@@ -4,7 +4,7 @@ import * as dgram from 'node:dgram';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type RedisProcess, startRedis } from '@faas/stack';
-import { createLogger, redisKeys } from '@faas/contracts';
+import { createLogger, parseFunctionMetrics, redisKeys } from '@faas/contracts';
 import { type StatsdListener, startStatsdListener } from '../src/listener';
 
 let redis: RedisProcess;
@@ -17,7 +17,10 @@ const quiet = createLogger('statsd-listener', {}, () => undefined);
 before(async () => {
   redis = await startRedis();
   client = new Redis(redis.url);
-  listener = await startStatsdListener({ port: 0, redisUrl: redis.url, stack, windowMs: 100, logger: quiet });
+  client.on('error', () => undefined); // the test fails on its own commands; nothing to log here
+  // The defined functions: fields of the orchestrator's `functions` hash.
+  await client.hset(keys.functions, { echo: '{}', burst: '{}', idle: '{}' });
+  listener = await startStatsdListener({ port: 0, redisUrl: redis.url, stack, windowMs: 100, definedRefreshMs: 100, logger: quiet });
 });
 after(async () => {
   await listener?.close();
@@ -46,12 +49,21 @@ test('real UDP datagrams from two routers end up summed in the Redis hash', asyn
     await send(r1, 'envoy.cluster.fn-echo.upstream_rq_active:3|g', listener.port);
     await send(r1, 'envoy.cluster.fn-echo.upstream_rq_pending_active:2|g\nenvoy.cluster.fn-echo.upstream_rq_total:10|c', listener.port);
     await send(r2, 'envoy.cluster.fn-echo.upstream_rq_active:4|g\nenvoy.cluster.fn-echo.upstream_rq_pending_overflow:1|c', listener.port);
-    await send(r2, 'envoy.cluster.fn-echo.upstream_cx_none_healthy:5|c\nthis is not statsd', listener.port);
+    await send(r2, 'envoy.cluster.fn-echo.upstream_cx_none_healthy:5|c\nthis is not statsd\nenvoy.cluster.fn-ghost.upstream_rq_active:9|g\nenvoy.cluster.fn-echo.upstream_rq_pending_active:+1|g', listener.port);
     const h = await waitFor(async () => {
       const v = await client.hgetall(keys.metrics('echo'));
-      return v.rqActive === '7' ? v : undefined;
+      return v.rqActive === '7' && v.rqPendingActive === '3' ? v : undefined; // all four datagrams in
     });
-    assert.equal(h.rqPendingActive, '2');
+    const m = parseFunctionMetrics(h);
+    assert.ok(m, JSON.stringify(h));
+    assert.deepEqual(Object.keys(h).sort(), ['latencyMedianMs', 'latencyP99Ms', 'noneHealthy', 'pendingOverflow', 'routers', 'rqActive', 'rqPendingActive', 'rqPerSecond', 'updatedAt', 'windowMs']);
+    assert.equal(m.windowMs, 100);
+    // The ghost line came in the same datagram as the echo lines now in Redis: no key for it.
+    assert.equal(await client.exists(keys.metrics('ghost')), 0);
+    // A defined function nobody reports on is still published, with zeros.
+    const idle = parseFunctionMetrics(await client.hgetall(keys.metrics('idle')));
+    assert.equal(idle?.routers, 0);
+    assert.equal(idle?.rqActive, 0);
     assert.equal(Number(h.routers), 2);
     assert.ok(Number(h.updatedAt) > 0);
     assert.ok(h.rqPerSecond !== undefined && h.pendingOverflow !== undefined && h.noneHealthy !== undefined);
@@ -62,9 +74,9 @@ test('real UDP datagrams from two routers end up summed in the Redis hash', asyn
       return Number(v.malformed) >= 1 ? v : undefined;
     });
     assert.equal(c.received, '4');
-    assert.equal(c.lines, '7');
+    assert.equal(c.lines, '9');
     assert.equal(c.malformed, '1');
-    assert.deepEqual(listener.counters(), { received: 4, lines: 7, malformed: 1 });
+    assert.deepEqual(listener.counters(), { received: 4, lines: 9, malformed: 1 });
   } finally {
     r1.close();
     r2.close();
@@ -84,4 +96,26 @@ test('a counter burst shows up as a rate in one window', async () => {
   } finally {
     r.close();
   }
+});
+
+test('a function defined later is picked up by the refresh; an undefined one is dropped', async () => {
+  assert.equal(await client.exists(keys.metrics('late')), 0);
+  await client.hset(keys.functions, 'late', '{}');
+  const h = await waitFor(async () => {
+    const v = await client.hgetall(keys.metrics('late'));
+    return v.routers === '0' ? v : undefined;
+  });
+  assert.equal(parseFunctionMetrics(h)?.rqActive, 0);
+  await client.hdel(keys.functions, 'idle');
+  // A window may still carry `idle` (its refresh came before the delete); the write of `late`
+  // shows when that window is in Redis, and a refresh started after the delete by then.
+  const republished = async () => {
+    await client.del(keys.metrics('late'));
+    await waitFor(async () => ((await client.exists(keys.metrics('late'))) === 1 ? true : undefined));
+  };
+  await republished();
+  await republished();
+  await client.del(keys.metrics('idle'));
+  await republished();
+  assert.equal(await client.exists(keys.metrics('idle')), 0);
 });

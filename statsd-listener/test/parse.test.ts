@@ -73,3 +73,47 @@ test('malformed lines are skipped with a reason, good lines in the same datagram
   assert.match(reasons[6] ?? '', /unknown field/);
   assert.match(reasons[7] ?? '', /not a number/);
 });
+
+test('table: garbage, partial lines, huge values, NaN, negative counters, unknown types, rates', () => {
+  const cases: [string, string | Partial<{ value: number; type: string; gaugeDelta: boolean; sampleRate: number }>][] = [
+    ['envoy.cluster.fn-a.upstream_rq_total:7|c|@0.1', { value: 70, type: 'c', sampleRate: 0.1 }],
+    ['envoy.cluster.fn-a.upstream_rq_time:12.5|ms|@0.5', { value: 12.5, type: 'ms', sampleRate: 0.5 }],
+    ['envoy.cluster.fn-a.upstream_rq_active:-0|g', { value: -0, gaugeDelta: true }],
+    ['envoy.cluster.fn-a.upstream_rq_active:1e3|g', { value: 1000, gaugeDelta: false }],
+    ['envoy.cluster.fn-a.upstream_rq_total:9007199254740991|c', { value: Number.MAX_SAFE_INTEGER }],
+    ['envoy.cluster.fn-a.upstream_rq_total:9007199254740993|c', 'out of range'],
+    ['envoy.cluster.fn-a.upstream_rq_total:1e400|c', 'not finite'],
+    ['envoy.cluster.fn-a.upstream_rq_active:NaN|g', 'not a number'],
+    ['envoy.cluster.fn-a.upstream_rq_active:Infinity|g', 'not a number'],
+    ['envoy.cluster.fn-a.upstream_rq_total:-3|c', 'negative counter'],
+    ['envoy.cluster.fn-a.upstream_rq_time:-1|ms', 'negative timer'],
+    ['envoy.cluster.fn-a.upstream_rq_active:3|s', 'unknown type "s"'],
+    ['envoy.cluster.fn-a.upstream_rq_active:3|', 'unknown type ""'],
+    ['envoy.cluster.fn-a.upstream_rq_total:3|c|@0', 'sample rate'],
+    ['envoy.cluster.fn-a.upstream_rq_total:3|c|@-1', 'sample rate'],
+    ['envoy.cluster.fn-a.upstream_rq_total:3|c|@abc', 'sample rate'],
+    ['envoy.cluster.fn-a.upstream_rq_tot', 'missing "|<type>"'],
+    ['envoy.cluster.fn-a.upstream_rq_total:', 'missing "|<type>"'],
+    ['envoy.cluster.fn-a.upstream_rq_total:|c', 'not a number'],
+    ['\u0000\u00ff\ufffd|||', 'missing ":"'],
+    ['::::|c', 'not a number'],
+  ];
+  for (const [line, want] of cases) {
+    const r = parseLine(line);
+    if (typeof want === 'string') {
+      assert.equal(typeof r, 'string', line);
+      assert.match(r as string, new RegExp(want.replace(/[|"()]/g, '\\$&')), line);
+    } else {
+      assert.notEqual(typeof r, 'string', `${line}: ${String(r)}`);
+      for (const [k, v] of Object.entries(want)) assert.equal((r as unknown as Record<string, unknown>)[k], v, `${line} ${k}`);
+    }
+  }
+});
+
+test('a datagram cut mid-line keeps the complete lines before it', () => {
+  const r = parseDatagram('envoy.cluster.fn-a.upstream_rq_active:3|g\nenvoy.cluster.fn-a.upstream_rq_to');
+  assert.equal(r.metrics.length, 1);
+  assert.equal(r.malformed.length, 1);
+  const long = parseDatagram(`${'x'.repeat(100_000)}:1|q`);
+  assert.equal(long.malformed[0]?.line.length, 203); // logged lines are cut to 200 chars
+});
