@@ -122,7 +122,8 @@ export function httpSuite(rt: RuntimeUnderTest): void {
       const raw = await rawExchange(r.port, 'POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n');
       assert.doesNotMatch(raw, /100 Continue/);
       const f = finalResponse(raw);
-      assertErrorJson({ status: f.status, headers: f.headers, body: f.body }, 'body_too_large', { fn });
+      const b = assertErrorJson({ status: f.status, headers: f.headers, body: f.body }, 'body_too_large', { fn });
+      assert.equal(b.requestId, f.headers['x-request-id'], 'one generated request id, in the header and the body');
     });
 
     test('a throwing handler: 500 handler_error JSON, the stack only in the logs', async () => {

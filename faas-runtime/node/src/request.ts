@@ -147,8 +147,7 @@ export function createRequestHandler(cfg: RuntimeConfig, log: RuntimeLogger, sta
     }
   };
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, refused: HttpResponse | undefined): Promise<void> => {
-    const requestId = requestIdOf(req);
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, requestId: string, refused: HttpResponse | undefined): Promise<void> => {
     const target = parseTarget(req.url ?? '/');
     if (target === undefined) {
       refuseUnread(req, res, requestId, fail('invalid_request', 'the request target must be a path starting with "/"', requestId));
@@ -206,8 +205,8 @@ export function createRequestHandler(cfg: RuntimeConfig, log: RuntimeLogger, sta
     }
   };
 
-  const run = (req: http.IncomingMessage, res: http.ServerResponse, refused?: HttpResponse): void => {
-    handle(req, res, refused).catch((err: unknown) => log.error('request_failed', { error: err }));
+  const run = (req: http.IncomingMessage, res: http.ServerResponse, requestId = requestIdOf(req), refused?: HttpResponse): void => {
+    handle(req, res, requestId, refused).catch((err: unknown) => log.error('request_failed', { requestId, error: err }));
   };
 
   return {
@@ -220,9 +219,10 @@ export function createRequestHandler(cfg: RuntimeConfig, log: RuntimeLogger, sta
     onCheckContinue: (req: http.IncomingMessage, res: http.ServerResponse): void => {
       const target = parseTarget(req.url ?? '/');
       const isControl = req.method === 'GET' && (target?.path === RUNTIME_PATHS.ready || target?.path === RUNTIME_PATHS.stats);
-      const refused = target === undefined || isControl ? undefined : refusal(req, requestIdOf(req));
+      const requestId = requestIdOf(req);
+      const refused = target === undefined || isControl ? undefined : refusal(req, requestId);
       if (refused === undefined) res.writeContinue();
-      run(req, res, refused);
+      run(req, res, requestId, refused);
     },
     /** Malformed HTTP never reaches a request handler: answer it as error JSON, then close. */
     onClientError: (err: Error & { code?: string }, socket: import('node:stream').Duplex): void => {
