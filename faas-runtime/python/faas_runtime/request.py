@@ -72,6 +72,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         name = _SEND_ERROR_CODES.get(code, "invalid_request")
         text = f"malformed HTTP request ({message or code})" if name == "invalid_request" else (message or name)
         self.close_connection = True
+        self.rt.log.warn("client_error", status=code, message=str(message))
         self.send(error_response(name, text, self.rt.cfg.function_name, self.request_id()), close=True)
 
     def send(self, response, close=False):
