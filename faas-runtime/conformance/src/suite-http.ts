@@ -87,7 +87,7 @@ export function httpSuite(rt: RuntimeUnderTest): void {
       assert.equal(exact.body.length, 1000);
     });
 
-    test("memory guard: a body that would not fit under the cgroup's memory.max gets 413", async () => {
+    test("memory guard: a body that would not fit under the cgroup's memory limit gets 413 (v2 and v1)", async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-conf-cgroup-'));
       after(() => fs.rmSync(dir, { recursive: true, force: true }));
       const MiB = 1024 * 1024;
@@ -101,6 +101,13 @@ export function httpSuite(rt: RuntimeUnderTest): void {
       assert.equal(yes.status, 200);
       const probe = await pool.start({ FAAS_HANDLER: 'probe.handler', FAAS_CGROUP_DIR: dir });
       assert.equal((json((await request(probe.port)).body).context as Record<string, unknown>).memoryLimitInMB, '64');
+      // cgroup v1 (no memory.max): memory/memory.limit_in_bytes and memory/memory.usage_in_bytes.
+      const v1 = path.join(dir, 'v1');
+      fs.mkdirSync(path.join(v1, 'memory'), { recursive: true });
+      fs.writeFileSync(path.join(v1, 'memory', 'memory.limit_in_bytes'), `${64 * MiB}\n`);
+      fs.writeFileSync(path.join(v1, 'memory', 'memory.usage_in_bytes'), `${50 * MiB}\n`);
+      const old = await pool.start({ FAAS_HANDLER: 'echo.handler', FAAS_CGROUP_DIR: v1 });
+      assertErrorJson(await request(old.port, { method: 'POST', body: Buffer.alloc(2 * MiB), headers: { 'x-request-id': 'mem-2' } }), 'body_too_large', { fn, requestId: 'mem-2' });
     });
 
     test('Expect: 100-continue gets 100 Continue before the final response; the body arrives intact', async () => {

@@ -1,5 +1,5 @@
 /**
- * Refusing a body that would not fit in the container's memory (cgroup v2), so a large request
+ * Refusing a body that would not fit in the container's memory (cgroup v2 or v1), so a large request
  * gets 413 instead of the kernel's OOM killer taking every request on the instance with it.
  * memory.max is read once; memory.current on each request that declares a large body.
  */
@@ -34,9 +34,15 @@ export interface MemoryGuard {
   fits(bytes: number): boolean;
 }
 
+/** cgroup v1 reports "no limit" as a huge page-rounded number. */
+const V1_UNLIMITED = 2 ** 62;
+
+/** cgroup v2 (memory.max, memory.current), else v1 (memory/memory.limit_in_bytes, usage_in_bytes). */
 export function createMemoryGuard(cgroupDir: string): MemoryGuard {
-  const maxBytes = readNumber(path.join(cgroupDir, 'memory.max'));
-  const currentFile = path.join(cgroupDir, 'memory.current');
+  const v2 = fs.existsSync(path.join(cgroupDir, 'memory.max'));
+  const v1Limit = v2 ? undefined : readNumber(path.join(cgroupDir, 'memory', 'memory.limit_in_bytes'));
+  const maxBytes = v2 ? readNumber(path.join(cgroupDir, 'memory.max')) : v1Limit !== undefined && v1Limit < V1_UNLIMITED ? v1Limit : undefined;
+  const currentFile = v2 ? path.join(cgroupDir, 'memory.current') : path.join(cgroupDir, 'memory', 'memory.usage_in_bytes');
   return {
     maxBytes,
     fits: (bytes) => maxBytes === undefined || bytes < MEMORY_CHECK_MIN_BYTES || bodyFitsMemory(bytes, maxBytes, readNumber(currentFile)),

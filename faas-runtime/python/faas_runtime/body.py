@@ -53,10 +53,20 @@ def body_fits_memory(n, max_bytes, current):
     return current + n + MEMORY_HEADROOM_BYTES <= max_bytes
 
 
+V1_UNLIMITED = 2 ** 62  # cgroup v1 reports "no limit" as a huge page-rounded number
+
+
 class MemoryGuard:
+    """cgroup v2 (memory.max, memory.current), else v1 (memory/memory.limit_in_bytes, usage_in_bytes)."""
+
     def __init__(self, cgroup_dir):
-        self.max_bytes = _read_number(os.path.join(cgroup_dir, "memory.max"))
-        self._current = os.path.join(cgroup_dir, "memory.current")
+        if os.path.exists(os.path.join(cgroup_dir, "memory.max")):
+            self.max_bytes = _read_number(os.path.join(cgroup_dir, "memory.max"))
+            self._current = os.path.join(cgroup_dir, "memory.current")
+        else:
+            limit = _read_number(os.path.join(cgroup_dir, "memory", "memory.limit_in_bytes"))
+            self.max_bytes = limit if limit is not None and limit < V1_UNLIMITED else None
+            self._current = os.path.join(cgroup_dir, "memory", "memory.usage_in_bytes")
 
     def fits(self, n):
         if self.max_bytes is None or n < MEMORY_CHECK_MIN_BYTES:
