@@ -1,7 +1,7 @@
 /** Runtime configuration from FAAS_* environment variables, validated with messages naming the variable. */
 import * as path from 'node:path';
 import { RuntimeConfigError } from './errors';
-import { RUNTIME_PORT } from './paths';
+import { DEFAULT_MAX_BODY_BYTES, RUNTIME_PORT } from './paths';
 
 export interface RuntimeConfig {
   functionName: string;
@@ -18,14 +18,24 @@ export interface RuntimeConfig {
   timeoutMs: number;
   drainTimeoutMs: number;
   maxBodyBytes: number;
+  /** "http": the event is the request; "lambda": API Gateway v2 events and the RIE invoke path. */
+  handlerStyle: HandlerStyle;
+  /** Lambda's context.memoryLimitInMB: FAAS_MEMORY_MB, else the cgroup limit, else undefined. */
+  memoryMb: number | undefined;
+  /** cgroup v2 directory for the memory guard (FAAS_CGROUP_DIR; tests point it at fake files). */
+  cgroupDir: string;
 }
+
+export type HandlerStyle = 'http' | 'lambda';
+export const HANDLER_STYLES: readonly HandlerStyle[] = ['http', 'lambda'];
 
 export const DEFAULT_CODE_DIR = '/opt/faas/function';
 export const DEFAULTS = {
   concurrency: 8,
   timeoutMs: 30_000,
   drainTimeoutMs: 10_000,
-  maxBodyBytes: 64 * 1024 * 1024,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  cgroupDir: '/sys/fs/cgroup',
   // Inside a container the router reaches us over the container network; tests override with 127.0.0.1.
   host: '0.0.0.0',
 } as const;
@@ -76,6 +86,11 @@ export function parseRuntimeConfig(env: Env): RuntimeConfig {
   }
   const handler = parseHandler(str(env, 'FAAS_HANDLER', 'index.handler'));
   const host = str(env, 'FAAS_HOST', DEFAULTS.host);
+  const style = str(env, 'FAAS_HANDLER_STYLE', 'http');
+  if (!HANDLER_STYLES.includes(style as HandlerStyle)) {
+    throw new RuntimeConfigError(`environment variable FAAS_HANDLER_STYLE=${JSON.stringify(style)} must be one of ${HANDLER_STYLES.join(', ')}`, { name: 'FAAS_HANDLER_STYLE', value: style });
+  }
+  const memory = env.FAAS_MEMORY_MB;
   return {
     functionName,
     functionVersion,
@@ -88,5 +103,8 @@ export function parseRuntimeConfig(env: Env): RuntimeConfig {
     timeoutMs: int(env, 'FAAS_TIMEOUT_MS', DEFAULTS.timeoutMs, 1, 24 * 3_600_000),
     drainTimeoutMs: int(env, 'FAAS_DRAIN_TIMEOUT_MS', DEFAULTS.drainTimeoutMs, 0, 3_600_000),
     maxBodyBytes: int(env, 'FAAS_MAX_BODY_BYTES', DEFAULTS.maxBodyBytes, 0, 1024 * 1024 * 1024),
+    handlerStyle: style as HandlerStyle,
+    memoryMb: memory === undefined || memory === '' ? undefined : int(env, 'FAAS_MEMORY_MB', 0, 1, 1024 * 1024),
+    cgroupDir: path.resolve(str(env, 'FAAS_CGROUP_DIR', DEFAULTS.cgroupDir)),
   };
 }

@@ -16,6 +16,10 @@ export interface FaasContext {
   functionName: string;
   functionVersion: string;
   requestId: string;
+  /** Lambda's name for requestId. */
+  awsRequestId: string;
+  /** Lambda's memory limit field (a string, as in AWS's Node runtime); undefined when unknown. */
+  memoryLimitInMB: string | undefined;
   /** Epoch ms after which the runtime answers 504. */
   deadline: number;
   getRemainingTimeInMillis(): number;

@@ -1,7 +1,10 @@
-export { type RuntimeConfig, DEFAULTS, DEFAULT_CODE_DIR, parseRuntimeConfig, parseHandler } from './config';
+export { type RuntimeConfig, type HandlerStyle, DEFAULTS, DEFAULT_CODE_DIR, parseRuntimeConfig, parseHandler } from './config';
 export { RuntimeError, RuntimeConfigError, HandlerLoadError } from './errors';
 export { type FaasEvent, type FaasContext, type Handler, loadHandler, invokeHandler, HandlerTimeoutError } from './handler';
 export { type RuntimeLogger, createRuntimeLogger } from './log';
-export { RUNTIME_PORT, RUNTIME_PATHS, REQUEST_ID_HEADER } from './paths';
-export { type HttpResponse, InvalidResultError, toHttpResponse, isResponseShape } from './response';
+export { RUNTIME_PORT, RUNTIME_PATHS, REQUEST_ID_HEADER, DEFAULT_MAX_BODY_BYTES, LAMBDA_INVOKE_PATH, RUNTIME_ERRORS, type RuntimeErrorCode } from './paths';
+export { type HttpResponse, InvalidResultError, toHttpResponse, isResponseShape, errorResponse } from './response';
 export { type RuntimeServer, type RuntimeStats, startRuntime, main } from './server';
+export { BodyTooLargeError, readBody } from './body';
+export { bodyFitsMemory, createMemoryGuard, MEMORY_HEADROOM_BYTES, MEMORY_CHECK_MIN_BYTES } from './memory-guard';
+export { apiGatewayEvent, type ApiGatewayV2Event } from './lambda';

@@ -2,6 +2,7 @@
  * Turning a handler's result into an HTTP response. Pure: result in, status/headers/bytes out,
  * or an explanation of why the result cannot be sent.
  */
+import { RUNTIME_ERRORS, type RuntimeErrorCode } from './paths';
 
 export interface HttpResponse {
   statusCode: number;
@@ -89,6 +90,11 @@ export function toHttpResponse(result: unknown): HttpResponse {
   }
   const { bytes, type } = encodeBody(result, false);
   return { statusCode: 200, headers: type !== undefined ? { 'content-type': type } : {}, body: bytes };
+}
+
+/** A runtime error answer: {"error","message","fn","requestId"}, status from the code. */
+export function errorResponse(code: RuntimeErrorCode, message: string, fn: string, requestId: string): HttpResponse {
+  return jsonResponse(RUNTIME_ERRORS[code], { error: code, message, fn, requestId });
 }
 
 export function jsonResponse(statusCode: number, value: Record<string, unknown>): HttpResponse {

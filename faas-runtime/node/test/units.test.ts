@@ -1,14 +1,31 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HEADERS, RUNTIME_PATHS as C_PATHS, RUNTIME_PORT as C_PORT } from '@faas/contracts';
+import { CLIENT_ERRORS, DEFAULT_MAX_BODY_BYTES as C_MAX_BODY, HEADERS, RUNTIME_PATHS as C_PATHS, RUNTIME_PORT as C_PORT } from '@faas/contracts';
 import { parseHandler, parseRuntimeConfig } from '../src/config';
-import { REQUEST_ID_HEADER, RUNTIME_PATHS, RUNTIME_PORT } from '../src/paths';
+import { bodyFitsMemory } from '../src/memory-guard';
+import { DEFAULT_MAX_BODY_BYTES, REQUEST_ID_HEADER, RUNTIME_ERRORS, RUNTIME_PATHS, RUNTIME_PORT } from '../src/paths';
 import { InvalidResultError, toHttpResponse } from '../src/response';
 
 test('duplicated constants equal the contracts values', () => {
   assert.deepEqual(RUNTIME_PATHS, C_PATHS);
   assert.equal(RUNTIME_PORT, C_PORT);
   assert.equal(REQUEST_ID_HEADER, HEADERS.requestId);
+  assert.equal(DEFAULT_MAX_BODY_BYTES, C_MAX_BODY);
+  for (const [code, status] of Object.entries(RUNTIME_ERRORS)) assert.equal(CLIENT_ERRORS[code as keyof typeof CLIENT_ERRORS]?.status, status, code);
+});
+
+test('bodyFitsMemory: body + in use + headroom must stay under memory.max', () => {
+  const MiB = 1024 * 1024;
+  const cases: [number, number | undefined, number | undefined, boolean][] = [
+    [2 * MiB, 64 * MiB, 50 * MiB, false],
+    [2 * MiB, 64 * MiB, 10 * MiB, true],
+    [48 * MiB, 64 * MiB, 0, true],
+    [49 * MiB, 64 * MiB, 0, false],
+    [512 * 1024, 64 * MiB, 64 * MiB, true], // small bodies are not checked
+    [100 * MiB, undefined, 0, true], // unlimited
+    [100 * MiB, 64 * MiB, undefined, true], // memory.current unreadable
+  ];
+  for (const [bytes, max, current, fits] of cases) assert.equal(bodyFitsMemory(bytes, max, current), fits, `${bytes} ${max} ${current}`);
 });
 
 test('parseHandler splits at the last dot and keeps the module inside the code dir', () => {
@@ -23,6 +40,8 @@ test('config defaults and validation', () => {
   assert.equal(c.port, 8080);
   assert.equal(c.codeDir, '/opt/faas/function');
   assert.equal(c.concurrency, 8);
+  assert.equal(c.maxBodyBytes, 6 * 1024 * 1024);
+  assert.equal(c.handlerStyle, 'http');
   assert.throws(() => parseRuntimeConfig({}), /FAAS_FUNCTION is required/);
   assert.throws(() => parseRuntimeConfig({ FAAS_FUNCTION: 'f', FAAS_TIMEOUT_MS: '-1' }), /FAAS_TIMEOUT_MS/);
   assert.throws(() => parseRuntimeConfig({ FAAS_FUNCTION: 'f', FAAS_PORT: '70000' }), /FAAS_PORT/);
