@@ -37,16 +37,6 @@ function M.apply(states)
 end
 
 -- Forget everything: the platform says it has no state (Redis flushed, orchestrator never ran).
-function M.unprime()
-  local old = dict:get('names')
-  if old then
-    for n in old:gmatch('[^\n]+') do dict:delete('s:' .. n) end
-  end
-  dict:delete('names')
-  dict:delete('rev')
-  dict:set('primed', false)
-end
-
 local function poll_once()
   local rev = dict:get('rev')
   local path = '/v1/functions'
@@ -62,8 +52,11 @@ local function poll_once()
   if res.status ~= 200 then
     local body = json.decode(res.body)
     local code = type(body) == 'table' and body.error or nil
-    -- Only "no states at all" unprimes; a Redis outage keeps the last known states (warm ones stay routable).
-    if code == cfg.api_errors.not_deployed then M.unprime() end
+    -- Neither a Redis outage nor "no states at all" (Redis restarted empty, until the
+    -- orchestrator re-publishes) drops the last known states: warm functions stay routable
+    -- through the router, which still has them. Forgetting the rev makes the next round a
+    -- full read, so the re-published states replace these whatever their rev.
+    if code == cfg.api_errors.not_deployed then dict:delete('rev') end
     return nil, 'redis-rest answered ' .. res.status .. ' ' .. tostring(code)
   end
   local states, derr = json.decode(res.body)

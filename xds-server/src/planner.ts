@@ -5,7 +5,8 @@
  *
  * Ordering rules, in CDS, EDS, LDS, RDS order (make before break):
  *  - a function's route is released to this stream only after the stream has ACKed its
- *    cluster and endpoints (when it is subscribed to them);
+ *    cluster and endpoints (when it is subscribed to them); an Envoy-like stream's first
+ *    route configuration waits for all of them (a reconnecting router keeps routing);
  *  - a removed function's cluster stays until the stream has ACKed routes without it;
  *  - any cluster (re)sent makes its endpoints due again (Envoy warms clusters until a
  *    new CLA arrives);
@@ -152,6 +153,13 @@ function reconcile(env: PlannerEnv, snap: Snapshot, s: StreamState, out: Effect[
   send(env, s, s.types.listener, lds, NO_ROUTE_FNS, false, out);
 
   releaseRoutes(s, snap);
+  // Envoy keeps its last configuration across a control-plane restart, so a reconnecting
+  // router may still route every function: its first route configuration on this stream
+  // waits until every function is released, rather than arriving without some of them (a
+  // burst of 404s). Not after a NACK of clusters or endpoints: the hold would never end.
+  const firstRoutes = routeSt.sentVersion === null && !s.isGrpc;
+  const nacked = s.types.cluster.nack !== null || s.types.endpoint.nack !== null;
+  if (firstRoutes && !nacked && s.released.size < snap.functions.size) return;
   let rm = s.routeMemo;
   if (rm === null || rm.snap !== snap || rm.releasedGen !== s.releasedGen || rm.subGen !== routeSt.subGen) {
     const r = !subscribes(routeSt.sub, XDS_NAMES.routeConfig)
