@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { redisKeys } from '@faas/contracts';
+import { authorizationHeader, redisKeys } from '@faas/contracts';
 import { Redis } from 'ioredis';
 import { type Stack, startStack } from '../src/launcher';
 import { containers, root, writeDefinitions } from './helpers';
@@ -73,7 +73,7 @@ describe('shared state lost: Redis flushed under a running stack', { timeout: 18
       await stack.restart('xds-server', 'crash');
       const deadline = Date.now() + 15_000;
       for (;;) {
-        const names = ((await (await fetch(xdsUrl)).json()) as { functions: { name: string }[] }).functions.map((f) => f.name);
+        const names = ((await (await fetch(xdsUrl, { headers: authorizationHeader(stack.internalToken) })).json()) as { functions: { name: string }[] }).functions.map((f) => f.name);
         if (names.includes('hello')) break;
         assert.ok(Date.now() < deadline, 'hello not re-registered within 15 s');
         await new Promise((r) => setTimeout(r, 100));
