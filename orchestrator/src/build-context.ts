@@ -57,6 +57,8 @@ interface RuntimeImage {
   entry: string;
   cmd: string[];
   env: string;
+  /** Dockerfile lines run after the COPYs, as root. */
+  buildSteps: string[];
   isRuntimeFile: (rel: string) => boolean;
   buildHint: string;
 }
@@ -68,6 +70,7 @@ const RUNTIME_IMAGES: Record<Runtime, RuntimeImage> = {
     entry: 'server.js',
     cmd: ['node', `${IMAGE_PATHS.runtime}/server.js`],
     env: 'NODE_ENV=production',
+    buildSteps: [],
     isRuntimeFile: (rel) => rel.endsWith('.js'),
     buildHint: 'build faas-runtime/node first',
   },
@@ -77,6 +80,9 @@ const RUNTIME_IMAGES: Record<Runtime, RuntimeImage> = {
     entry: 'server.py',
     cmd: ['python3', '-B', `${IMAGE_PATHS.runtime}/server.py`],
     env: 'PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1',
+    // Bytecode made at build (exec form: the local base has no shell): the container cannot
+    // write it and compiling at every cold start costs ~0.3 s; a syntax error fails the build.
+    buildSteps: ['USER 0', `RUN ["python3", "-m", "compileall", "-q", "${IMAGE_PATHS.runtime}", "${IMAGE_PATHS.function}"]`],
     isRuntimeFile: (rel) => rel.endsWith('.py'),
     buildHint: 'expected faas-runtime/python',
   },
@@ -96,6 +102,7 @@ export function renderDockerfile(def: Pick<FunctionDefinition, 'name' | 'version
     'FROM ${BASE_IMAGE}',
     `COPY runtime/ ${IMAGE_PATHS.runtime}/`,
     `COPY function/ ${IMAGE_PATHS.function}/`,
+    ...rt.buildSteps,
     `ENV FAAS_FUNCTION=${def.name} FAAS_VERSION=${def.version} FAAS_HANDLER=${def.handler} FAAS_CODE_DIR=${IMAGE_PATHS.function} FAAS_PORT=${RUNTIME_PORT} ${rt.env}`,
     `USER ${FUNCTION_UID}:${FUNCTION_UID}`,
     `WORKDIR ${IMAGE_PATHS.function}`,

@@ -201,6 +201,14 @@ describe('ensureFunctionImage: python', () => {
     assert.deepEqual([b.tag, b.built], [a.tag, false]);
     assert.deepEqual(await runOnce(t, a.tag, '/?name=py'), { status: 200, body: 'Hello from Python, py!\n', exitCode: 0 });
   });
+  test('a Python syntax error fails the build (bytecode is compiled at build) with the log tail', async () => {
+    const dir = tempFunction(path.join(ROOT, 'functions', 'py-hello'), 'index.py', '#');
+    fs.appendFileSync(path.join(dir, 'index.py'), 'def broken(:\n');
+    await assert.rejects(
+      ensureFunctionImage(docker, { ...defOf(name, dir, 'syntax'), runtime: 'python' }, { baseImage: BASE, pythonBaseImage: PY_BASE, stack: 'test', logger }),
+      (err: unknown) => err instanceof ImageBuildError && err.context.version === 'syntax' && /SyntaxError/.test(err.message),
+    );
+  });
   test('a missing Python base names the Python script', async () => {
     const dir = tempFunction(path.join(ROOT, 'functions', 'py-hello'), 'index.py', '#');
     await assert.rejects(
