@@ -51,4 +51,5 @@ fi
 say "building TypeScript"
 npx tsc -b
 bash "$root/scripts/make-base-image.sh"
+bash "$root/scripts/make-python-base-image.sh"
 export PREREQS_STARTED

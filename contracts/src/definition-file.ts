@@ -16,7 +16,8 @@ export function loadDefinitionFile(file: string): FunctionDefinition[] {
       return [{ file, function: d.name, field: 'code', message: `directory ${d.codeDir} does not exist` }];
     }
     const mod = d.handler.slice(0, d.handler.lastIndexOf('.'));
-    const candidates = [mod, `${mod}.js`, `${mod}.cjs`, `${mod}.mjs`].map((m) => `${d.codeDir}/${m}`);
+    const exts = d.runtime === 'python' ? ['.py', '/__init__.py'] : ['', '.js', '.cjs', '.mjs'];
+    const candidates = exts.map((e) => `${d.codeDir}/${mod}${e}`);
     if (!candidates.some((c) => fs.existsSync(c) && fs.statSync(c).isFile())) {
       return [{ file, function: d.name, field: 'handler', message: `module "${mod}" not found in ${d.codeDir}` }];
     }

@@ -8,9 +8,14 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { FUNCTION_NAME_RULE, isValidFunctionName } from './names';
 import { SCALING_DEFAULTS, type ScalingSettings } from './scaling';
+import { DEFAULT_MAX_BODY_BYTES } from './config';
 
-export const RUNTIMES = ['node'] as const;
+export const RUNTIMES = ['node', 'python'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
+
+/** `http`: handler(request) -> {statusCode, headers, body}; `lambda`: AWS's handler(event, context). */
+export const HANDLER_STYLES = ['http', 'lambda'] as const;
+export type HandlerStyle = (typeof HANDLER_STYLES)[number];
 
 /** A validated function definition with defaults applied and paths resolved. */
 export interface FunctionDefinition {
@@ -22,6 +27,10 @@ export interface FunctionDefinition {
   codeDir: string;
   /** "<module>.<export>", module relative to codeDir, e.g. "index.handler". */
   handler: string;
+  /** How the runtime calls the handler (FAAS_HANDLER_STYLE). */
+  handlerStyle: HandlerStyle;
+  /** Largest request body the runtime accepts (FAAS_MAX_BODY_BYTES). */
+  maxBodyBytes: number;
   /** Most requests one instance serves at once; the router queues the rest. */
   concurrency: number;
   /** Whole-request deadline in the router, ms. */
@@ -73,6 +82,24 @@ const duration = (min: number, max: number) =>
     .transform((s) => parseDuration(s) as number)
     .refine((ms) => ms >= min && ms <= max, { message: `must be between ${min}ms and ${max}ms` });
 
+const SIZE = /^(\d+)(B|KB|KiB|MB|MiB|GB|GiB)?$/;
+const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1e3, KiB: 1024, MB: 1e6, MiB: 1024 ** 2, GB: 1e9, GiB: 1024 ** 3 };
+
+/** "6MiB" | "512KiB" | "1MB" | "1024" (bytes) -> bytes. */
+export function parseSize(text: string): number | undefined {
+  const m = SIZE.exec(text);
+  if (!m) return undefined;
+  return Number(m[1]) * (SIZE_UNITS[m[2] ?? 'B'] as number);
+}
+
+/** Same bounds as the runtimes' FAAS_MAX_BODY_BYTES. */
+const MAX_BODY_LIMIT = 1024 ** 3;
+const size = z
+  .union([z.string(), z.number().int('must be a size such as "6MiB", "512KiB" or a whole number of bytes')], { errorMap: () => ({ message: 'must be a size such as "6MiB", "512KiB" or a number of bytes' }) })
+  .transform((v) => (typeof v === 'number' ? v : parseSize(v)))
+  .refine((n): n is number => n !== undefined, { message: 'must be a size such as "6MiB", "512KiB", "1MB" or a number of bytes' })
+  .refine((n) => n >= 0 && n <= MAX_BODY_LIMIT, { message: 'must be between 0 and 1GiB' });
+
 const intIn = (min: number, max: number) =>
   z
     .number({ invalid_type_error: 'must be a number' })
@@ -94,6 +121,8 @@ const functionSchema = z
       // The module must stay inside the code directory.
       .refine((h) => !h.startsWith('/') && !h.split('/').includes('..'), 'must be a module inside the code directory (no leading "/", no ".." segments)')
       .default('index.handler'),
+    handler_style: z.enum(HANDLER_STYLES, { errorMap: () => ({ message: `must be one of: ${HANDLER_STYLES.join(', ')}` }) }).default('http'),
+    max_body: size.default(DEFAULT_MAX_BODY_BYTES),
     concurrency: intIn(1, 1000).default(8),
     timeout: duration(100, 15 * 60_000).default('30s'),
     idle_timeout: duration(500, 24 * 3_600_000).default('30s'),
@@ -186,6 +215,8 @@ export function parseDefinitions(text: string, file: string): FunctionDefinition
       version: d.version,
       codeDir: path.resolve(baseDir, d.code),
       handler: d.handler,
+      handlerStyle: d.handler_style,
+      maxBodyBytes: d.max_body as number,
       concurrency: d.concurrency,
       timeoutMs: d.timeout,
       scaling: {

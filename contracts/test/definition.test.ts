@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { DefinitionError, loadDefinitionFile, parseDefinitions, parseDuration } from '../src/index';
+import { DefinitionError, loadDefinitionFile, parseDefinitions, parseDuration, parseSize } from '../src/index';
 
 function issuesOf(text: string): string[] {
   try {
@@ -20,6 +20,7 @@ describe('parseDefinitions', () => {
     const [d] = parseDefinitions('functions:\n  hello:\n    runtime: node\n    version: "1"\n    code: fn/hello\n', '/srv/defs.yml');
     assert.deepEqual(d, {
       name: 'hello', runtime: 'node', version: '1', codeDir: '/srv/fn/hello', handler: 'index.handler', concurrency: 8,
+      handlerStyle: 'http', maxBodyBytes: 6 * 1024 * 1024,
       timeoutMs: 30_000, memoryMb: 128, cpus: 1, env: {},
       scaling: {
         minInstances: 0, maxInstances: 5, targetConcurrency: 8, targetUtilization: 0.7, idleTimeoutMs: 30_000, scaleDownDelayMs: 0,
@@ -64,7 +65,7 @@ describe('parseDefinitions', () => {
   it('rejects bad names, reserved names, unknown runtimes, missing fields', () => {
     assert.match(issuesOf('functions:\n  Bad.Name:\n    runtime: node\n')[0] ?? '', /function "Bad.Name": invalid function name/);
     assert.match(issuesOf('functions:\n  healthz:\n    runtime: node\n    version: "1"\n    code: x\n')[0] ?? '', /reserved/);
-    assert.match(issuesOf('functions:\n  a:\n    runtime: cobol\n    version: "1"\n    code: x\n')[0] ?? '', /field "runtime": must be one of: node/);
+    assert.match(issuesOf('functions:\n  a:\n    runtime: cobol\n    version: "1"\n    code: x\n')[0] ?? '', /field "runtime": must be one of: node, python/);
     assert.match(issuesOf('functions:\n  a:\n    runtime: node\n    code: x\n')[0] ?? '', /field "version": is required/);
   });
   it('rejects broken YAML, a missing functions map and an empty one', () => {
@@ -147,12 +148,45 @@ describe('loadDefinitionFile', () => {
       fs.writeFileSync(file, 'functions:\n  ok:\n    runtime: node\n    version: "1"\n    code: ok\n    handler: main.run\n');
       assert.throws(() => loadDefinitionFile(file), /field "handler": module "main" not found/);
       assert.throws(() => loadDefinitionFile(path.join(dir, 'absent.yml')), /absent.yml: cannot read/);
+      // A Python function's module is a .py file (index.js does not count).
+      fs.writeFileSync(file, 'functions:\n  ok:\n    runtime: python\n    version: "1"\n    code: ok\n');
+      assert.throws(() => loadDefinitionFile(file), /field "handler": module "index" not found/);
+      fs.writeFileSync(path.join(dir, 'ok', 'index.py'), 'def handler(event, context):\n    return 1\n');
+      assert.equal(loadDefinitionFile(file)[0]?.runtime, 'python');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
   it('loads the repository definition file', () => {
     const defs = loadDefinitionFile(path.resolve(__dirname, '../../../global-function-definition.yml'));
-    assert.deepEqual(defs.map((d) => d.name), ['echo', 'hello', 'sleep']);
+    assert.deepEqual(defs.map((d) => d.name), ['add', 'echo', 'hello', 'lambda-hello', 'py-hello', 'sleep']);
+  });
+});
+
+describe('parseDefinitions: runtime, handler style and body limit', () => {
+  const base = 'functions:\n  f:\n    runtime: python\n    version: "1"\n    code: f\n';
+  it('reads runtime python, handler_style and max_body in its units', () => {
+    const [d] = parseDefinitions(`${base}    handler_style: lambda\n    max_body: 512KiB\n`, 'x.yml');
+    assert.deepEqual([d?.runtime, d?.handlerStyle, d?.maxBodyBytes], ['python', 'lambda', 512 * 1024]);
+    for (const [text, bytes] of [['6MiB', 6 * 1024 * 1024], ['1MB', 1_000_000], ['2048', 2048], ['0', 0], ['1GiB', 1024 ** 3]] as const) {
+      assert.equal(parseDefinitions(`${base}    max_body: ${text}\n`, 'x.yml')[0]?.maxBodyBytes, bytes, text);
+    }
+    assert.equal(parseSize('6 MiB'), undefined);
+  });
+  const refused: [string, RegExp][] = [
+    ['    handler_style: grpc\n', /function "f": field "handler_style": must be one of: http, lambda/],
+    ['    max_body: 6mb\n', /function "f": field "max_body": must be a size such as "6MiB"/],
+    ['    max_body: 2GiB\n', /function "f": field "max_body": must be between 0 and 1GiB/],
+    ['    max_body: [1]\n', /function "f": field "max_body": must be a size/],
+    ['    max_body: 1.5\n', /function "f": field "max_body": must be a size/],
+  ];
+  for (const [extra, message] of refused) {
+    it(`refuses ${extra.trim()}`, () => assert.match(issuesOf(base + extra).join('\n'), message));
+  }
+  it('documents runtime, handler_style and max_body in the header of the repository file', () => {
+    const text = fs.readFileSync(path.resolve(__dirname, '../../../global-function-definition.yml'), 'utf8');
+    const header = text.slice(0, text.indexOf('\nfunctions:'));
+    assert.match(header, /^#\s+runtime\s+node, python/m);
+    for (const field of ['handler_style', 'max_body']) assert.match(header, new RegExp(`^#\\s+${field}\\b.*\\[[^\\]]+\\]`, 'm'), field);
   });
 });

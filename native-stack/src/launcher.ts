@@ -164,6 +164,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       XDS_URL: `http://127.0.0.1:${ports.xdsHttp}`,
       FAAS_DEFINITIONS: opts.definitionsFile ?? path.join(opts.root, 'global-function-definition.yml'),
       FAAS_BASE_IMAGE: opts.baseImage ?? 'faas-node-base:local',
+      FAAS_PYTHON_BASE_IMAGE: 'faas-python-base:local',
       ENDPOINT_MODE: 'loopback',
       FAAS_STATSD_ADDRESS: `127.0.0.1:${ports.statsd}`,
       ...opts.orchestratorEnv,

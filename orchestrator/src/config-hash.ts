@@ -13,6 +13,8 @@ export function containerConfigHash(def: FunctionDefinition): string {
     concurrency: def.concurrency,
     timeoutMs: def.timeoutMs,
     handler: def.handler,
+    handlerStyle: def.handlerStyle,
+    maxBodyBytes: def.maxBodyBytes,
     env: Object.keys(def.env).sort().map((k) => [k, def.env[k]]),
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);

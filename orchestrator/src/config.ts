@@ -15,6 +15,8 @@ export interface OrchestratorConfig {
   xdsUrl: string;
   definitionsFile: string;
   baseImage: string;
+  /** Base of Python function images. */
+  pythonBaseImage: string;
   endpointMode: EndpointMode;
   /** Docker network for 'network' mode. */
   network: string;
@@ -41,6 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     xdsUrl: envString('XDS_URL', `http://127.0.0.1:${DEFAULT_PORTS.xdsHttp}`, env),
     definitionsFile: path.resolve(repoRoot, envString('FAAS_DEFINITIONS', 'global-function-definition.yml', env)),
     baseImage: envString('FAAS_BASE_IMAGE', 'node:20-alpine', env),
+    pythonBaseImage: envString('FAAS_PYTHON_BASE_IMAGE', 'python:3.11-slim', env),
     endpointMode: mode,
     network: envString('FAAS_NETWORK', 'faas-functions', env),
     readinessTimeoutMs: envInt('FAAS_READINESS_TIMEOUT_MS', 30_000, env, 100, 600_000),

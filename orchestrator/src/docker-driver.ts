@@ -91,6 +91,9 @@ export class DockerDriver implements InstanceDriver {
           `FAAS_DRAIN_TIMEOUT_MS=${def.timeoutMs}`,
           `FAAS_PORT=${RUNTIME_PORT}`,
           `FAAS_INSTANCE=${instanceId}`,
+          `FAAS_HANDLER_STYLE=${def.handlerStyle}`,
+          `FAAS_MAX_BODY_BYTES=${def.maxBodyBytes}`,
+          `FAAS_MEMORY_MB=${def.memoryMb}`,
         ],
         Labels: {
           [LABELS.function]: def.name,

@@ -6,14 +6,23 @@
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { FaasError, type FunctionDefinition, LABELS, type Logger } from '@faas/contracts';
-import { collectBuildInputs, packContext } from './build-context';
+import { collectBuildInputs, defaultBaseImage, packContext } from './build-context';
 
-export interface EnsureImageOptions {
+/** Base images and runtime directories per runtime; `baseImage`/`runtimeDir` are Node's. */
+export interface RuntimeSources {
+  /** Base of Node function images (FAAS_BASE_IMAGE). */
   baseImage: string;
-  stack: string;
-  logger: Logger;
+  /** Base of Python function images (FAAS_PYTHON_BASE_IMAGE); the official python:3.11-slim by default. */
+  pythonBaseImage?: string;
   /** Compiled runtime (faas-runtime/node/dist/src) by default. */
   runtimeDir?: string;
+  /** faas-runtime/python by default. */
+  pythonRuntimeDir?: string;
+}
+
+export interface EnsureImageOptions extends RuntimeSources {
+  stack: string;
+  logger: Logger;
   /**
    * Let dockerd pull a base image that is not present locally (needs a registry). Off by
    * default: a missing base is then a clear error instead of a network call.
@@ -41,6 +50,19 @@ export const IMAGE_REPO_PREFIX = 'faas-fn-';
 export function defaultRuntimeDir(): string {
   // orchestrator/dist/src/images.js -> faas-runtime/node/dist/src
   return path.resolve(__dirname, '..', '..', '..', 'faas-runtime', 'node', 'dist', 'src');
+}
+
+export function defaultPythonRuntimeDir(): string {
+  // orchestrator/dist/src/images.js -> faas-runtime/python (sources are what runs)
+  return path.resolve(__dirname, '..', '..', '..', 'faas-runtime', 'python');
+}
+
+/** The base image and runtime directory a function's image is built from. */
+export function runtimeSourcesOf(def: Pick<FunctionDefinition, 'runtime'>, opts: RuntimeSources): { baseImage: string; runtimeDir: string } {
+  if (def.runtime === 'python') {
+    return { baseImage: opts.pythonBaseImage ?? defaultBaseImage('python'), runtimeDir: opts.pythonRuntimeDir ?? defaultPythonRuntimeDir() };
+  }
+  return { baseImage: opts.baseImage, runtimeDir: opts.runtimeDir ?? defaultRuntimeDir() };
 }
 
 export function imageRepo(fn: string): string {
@@ -111,17 +133,17 @@ const inFlight = new Map<string, Promise<EnsureImageResult>>();
 
 export async function ensureFunctionImage(docker: Docker, def: FunctionDefinition, opts: EnsureImageOptions): Promise<EnsureImageResult> {
   const log = opts.logger.child({ fn: def.name });
-  const runtimeDir = opts.runtimeDir ?? defaultRuntimeDir();
-  const ctx = { fn: def.name, version: def.version, baseImage: opts.baseImage };
+  const { baseImage, runtimeDir } = runtimeSourcesOf(def, opts);
+  const ctx = { fn: def.name, version: def.version, runtime: def.runtime, baseImage };
   let baseId: string | undefined;
   try {
-    baseId = await imageId(docker, opts.baseImage);
+    baseId = await imageId(docker, baseImage);
   } catch (err) {
-    throw new ImageBuildError(`cannot inspect base image ${opts.baseImage} for ${def.name}@${def.version}: ${(err as Error).message}`, ctx, err);
+    throw new ImageBuildError(`cannot inspect base image ${baseImage} for ${def.name}@${def.version}: ${(err as Error).message}`, ctx, err);
   }
   let inputs;
   try {
-    inputs = await collectBuildInputs(def, runtimeDir, baseId ?? opts.baseImage);
+    inputs = await collectBuildInputs(def, runtimeDir, baseId ?? baseImage);
   } catch (err) {
     throw new ImageBuildError(`cannot read build inputs of ${def.name}@${def.version}: ${(err as Error).message}`, { ...ctx, codeDir: def.codeDir, runtimeDir }, err);
   }
@@ -135,17 +157,17 @@ export async function ensureFunctionImage(docker: Docker, def: FunctionDefinitio
     }
     if (baseId === undefined && opts.pullBase !== true) {
       throw new ImageBuildError(
-        `cannot build ${def.name}@${def.version}: base image ${opts.baseImage} is not present locally (run scripts/make-base-image.sh, or docker pull it)`,
+        `cannot build ${def.name}@${def.version}: base image ${baseImage} is not present locally (run scripts/${def.runtime === 'python' ? 'make-python-base-image.sh' : 'make-base-image.sh'}, or docker pull it)`,
         { ...ctx, tag, reason: 'base_image_missing' },
       );
     }
     const started = Date.now();
-    log.info('image_build_started', { tag, version: def.version, baseImage: opts.baseImage });
+    log.info('image_build_started', { tag, version: def.version, runtime: def.runtime, baseImage });
     let result: { id: string | undefined; error: string | undefined; tail: string[] };
     try {
       // Built untagged, tagged only after success: a failed build never leaves a half-tagged image.
       const stream = await docker.buildImage(packContext(inputs.files), {
-        buildargs: { BASE_IMAGE: opts.baseImage },
+        buildargs: { BASE_IMAGE: baseImage },
         labels: { [LABELS.function]: def.name, [LABELS.version]: def.version, [LABELS.inputsHash]: inputs.inputsHash },
         rm: true,
         forcerm: true,
@@ -178,10 +200,8 @@ export async function ensureFunctionImage(docker: Docker, def: FunctionDefinitio
   }
 }
 
-export interface RemoveStaleOptions {
-  baseImage: string;
+export interface RemoveStaleOptions extends RuntimeSources {
   logger: Logger;
-  runtimeDir?: string;
 }
 
 /**
@@ -190,10 +210,12 @@ export interface RemoveStaleOptions {
  * alone: another stack on this host may still define them. Returns the removed tags/ids.
  */
 export async function removeStaleImages(docker: Docker, defs: readonly FunctionDefinition[], opts: RemoveStaleOptions): Promise<string[]> {
-  const runtimeDir = opts.runtimeDir ?? defaultRuntimeDir();
-  const baseRef = (await imageId(docker, opts.baseImage)) ?? opts.baseImage;
   const current = new Map<string, string>();
-  for (const def of defs) current.set(def.name, (await collectBuildInputs(def, runtimeDir, baseRef)).inputsHash);
+  for (const def of defs) {
+    const { baseImage, runtimeDir } = runtimeSourcesOf(def, opts);
+    const baseRef = (await imageId(docker, baseImage)) ?? baseImage;
+    current.set(def.name, (await collectBuildInputs(def, runtimeDir, baseRef)).inputsHash);
+  }
   const images = await docker.listImages({ filters: { label: [LABELS.function] } });
   const containers = await docker.listContainers({ all: true });
   const inUse = new Set(containers.map((c) => c.ImageID));

@@ -8,7 +8,7 @@ import type { InstanceStats, RuntimeProbe } from '../src/probe';
 
 export const def: FunctionDefinition = {
   name: 'hello', runtime: 'node', version: '1', codeDir: '/x', handler: 'index.handler', concurrency: 4,
-  timeoutMs: 300, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 1000, maxInstances: 4, targetConcurrency: 2 }, memoryMb: 64, cpus: 1, env: {},
+  timeoutMs: 300, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 1000, maxInstances: 4, targetConcurrency: 2 }, memoryMb: 64, cpus: 1, env: {}, handlerStyle: 'http', maxBodyBytes: 1024,
 };
 
 export interface Deferred { promise: Promise<void>; resolve: () => void }

@@ -8,7 +8,7 @@ import { parseWake } from '../src/wake';
 
 const def: FunctionDefinition = {
   name: 'hello', runtime: 'node', version: '1', codeDir: '/x', handler: 'index.handler', concurrency: 4,
-  timeoutMs: 5000, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 1000, maxInstances: 3, targetConcurrency: 2 }, memoryMb: 64, cpus: 1, env: {},
+  timeoutMs: 5000, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 1000, maxInstances: 3, targetConcurrency: 2 }, memoryMb: 64, cpus: 1, env: {}, handlerStyle: 'http', maxBodyBytes: 1024,
 };
 
 describe('routeSpec', () => {
@@ -77,7 +77,7 @@ describe('containerConfigHash and adoption of changed configurations', () => {
   });
   it('removes a container created with other limits, concurrency, timeout, env or handler', () => {
     const changes: Partial<FunctionDefinition>[] = [
-      { memoryMb: 128 }, { cpus: 0.5 }, { concurrency: 5 }, { timeoutMs: 6000 }, { env: { A: '1' } }, { handler: 'main.handler' },
+      { memoryMb: 128 }, { cpus: 0.5 }, { concurrency: 5 }, { timeoutMs: 6000 }, { env: { A: '1' } }, { handler: 'main.handler' }, { handlerStyle: 'lambda' }, { maxBodyBytes: 2048 },
     ];
     for (const change of changes) {
       const d = { ...def, ...change };

@@ -17,23 +17,24 @@ import { ImageBuildError, ensureFunctionImage, removeStaleImages } from '../src/
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BASE = process.env.FAAS_BASE_IMAGE ?? 'faas-node-base:local';
+const PY_BASE = process.env.FAAS_PYTHON_BASE_IMAGE ?? 'faas-python-base:local';
 const docker = new Docker();
 const logger = createLogger('images-test', {}, () => undefined);
 const uid = randomBytes(4).toString('hex');
 const tmpDirs: string[] = [];
 const imagesToRemove = new Set<string>();
 
-function tempFunction(from: string): string {
+function tempFunction(from: string, entry = 'index.js', comment = '//'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-img-test-'));
   tmpDirs.push(dir);
   fs.cpSync(from, dir, { recursive: true });
   // A unique marker, so this run's image is always new (tests pass when run twice).
-  fs.appendFileSync(path.join(dir, 'index.js'), `\n// test run ${uid}\n`);
+  fs.appendFileSync(path.join(dir, entry), `\n${comment} test run ${uid}\n`);
   return dir;
 }
 
 function defOf(name: string, codeDir: string, version = 't1'): FunctionDefinition {
-  return { name, runtime: 'node', version, codeDir, handler: 'index.handler', concurrency: 2, timeoutMs: 5000, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 10_000, maxInstances: 1, targetConcurrency: 2 }, memoryMb: 128, cpus: 1, env: {} };
+  return { name, runtime: 'node', version, codeDir, handler: 'index.handler', concurrency: 2, timeoutMs: 5000, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 10_000, maxInstances: 1, targetConcurrency: 2 }, memoryMb: 128, cpus: 1, env: {}, handlerStyle: 'http', maxBodyBytes: 1024 * 1024 };
 }
 
 function get(port: number, p: string): Promise<{ status: number; body: string }> {
@@ -48,10 +49,12 @@ function get(port: number, p: string): Promise<{ status: number; body: string }>
 }
 
 before(async () => {
-  try {
-    await docker.getImage(BASE).inspect();
-  } catch {
-    execFileSync('bash', [path.join(ROOT, 'scripts', 'make-base-image.sh')], { stdio: 'inherit' });
+  for (const [image, script] of [[BASE, 'make-base-image.sh'], [PY_BASE, 'make-python-base-image.sh']] as const) {
+    try {
+      await docker.getImage(image).inspect();
+    } catch {
+      execFileSync('bash', [path.join(ROOT, 'scripts', script)], { stdio: 'inherit' });
+    }
   }
 });
 
@@ -59,6 +62,42 @@ after(async () => {
   for (const img of imagesToRemove) await docker.getImage(img).remove({ force: true }).catch(() => undefined);
   for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
 });
+
+/** Runs the image as the orchestrator does (read-only root, cap-drop ALL), GETs one path, stops it. */
+async function runOnce(t: { after: (fn: () => Promise<unknown>) => void }, image: string, urlPath: string, env: string[] = []): Promise<{ status: number; body: string; exitCode: number }> {
+  const container = await docker.createContainer({
+    Image: image,
+    name: `faas-imgtest-${uid}-${randomBytes(2).toString('hex')}`,
+    Env: ['FAAS_CONCURRENCY=2', 'FAAS_TIMEOUT_MS=5000', 'FAAS_DRAIN_TIMEOUT_MS=2000', ...env],
+    ExposedPorts: { '8080/tcp': {} },
+    StopTimeout: 5,
+    HostConfig: {
+      PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': 'rw,size=16m' },
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Memory: 128 * 1024 * 1024,
+      PidsLimit: 64,
+    },
+  });
+  t.after(() => container.remove({ force: true }).catch(() => undefined));
+  await container.start();
+  const info = await container.inspect();
+  const port = Number(info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort);
+  assert.ok(port > 0);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const r = await get(port, '/_faas/ready').catch(() => undefined);
+    if (r?.status === 200) break;
+    if (Date.now() > deadline) throw new Error('container never became ready');
+    await new Promise((res) => setTimeout(res, 25));
+  }
+  const answer = await get(port, urlPath);
+  await container.stop({ t: 5 });
+  const end = await container.inspect();
+  return { ...answer, exitCode: end.State.ExitCode };
+}
 
 describe('ensureFunctionImage', () => {
   const name = `imgtest-${uid}`;
@@ -102,40 +141,7 @@ describe('ensureFunctionImage', () => {
 
   test('a container from the image (read-only, cap-drop ALL, uid 10001) serves ready and the handler, and stops with 0', async (t) => {
     assert.ok(firstTag, 'image from the previous test');
-    const container = await docker.createContainer({
-      Image: firstTag,
-      name: `faas-imgtest-${uid}`,
-      Env: ['FAAS_CONCURRENCY=2', 'FAAS_TIMEOUT_MS=5000', 'FAAS_DRAIN_TIMEOUT_MS=2000'],
-      ExposedPorts: { '8080/tcp': {} },
-      StopTimeout: 5,
-      HostConfig: {
-        PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
-        ReadonlyRootfs: true,
-        Tmpfs: { '/tmp': 'rw,size=16m' },
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        Memory: 128 * 1024 * 1024,
-        PidsLimit: 64,
-      },
-    });
-    t.after(() => container.remove({ force: true }).catch(() => undefined));
-    await container.start();
-    const info = await container.inspect();
-    const port = Number(info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort);
-    assert.ok(port > 0);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const r = await get(port, '/_faas/ready').catch(() => undefined);
-      if (r?.status === 200) break;
-      if (Date.now() > deadline) throw new Error('container never became ready');
-      await new Promise((res) => setTimeout(res, 25));
-    }
-    const hello = await get(port, '/?name=docker');
-    assert.equal(hello.status, 200);
-    assert.equal(hello.body, 'Hello, docker!\n');
-    await container.stop({ t: 5 });
-    const end = await container.inspect();
-    assert.equal(end.State.ExitCode, 0);
+    assert.deepEqual(await runOnce(t, firstTag, '/?name=docker'), { status: 200, body: 'Hello, docker!\n', exitCode: 0 });
   });
 
   test('a missing base image is a typed error naming the function', async () => {
@@ -170,5 +176,44 @@ describe('ensureFunctionImage', () => {
     assert.ok(Array.isArray(caught.context.logTail) && caught.context.logTail.length > 0);
     const leftovers = await docker.listImages({ filters: { reference: [`faas-fn-${name}:broken-*`] } });
     assert.equal(leftovers.length, 0);
+  });
+});
+
+describe('ensureFunctionImage: python', () => {
+  const name = `imgtest-py-${uid}`;
+  test('builds a Python image from faas-runtime/python on the Python base, without __pycache__, and it serves', async (t) => {
+    const dir = tempFunction(path.join(ROOT, 'functions', 'py-hello'), 'index.py', '#');
+    fs.mkdirSync(path.join(dir, '__pycache__'));
+    fs.writeFileSync(path.join(dir, '__pycache__', 'index.cpython-311.pyc'), 'junk');
+    const def: FunctionDefinition = { ...defOf(name, dir), runtime: 'python' };
+    // The Node base is deliberately wrong for Python: the per-runtime setting must win.
+    const a = await ensureFunctionImage(docker, def, { baseImage: BASE, pythonBaseImage: PY_BASE, stack: 'test', logger });
+    imagesToRemove.add(a.tag);
+    assert.equal(a.built, true);
+    const info = await docker.getImage(a.tag).inspect();
+    assert.equal(info.Config.Labels[LABELS.function], name);
+    assert.equal(info.Config.Labels[LABELS.inputsHash], a.inputsHash);
+    assert.equal(info.Config.User, '10001:10001');
+    assert.deepEqual(info.Config.Cmd, ['python3', '-B', '/opt/faas/runtime/server.py']);
+    // A bytecode cache is not an input: same hash, no rebuild.
+    fs.writeFileSync(path.join(dir, '__pycache__', 'index.cpython-311.pyc'), 'other junk');
+    const b = await ensureFunctionImage(docker, def, { baseImage: BASE, pythonBaseImage: PY_BASE, stack: 'test', logger });
+    assert.deepEqual([b.tag, b.built], [a.tag, false]);
+    assert.deepEqual(await runOnce(t, a.tag, '/?name=py'), { status: 200, body: 'Hello from Python, py!\n', exitCode: 0 });
+  });
+  test('a Python syntax error fails the build (bytecode is compiled at build) with the log tail', async () => {
+    const dir = tempFunction(path.join(ROOT, 'functions', 'py-hello'), 'index.py', '#');
+    fs.appendFileSync(path.join(dir, 'index.py'), 'def broken(:\n');
+    await assert.rejects(
+      ensureFunctionImage(docker, { ...defOf(name, dir, 'syntax'), runtime: 'python' }, { baseImage: BASE, pythonBaseImage: PY_BASE, stack: 'test', logger }),
+      (err: unknown) => err instanceof ImageBuildError && err.context.version === 'syntax' && /SyntaxError/.test(err.message),
+    );
+  });
+  test('a missing Python base names the Python script', async () => {
+    const dir = tempFunction(path.join(ROOT, 'functions', 'py-hello'), 'index.py', '#');
+    await assert.rejects(
+      ensureFunctionImage(docker, { ...defOf(name, dir, 'nobase'), runtime: 'python' }, { baseImage: BASE, pythonBaseImage: `faas-no-such-base:${uid}`, stack: 'test', logger }),
+      (err: unknown) => err instanceof ImageBuildError && /make-python-base-image\.sh/.test(err.message),
+    );
   });
 });

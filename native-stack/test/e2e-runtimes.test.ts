@@ -1,0 +1,124 @@
+/**
+ * The runtimes and handler styles through the whole native stack (gateway, router, orchestrator,
+ * real dockerd): a Python HTTP-style function, a Node Lambda-style one (also on the Lambda invoke
+ * path), and a Python Lambda-style `add`. One stack for the file; each function starts cold.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LABELS } from '@faas/contracts';
+import { type Stack, startStack } from '../src/launcher';
+import { containers, docker, root } from './helpers';
+
+const logs: string[] = [];
+const INVOKE = '2015-03-31/functions/function/invocations';
+
+/** The repository's definitions of these examples, with code paths made absolute. */
+function writeExampleDefinitions(dir: string, names: readonly string[]): string {
+  const text = fs.readFileSync(path.join(root, 'global-function-definition.yml'), 'utf8');
+  const lines = text.split('\n');
+  const out = ['functions:'];
+  let keep = false;
+  for (const line of lines) {
+    const head = /^ {2}([a-z][a-z0-9-]*):\s*$/.exec(line);
+    if (head) keep = names.includes(head[1] as string);
+    else if (!line.startsWith('    ')) keep = false;
+    if (keep) out.push(line.replace(/^( {4}code: )(.*)$/, (_, k: string, v: string) => `${k}${path.join(root, v)}`));
+  }
+  const file = path.join(dir, 'defs.yml');
+  fs.writeFileSync(file, `${out.join('\n')}\n`);
+  return file;
+}
+
+describe('runtimes and handler styles end to end', { timeout: 120_000 }, () => {
+  let stack: Stack;
+  let dir: string;
+  let base: string;
+  const id = `e2e-rt-${randomBytes(3).toString('hex')}`;
+  const heldMs: Record<string, string | null> = {};
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-e2e-rt-'));
+    stack = await startStack({
+      root, stack: id, definitionsFile: writeExampleDefinitions(dir, ['py-hello', 'lambda-hello', 'add']), wakeTimeoutMs: 20_000,
+      sink: (c, l) => logs.push(`${c} ${l}`),
+    });
+    base = `http://127.0.0.1:${stack.ports.gateway}`;
+  });
+
+  after(async () => {
+    await stack?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    // Cold-start times, for the benchmarks (x-faas-held-ms of each function's first request).
+    process.stdout.write(`# cold start held ms: ${JSON.stringify(heldMs)}\n`);
+    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
+  });
+
+  const tail = (): string => logs.slice(-30).join('\n');
+
+  it('py-hello: a Python HTTP-style function answers cold, in a locked-down container', async () => {
+    const res = await fetch(`${base}/py-hello?name=Guido`);
+    const body = await res.text();
+    heldMs['py-hello'] = res.headers.get('x-faas-held-ms');
+    assert.equal(res.status, 200, `${body}\n${tail()}`);
+    assert.equal(body, 'Hello from Python, Guido!\n');
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.match(heldMs['py-hello'] ?? '', /^\d+$/, 'the first request was held for a cold start');
+    const [c] = await containers(id, 'py-hello');
+    const info = await docker.getContainer(c!.Id).inspect();
+    assert.equal(info.Config.Labels[LABELS.function], 'py-hello');
+    assert.equal(info.Config.User, '10001:10001');
+    assert.equal(info.HostConfig.ReadonlyRootfs, true);
+    assert.equal(info.HostConfig.Memory, 128 * 1024 * 1024);
+    assert.ok(info.Config.Env.includes('FAAS_HANDLER_STYLE=http'));
+    assert.ok(info.Config.Env.includes(`FAAS_MAX_BODY_BYTES=${6 * 1024 * 1024}`));
+    assert.ok(info.Config.Env.includes('FAAS_MEMORY_MB=128'));
+  });
+
+  it('lambda-hello: a Node Lambda-style function answers through the gateway with an API Gateway event', async () => {
+    const res = await fetch(`${base}/lambda-hello?name=Ada`);
+    const body = await res.text();
+    heldMs['lambda-hello'] = res.headers.get('x-faas-held-ms');
+    assert.equal(res.status, 200, `${body}\n${tail()}`);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    const json = JSON.parse(body) as { message: string; functionName: string; requestId: string };
+    assert.equal(json.message, 'Hello, Ada!');
+    assert.equal(json.functionName, 'lambda-hello');
+    assert.equal(json.requestId, res.headers.get('x-request-id'));
+  });
+
+  it('lambda-hello: POST /lambda-hello/2015-03-31/functions/function/invocations takes a JSON event and answers the return value', async () => {
+    const res = await fetch(`${base}/lambda-hello/${INVOKE}`, { method: 'POST', body: JSON.stringify({ name: 'Lambda' }), headers: { 'content-type': 'application/json' } });
+    const body = await res.text();
+    assert.equal(res.status, 200, `${body}\n${tail()}`);
+    const json = JSON.parse(body) as { message: string; functionName: string };
+    assert.deepEqual([json.message, json.functionName], ['Hello, Lambda!', 'lambda-hello']);
+  });
+
+  it('add: {"x":1,"y":2} -> 3 through the gateway and on the invoke path (Python, Lambda style)', async () => {
+    const res = await fetch(`${base}/add`, { method: 'POST', body: '{"x":1,"y":2}', headers: { 'content-type': 'application/json' } });
+    const body = await res.text();
+    heldMs.add = res.headers.get('x-faas-held-ms');
+    assert.equal(res.status, 200, `${body}\n${tail()}`);
+    assert.equal(JSON.parse(body), 3);
+    const inv = await fetch(`${base}/add/${INVOKE}`, { method: 'POST', body: '{"x":40,"y":2.5}', headers: { 'content-type': 'application/json' } });
+    assert.equal(inv.status, 200);
+    assert.equal(JSON.parse(await inv.text()), 42.5);
+  });
+
+  it('add: a handler error on the invoke path is in Lambda\'s shape, without a stack trace', async () => {
+    const res = await fetch(`${base}/add/${INVOKE}`, { method: 'POST', body: '{"x":"one","y":2}', headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-amz-function-error'), 'Unhandled');
+    assert.deepEqual(await res.json(), { errorMessage: 'x must be a number', errorType: 'ValueError' });
+  });
+
+  it('add: max_body (64KiB) is enforced by the runtime', async () => {
+    const res = await fetch(`${base}/add`, { method: 'POST', body: JSON.stringify({ x: 1, y: 2, pad: 'x'.repeat(70 * 1024) }), headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 413);
+    assert.equal(((await res.json()) as { error: string }).error, 'body_too_large');
+  });
+});
