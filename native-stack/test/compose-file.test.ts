@@ -25,7 +25,6 @@ interface Service {
   depends_on?: Record<string, { condition?: string }>;
   healthcheck?: { test?: string[] };
   restart?: string;
-  labels?: Record<string, string>;
   secrets?: string[];
 }
 interface ComposeFile {
@@ -83,7 +82,7 @@ test('only the gateway is published; every service is health-checked, restarted 
     if (name !== 'gateway') assert.equal(s.ports, undefined, `${name} publishes nothing`);
     assert.ok((s.healthcheck?.test?.length ?? 0) > 1, `${name} has a health check`);
     assert.equal(s.restart, 'unless-stopped', `${name} restarts`);
-    assert.equal(s.labels?.['faas.stack'], '${FAAS_STACK:-compose}', `${name} is labelled with the stack`);
+    if (s.command?.[0] === 'node') assert.equal(s.environment?.FAAS_STACK, '${FAAS_STACK:-compose}', `${name} knows its stack`);
     for (const [dep, cond] of Object.entries(s.depends_on ?? {})) {
       assert.ok(SERVICES.includes(dep), `${name} depends on a known service ${dep}`);
       assert.equal(cond.condition, 'service_healthy', `${name} waits for ${dep} to be healthy`);
@@ -101,7 +100,7 @@ test('the internal APIs read the shared secret from a file', () => {
 });
 
 test('ports, names and the Envoy bootstrap agree', () => {
-  assert.deepEqual(svc('gateway').ports, [`\${FAAS_GATEWAY_PORT:-${DEFAULT_PORTS.gateway}}:${DEFAULT_PORTS.gateway}`]);
+  assert.deepEqual(svc('gateway').ports, [`\${FAAS_GATEWAY_BIND:-0.0.0.0}:\${FAAS_GATEWAY_PORT:-${DEFAULT_PORTS.gateway}}:${DEFAULT_PORTS.gateway}`]);
   assert.equal(svc('orchestrator').environment?.XDS_URL, `http://xds-server:${DEFAULT_PORTS.xdsHttp}`);
   assert.equal(svc('xds-server').environment?.ROUTER_PORT, String(DEFAULT_PORTS.router));
   const envoyYaml = read(path.join('envoy', 'envoy.yaml'));
