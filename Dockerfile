@@ -2,6 +2,14 @@
 # statsd-listener); docker-compose.yml picks the component with `command`.
 # BASE_IMAGE defaults to the official Node image; offline machines can pass a local one.
 ARG BASE_IMAGE=node:20-bookworm-slim
+# Offline target (scripts/make-offline-images.sh; first, so a
+# builder without BuildKit stops here): the build context is a staged copy of the
+# checkout already built on the host (dist + node_modules), so nothing needs the network.
+FROM ${BASE_IMAGE} AS prebuilt
+WORKDIR /app
+COPY . /app
+USER node
+
 FROM ${BASE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./

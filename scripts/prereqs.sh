@@ -18,6 +18,7 @@ command -v nginx >/dev/null 2>&1 || need_pkgs+=(nginx-light)
 [ -f /usr/share/lua/5.1/resty/core.lua ] || need_pkgs+=(lua-resty-core)
 compgen -G '/usr/lib/*/lua/5.1/cjson.so' >/dev/null || need_pkgs+=(lua-cjson)
 /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || need_pkgs+=(python3-grpcio)
+command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_pkgs[*]}"
   [ "$(id -u)" = 0 ] || { echo "[prereqs] need root to install ${need_pkgs[*]} (or install them yourself)" >&2; exit 1; }

@@ -1,0 +1,180 @@
+/**
+ * End to end through docker-compose on a machine without the public images: build every image
+ * offline (scripts/make-offline-images.sh, cached by input hashes), bring the stack up with
+ * docker-compose.offline.yml under a unique project name, wait for health, call a cold function
+ * through the published port on 127.0.0.1, run a short burst, check from inside a function
+ * container that only the router is reachable, then `down -v` and check nothing is left.
+ * Skipped (with the reason) when Docker, a Compose CLI or debootstrap is missing.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { LABELS } from '@faas/contracts';
+import { containers, docker, root } from './helpers';
+
+const run = promisify(execFile);
+const step = (msg: string): void => { process.stderr.write(`e2e-compose: ${msg}\n`); };
+const project = `faas-e2e-${process.pid}`;
+const stack = `e2e-${process.pid}`;
+const fnNetwork = `${project}-functions`;
+const env: NodeJS.ProcessEnv = { ...process.env, FAAS_STACK: stack, FAAS_FUNCTIONS_NETWORK: fnNetwork, FAAS_GATEWAY_BIND: '127.0.0.1' };
+let composeCmd: string[] = [];
+let skipReason = '';
+let base = '';
+
+async function ok(cmd: string, args: string[]): Promise<boolean> {
+  try { await run(cmd, args, { timeout: 30_000 }); return true; } catch { return false; }  // probe only: absence is the answer
+}
+
+async function compose(args: string[], timeoutMs: number): Promise<string> {
+  const [cmd, ...pre] = composeCmd;
+  const r = await run(cmd!, [...pre, '-p', project, '-f', 'docker-compose.yml', '-f', 'docker-compose.offline.yml', ...args], { cwd: root, env, timeout: timeoutMs, maxBuffer: 16 << 20 });
+  return r.stdout + r.stderr;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET with a hard bound (node:http: its socket keeps the event loop alive while waiting). */
+function get(path: string, boundMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${base}${path}`, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`GET ${path}: no answer within ${boundMs} ms`)), boundMs);
+    req.on('error', reject).on('close', () => clearTimeout(timer));
+  });
+}
+
+/** Poll `check` until it returns true, at most `boundMs`. */
+async function waitFor(what: string, boundMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;  // not up yet: keep polling until the bound
+    if (Date.now() > deadline) throw new Error(`timed out after ${boundMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function projectLeftovers(): Promise<string[]> {
+  const label = `com.docker.compose.project=${project}`;
+  const [cs, fns, nets, vols] = await Promise.all([
+    docker.listContainers({ all: true, filters: { label: [label] } }),
+    containers(stack),
+    docker.listNetworks({ filters: { name: [project] } }),
+    docker.listVolumes({ filters: { label: [label] } }),
+  ]);
+  return [
+    ...cs.map((c) => `container ${c.Names[0]}`), ...fns.map((c) => `function container ${c.Names[0]}`),
+    ...nets.map((n) => `network ${n.Name}`), ...(vols.Volumes ?? []).map((v) => `volume ${v.Name}`),
+  ];
+}
+
+before(async () => {
+  if (!(await ok('docker', ['info']))) { skipReason = 'docker daemon not reachable'; return; }
+  if (await ok('docker', ['compose', 'version'])) composeCmd = ['docker', 'compose'];
+  else if (await ok('docker-compose', ['version'])) composeCmd = ['docker-compose'];
+  else { skipReason = 'no docker compose / docker-compose'; return; }
+  if (!(await ok('sh', ['-c', 'command -v debootstrap']))) { skipReason = 'debootstrap not installed'; return; }
+  step('building the offline images');
+  // First run: debootstrap (a few minutes); later runs reuse the cached root and images.
+  await run('bash', ['scripts/make-offline-images.sh'], { cwd: root, timeout: 20 * 60_000, maxBuffer: 16 << 20 });
+  env.FAAS_GATEWAY_PORT = String(await freePort());
+  base = `http://127.0.0.1:${env.FAAS_GATEWAY_PORT}`;
+  step(`up -p ${project} on ${base}`);
+  await compose(['up', '-d', '--no-build'], 5 * 60_000);
+  step('waiting for the gateway');
+  await waitFor('the gateway to answer /healthz', 90_000, async () => (await get('/healthz', 2000)).status === 200);
+  // The orchestrator has no readiness check yet (its compose health check is "process runs"),
+  // so wait for its own `ready` event before calling functions.
+  await waitFor('the orchestrator to log ready', 90_000, async () => /"event":"ready"/.test(await compose(['logs', '--no-color', 'orchestrator'], 30_000)));
+});
+
+after(async () => {
+  if (composeCmd.length === 0 || skipReason) return;
+  // Whatever happened, leave nothing of this project behind.
+  await compose(['down', '-v', '--remove-orphans', '-t', '30'], 120_000).catch((err: unknown) => console.error(`e2e-compose: down failed: ${String(err)}`));
+  for (const c of await containers(stack)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);  // already gone
+  for (const n of await docker.listNetworks({ filters: { name: [project] } })) await docker.getNetwork(n.Id).remove().catch(() => undefined);  // already gone
+});
+
+test('a cold function answers through the published gateway port', async (t) => {
+  if (skipReason) { t.skip(skipReason); return; }
+  const res = await get('/hello', 60_000);
+  if (res.status !== 200) step(`cold call failed:\n${await compose(['logs', '--tail', '15', 'orchestrator', 'gateway', 'envoy'], 60_000)}`);
+  assert.equal(res.status, 200, res.body);
+  assert.match(res.body, /Hello/);
+});
+
+test('a short burst is served', async (t) => {
+  if (skipReason) { t.skip(skipReason); return; }
+  const statuses = await Promise.all(Array.from({ length: 30 }, async () => (await get('/hello', 60_000)).status));
+  assert.deepEqual([...new Set(statuses)], [200]);
+  assert.ok((await containers(stack, 'hello')).length >= 1);
+});
+
+/** Runs in the function container: connect attempts (2 s bound each) and a socket check. */
+const PROBE = `
+const net = require('net'), fs = require('fs');
+const probe = (host, port) => new Promise((r) => {
+  const s = net.connect({ host, port, timeout: 2000 });
+  s.on('connect', () => { s.destroy(); r('open'); });
+  s.on('timeout', () => { s.destroy(); r('timeout'); });
+  s.on('error', (e) => r(e.code));
+});
+(async () => {
+  const out = { 'docker.sock': fs.existsSync('/var/run/docker.sock') ? 'present' : 'absent' };
+  const ts = JSON.parse(process.argv[1]);
+  const rs = await Promise.all(ts.map((t) => probe(t[0], t[1])));
+  ts.forEach((t, i) => { out[t[0] + ':' + t[1]] = rs[i]; });
+  console.log(JSON.stringify(out));
+})();`;
+
+test('a function container reaches the router and nothing else', async (t) => {
+  if (skipReason) { t.skip(skipReason); return; }
+  assert.equal((await get('/hello', 60_000)).status, 200);
+  const [fn] = await docker.listContainers({ filters: { label: [`${LABELS.stack}=${stack}`, `${LABELS.function}=hello`], status: ['running'] } });
+  assert.ok(fn, 'a hello container runs');
+  const ipOn = async (service: string, network: string): Promise<string> => {
+    const [c] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service}`] } });
+    const ip = c?.NetworkSettings.Networks[`${project}_${network}`]?.IPAddress;
+    assert.ok(ip, `${service} has an address on ${network}`);
+    return ip;
+  };
+  const gatewayOf = async (name: string): Promise<string> =>
+    (await docker.getNetwork(name).inspect() as { IPAM: { Config: { Gateway?: string }[] } }).IPAM.Config[0]?.Gateway ?? '';
+  const targets: [string, number][] = [
+    ['envoy', 10000],                                   // the router: must be open
+    ['redis', 6379], [await ipOn('redis', 'control'), 6379],
+    ['xds-server', 18001], [await ipOn('xds-server', 'control'), 18001], ['xds-server', 18000],
+    ['redis-rest', 7071], [await ipOn('redis-rest', 'control'), 7071],
+    ['gateway', 8080], [await ipOn('gateway', 'edge'), 8080],
+    ['outside.invalid', 80],                            // a name that cannot resolve: no internet DNS
+    [await gatewayOf(`${project}_edge`), Number(env.FAAS_GATEWAY_PORT)],   // the host side of the stack
+  ];
+  const { stdout } = await run('docker', ['exec', fn.Id, 'node', '-e', PROBE, JSON.stringify(targets)], { timeout: 60_000 });
+  const out = JSON.parse(stdout) as Record<string, string>;
+  assert.equal(out['docker.sock'], 'absent', 'no Docker socket');
+  assert.equal(out['envoy:10000'], 'open', `the router is reachable: ${stdout}`);
+  for (const [host, port] of targets.slice(1)) assert.notEqual(out[`${host}:${port}`], 'open', `${host}:${port} must be unreachable: ${stdout}`);
+  const info = await docker.getContainer(fn.Id).inspect();
+  assert.equal(info.HostConfig.ReadonlyRootfs, true, 'read-only root fs');
+  assert.notEqual(info.Config.User, '', 'not root');
+  assert.equal(info.Config.Labels[LABELS.stack], stack);
+});
+
+test('down removes every container, network and volume of the project', async (t) => {
+  if (skipReason) { t.skip(skipReason); return; }
+  await compose(['down', '-v', '--remove-orphans', '-t', '30'], 120_000);
+  assert.deepEqual(await projectLeftovers(), []);
+});
