@@ -1,7 +1,7 @@
 /** Orchestrator process: `node orchestrator/dist/src/main.js` (env: see config.ts). */
 import { DefinitionError, FaasError, createLogger, loadDefinitionFile, loadInternalToken, runId } from '@faas/contracts';
-// The lead switches this to `import { decideScale } from './autoscaler/decide'` at merge.
 import { decideScale } from './autoscaler/decide';
+import * as fs from 'node:fs';
 import { loadConfig } from './config';
 import { startOrchestrator } from './orchestrator';
 
@@ -19,11 +19,15 @@ async function main(): Promise<void> {
     ...config, logger: log, statsdAddress: process.env.FAAS_STATSD_ADDRESS || undefined,
     definitions, internalToken, decideScale, runId: runId(),
   });
+  // Health for compose and supervisors: the file exists only between "ready" and shutdown.
+  const readyFile = process.env.FAAS_READY_FILE || undefined;
+  if (readyFile) fs.writeFileSync(readyFile, `${process.pid}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('signal', { signal });
+    if (readyFile) fs.rmSync(readyFile, { force: true });
     handle.close().then(() => process.exit(0), (err) => {
       log.error('shutdown_failed', { error: err });
       process.exit(1);
