@@ -161,6 +161,8 @@ export class SotwAdsClient extends AdsClientBase {
   paused = false;
   private readonly call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
   private readonly names: Record<ResourceType, string[]> = perType((): string[] => []);
+  /** Nonce of the latest response per type (kept apart from `responses`, which may be trimmed). */
+  private readonly nonces: Record<ResourceType, string> = perType(() => '');
 
   constructor(port: number, node: NodeOptions, opts: ClientOptions = {}) {
     super(port, node, opts);
@@ -189,6 +191,7 @@ export class SotwAdsClient extends AdsClientBase {
     if (type === undefined) throw new Error(`unknown type url ${r.type_url}`);
     const resources = r.resources.map((a) => HeldResource.fromAny(type, a as { type_url: string; value: Buffer }));
     const rec: ResponseRecord = { type, version: r.version_info, nonce: r.nonce, resources, removed: [] };
+    this.nonces[type] = r.nonce;
     if (this.paused) {
       this.record(rec);
       return this.check();
@@ -222,8 +225,7 @@ export class SotwAdsClient extends AdsClientBase {
     if (same && !force && this.names[type].length > 0) return;
     if (names.length === 0 && this.names[type].length === 0) return;
     this.names[type] = names;
-    const last = [...this.responses].reverse().find((x) => x.type === type);
-    this.send(type, names, this.acked[type], last?.nonce ?? '');
+    this.send(type, names, this.acked[type], this.nonces[type]);
   }
 
   override close(): void {
