@@ -65,7 +65,7 @@ function countRoutes(b: Buffer): number {
 }
 
 function routeCount(c: SotwAdsClient): number {
-  const h = c.held.route.get('fn_routes');
+  const h = c.state.route.get('fn_routes');
   if (h === undefined) return 0;
   let n = routeCounts.get(h.hash);
   if (n === undefined) {
@@ -81,17 +81,16 @@ if (port === null) throw new Error('client-worker must run as a worker thread');
 port.on('message', (m: Msg) => {
   if (m.op === 'start') {
     for (let i = 0; i < m.n; i++) {
-      const c = new SotwAdsClient({ grpcPort: m.grpcPort, nodeId: `${m.tag}-${i}`, userAgent: 'xds-bench' });
-      c.start();
-      clients.push(c);
+      // Few responses kept: each holds a whole snapshot's bytes.
+      clients.push(new SotwAdsClient(m.grpcPort, { nodeId: `${m.tag}-${i}`, userAgent: 'xds-bench' }, { history: 8 }).start());
     }
-    Promise.all(clients.map((c) => c.waitFor(() => c.held.listener.size > 0 && c.held.route.size > 0, 15_000, 'initial state'))).then(
+    Promise.all(clients.map((c) => c.until((x) => x.state.listener.size > 0 && x.state.route.size > 0, 'initial state', 15_000))).then(
       () => port.postMessage({ op: 'ready' }),
       (err: Error) => port.postMessage({ op: 'error', message: err.message }),
     );
   } else if (m.op === 'wait') {
-    const done = (c: SotwAdsClient) => (): boolean => c.held.cluster.size === m.clusters && c.held.endpoint.size === m.endpoints && routeCount(c) === m.routes;
-    Promise.all(clients.map((c) => c.waitFor(done(c), m.timeoutMs, `${m.clusters} clusters`))).then(
+    const done = (c: SotwAdsClient): boolean => c.state.cluster.size === m.clusters && c.state.endpoint.size === m.endpoints && routeCount(c) === m.routes;
+    Promise.all(clients.map((c) => c.until(done, `${m.clusters} clusters`, m.timeoutMs))).then(
       () => port.postMessage({ op: 'done' }),
       (err: Error) => port.postMessage({ op: 'error', message: err.message }),
     );

@@ -1,7 +1,7 @@
 /** HTTP control API: validation, not_found, listing, concurrency, routers. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SotwTestClient } from './ads-test-client';
+import { SotwAdsClient } from './helpers/ads-client';
 import { authorizationHeader } from '@faas/contracts';
 import { TEST_TOKEN, spec, startTestServer } from './test-server';
 
@@ -48,8 +48,8 @@ test('DELETE of an unknown function is not_found; health and listing work', asyn
 test('concurrent PUTs for different functions both complete; routers are listed per node', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const a = new SotwTestClient(srv.grpcPort, { nodeId: 'r-a' }).start();
-  const b = new SotwTestClient(srv.grpcPort, { nodeId: 'r-b' }).start();
+  const a = new SotwAdsClient(srv.grpcPort, { nodeId: 'r-a' }).start();
+  const b = new SotwAdsClient(srv.grpcPort, { nodeId: 'r-b' }).start();
   t.after(() => { a.close(); b.close(); });
   await a.until((x) => x.acked.route !== '', 'a ready');
   await b.until((x) => x.acked.route !== '', 'b ready');

@@ -106,8 +106,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
     srv = await startServer();
     await seedKeep();
     csds = await Csds.start();
-    envoyLike = new SotwAdsClient({ grpcPort: srv.handle.grpcPort, nodeId: ENVOY_ID, userAgent: 'envoy-like-test' });
-    envoyLike.start();
+    envoyLike = new SotwAdsClient(srv.handle.grpcPort, { nodeId: ENVOY_ID, userAgent: 'envoy-like-test' }).start();
     gjs = new GrpcJsXdsClient(srv.handle.grpcPort, GJS_ID);
     gjs.connect();
     py = await PythonXdsClient.start(srv.handle.grpcPort, PY_ID);
@@ -244,7 +243,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
     assert.ok(gR >= 0, 'grpc-js-xds got the route removal');
     await eventually(async () => !(await gjs.call(PATH, 1000)).ok, 5000, 'grpc-js-xds stops routing /hello');
     await eventually(async () => !(await py.call(PATH, 1, 1))[0]!.ok, 5000, 'python stops routing /hello');
-    assert.equal(envoyLike.held.cluster.has('fn-hello'), false);
+    assert.equal(envoyLike.state.cluster.has('fn-hello'), false);
   });
 
   test('the server restarts mid-stream and every client converges on the new server', async () => {
@@ -261,8 +260,7 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
     srv = await startServer(port);
     await seedKeep();
     assert.notEqual(srv.handle.controlPlane.epoch, oldEpoch);
-    envoyLike = new SotwAdsClient({ grpcPort: port, nodeId: ENVOY_ID, userAgent: 'envoy-like-test' });
-    envoyLike.start();
+    envoyLike = new SotwAdsClient(port, { nodeId: ENVOY_ID, userAgent: 'envoy-like-test' }).start();
     await eventually(async () => {
       const ids = await routerIds();
       return [ENVOY_ID, GJS_ID, PY_ID].every((id) => ids.includes(id));
@@ -277,6 +275,6 @@ describe('conformance with @grpc/grpc-js-xds and python3-grpcio', () => {
     for (const e of entries) {
       if (e.name === 'fn-hello' || e.name === 'fn_routes') assert.ok(e.version_info.startsWith(newEpoch), `${e.name} at ${e.version_info} comes from the new server`);
     }
-    await envoyLike.waitFor(() => envoyLike.held.endpoint.has('fn-hello') && envoyLike.held.route.size === 1, 5000, 'envoy-like full state');
+    await envoyLike.until((c) => c.state.endpoint.has('fn-hello') && c.state.route.size === 1, 'envoy-like full state', 5000);
   });
 });

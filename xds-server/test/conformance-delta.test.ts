@@ -23,10 +23,8 @@ describe('delta and SotW clients see the same state', () => {
 
   before(async () => {
     srv = await startTestServer();
-    sotw = new SotwAdsClient({ grpcPort: srv.handle.grpcPort, nodeId: SOTW_ID });
-    delta = new DeltaAdsClient({ grpcPort: srv.handle.grpcPort, nodeId: DELTA_ID });
-    sotw.start();
-    delta.start();
+    sotw = new SotwAdsClient(srv.handle.grpcPort, { nodeId: SOTW_ID }).start();
+    delta = new DeltaAdsClient(srv.handle.grpcPort, { nodeId: DELTA_ID }).start();
     await eventually(async () => {
       const r = await srv.control.routers();
       const ids = (r.body as { routers: RouterStatus[] }).routers.map((x) => x.nodeId);
@@ -49,12 +47,12 @@ describe('delta and SotW clients see the same state', () => {
       return [...clusters].sort();
     };
     const want = fns.map((f) => `fn-${f}`).sort();
-    const done = (c: SotwAdsClient | DeltaAdsClient) => () =>
-      JSON.stringify(routed(c)) === JSON.stringify(want) && JSON.stringify(Object.keys(c.state().endpoint)) === JSON.stringify(want);
-    await Promise.all([sotw.waitFor(done(sotw), 5000, 'sotw routes'), delta.waitFor(done(delta), 5000, 'delta routes')]);
-    assert.deepEqual(delta.state(), sotw.state());
-    assert.deepEqual(Object.keys(sotw.state().cluster), want);
-    assert.deepEqual(Object.keys(sotw.state().listener), ['http_ingress']);
+    const done = (c: SotwAdsClient | DeltaAdsClient): boolean =>
+      JSON.stringify(routed(c)) === JSON.stringify(want) && JSON.stringify(Object.keys(c.hashes().endpoint)) === JSON.stringify(want);
+    await Promise.all([sotw.until(done, 'sotw routes', 5000), delta.until(done, 'delta routes', 5000)]);
+    assert.deepEqual(delta.hashes(), sotw.hashes());
+    assert.deepEqual(Object.keys(sotw.hashes().cluster), want);
+    assert.deepEqual(Object.keys(sotw.hashes().listener), ['http_ingress']);
   }
 
   test('both protocols are tracked per router', async () => {
@@ -85,6 +83,6 @@ describe('delta and SotW clients see the same state', () => {
     await srv.control.delOk('alpha');
     await assertSame(['beta']);
     // The delta client was told explicitly: removed_resources carried the cluster.
-    assert.ok(delta.log.some((e) => e.type === 'cluster' && e.removed.includes('fn-alpha')), 'delta removal of fn-alpha');
+    assert.ok(delta.responses.some((e) => e.type === 'cluster' && e.removed.includes('fn-alpha')), 'delta removal of fn-alpha');
   });
 });

@@ -1,14 +1,14 @@
 /** Delta ADS (DeltaAggregatedResources) against a small @grpc/grpc-js delta client. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeltaTestClient, SotwTestClient } from './ads-test-client';
+import { DeltaAdsClient, SotwAdsClient } from './helpers/ads-client';
 import { spec, startTestServer } from './test-server';
 
 test('delta and SotW routers converge on the same state, with make-before-break', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const d = new DeltaTestClient(srv.grpcPort, { nodeId: 'delta-1' }).start();
-  const s = new SotwTestClient(srv.grpcPort, { nodeId: 'sotw-1' }).start();
+  const d = new DeltaAdsClient(srv.grpcPort, { nodeId: 'delta-1' }).start();
+  const s = new SotwAdsClient(srv.grpcPort, { nodeId: 'sotw-1' }).start();
   t.after(() => { d.close(); s.close(); });
   await d.until((x) => x.state.route.has('fn_routes'), 'delta initial route');
   await s.until((x) => x.acked.route !== '', 'sotw initial route');
@@ -52,7 +52,7 @@ test('delta and SotW routers converge on the same state, with make-before-break'
 test('delta NACK fails the wait and the state stays at the last ACK', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const d = new DeltaTestClient(srv.grpcPort, { nodeId: 'delta-2' }).start();
+  const d = new DeltaAdsClient(srv.grpcPort, { nodeId: 'delta-2' }).start();
   t.after(() => d.close());
   await d.until((x) => x.state.route.has('fn_routes'), 'delta initial route');
   assert.equal((await srv.put(spec('alpha'))).status, 200);
@@ -69,11 +69,11 @@ test('a reconnecting router gets its full state; versions carry the server epoch
   const srv = await startTestServer();
   t.after(() => srv.close());
   assert.equal((await srv.put(spec('alpha'), 0)).status, 200);
-  const s1 = new SotwTestClient(srv.grpcPort, { nodeId: 'again' }).start();
+  const s1 = new SotwAdsClient(srv.grpcPort, { nodeId: 'again' }).start();
   await s1.until((x) => /fn-alpha/.test(JSON.stringify(x.state.route.get('fn_routes')?.body ?? '')), 'first full state');
   const v = s1.acked.cluster;
   s1.close();
-  const s2 = new SotwTestClient(srv.grpcPort, { nodeId: 'again' });
+  const s2 = new SotwAdsClient(srv.grpcPort, { nodeId: 'again' });
   t.after(() => s2.close());
   // A client that claims the old version still gets everything.
   // ...and a nonce from the old stream must not make its first request look stale.
@@ -83,7 +83,7 @@ test('a reconnecting router gets its full state; versions carry the server epoch
   assert.match(JSON.stringify(s2.state.route.get('fn_routes')!.body), /fn-alpha/);
   const epoch = srv.controlPlane.epoch;
   assert.ok(s2.acked.cluster.startsWith(`${epoch}-`));
-  const d = new DeltaTestClient(srv.grpcPort, { nodeId: 'again-delta' });
+  const d = new DeltaAdsClient(srv.grpcPort, { nodeId: 'again-delta' });
   t.after(() => d.close());
   d.send({ type_url: 'type.googleapis.com/envoy.config.cluster.v3.Cluster', resource_names_subscribe: ['*'], initial_resource_versions: { 'fn-alpha': 'old' } });
   d.send({ type_url: 'type.googleapis.com/envoy.config.listener.v3.Listener', resource_names_subscribe: ['*'] });
@@ -93,7 +93,7 @@ test('a reconnecting router gets its full state; versions carry the server epoch
 test('delta: a subscribed name the server does not have is answered as removed', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const d = new DeltaTestClient(srv.grpcPort, { nodeId: 'delta-3' });
+  const d = new DeltaAdsClient(srv.grpcPort, { nodeId: 'delta-3' });
   t.after(() => d.close());
   d.send({ type_url: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', resource_names_subscribe: ['fn-missing'] });
   await d.until((x) => x.responses.length > 0, 'answer');

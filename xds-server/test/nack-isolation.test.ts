@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeltaTestClient, SotwTestClient, type NackPredicate } from './ads-test-client';
-import { spec, startTestServer } from './test-server';
+import { DeltaAdsClient, SotwAdsClient, type NackPredicate } from './helpers/ads-client';
+import { routedSotw, spec, startTestServer } from './test-server';
 
 /** A router that cannot take port 9666 endpoints nor clusters capped at 13 requests. */
 const picky: NackPredicate = (type, resources) => {
@@ -18,14 +18,14 @@ const picky: NackPredicate = (type, resources) => {
   return undefined;
 };
 
-const port = (c: SotwTestClient | DeltaTestClient, cluster: string): string | undefined =>
+const port = (c: SotwAdsClient | DeltaAdsClient, cluster: string): string | undefined =>
   /"port_value":(\d+)/.exec(JSON.stringify(c.state.endpoint.get(cluster)?.body ?? {}))?.[1];
 
 test('SotW: a NACKed CLA of alpha is never re-sent while beta keeps rolling out', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
   const nodeId = 'picky-sotw';
-  let c = new SotwTestClient(srv.grpcPort, { nodeId });
+  let c = new SotwAdsClient(srv.grpcPort, { nodeId });
   c.nackIf = picky;
   c.start();
   t.after(() => c.close());
@@ -61,7 +61,7 @@ test('SotW: a NACKed CLA of alpha is never re-sent while beta keeps rolling out'
   // Reconnect of the same node: its full state leaves the rejected CLA out.
   c.close();
   const mark = srv.events.length;
-  c = new SotwTestClient(srv.grpcPort, { nodeId });
+  c = new SotwAdsClient(srv.grpcPort, { nodeId });
   c.nackIf = picky;
   c.start();
   await c.until((x) => x.state.endpoint.has('fn-beta') && x.acked.route !== '', 'state after reconnect');
@@ -83,11 +83,7 @@ test('SotW: a rejected cluster keeps the last ACKed one; a never-ACKed one is le
   const srv = await startTestServer();
   t.after(() => srv.close());
   const nodeId = 'picky-cds';
-  const c = new SotwTestClient(srv.grpcPort, { nodeId });
-  c.nackIf = picky;
-  c.start();
-  t.after(() => c.close());
-  await c.until((x) => x.acked.route !== '', 'initial route');
+  const c = await routedSotw(t, srv.grpcPort, nodeId, picky);
   assert.equal((await srv.put(spec('alpha'))).status, 200);
 
   const bad = await srv.put(spec('alpha', undefined, { concurrency: 13 }), 2000);
@@ -109,7 +105,7 @@ test('SotW: a rejected cluster keeps the last ACKed one; a never-ACKed one is le
 test('delta: a NACKed CLA of alpha does not block beta, and is not re-sent', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const c = new DeltaTestClient(srv.grpcPort, { nodeId: 'picky-delta' });
+  const c = new DeltaAdsClient(srv.grpcPort, { nodeId: 'picky-delta' });
   c.nackIf = picky;
   c.start();
   t.after(() => c.close());

@@ -1,15 +1,12 @@
 /** NACK handling: recorded with its message, rejected version never re-sent, last ACKed state stays. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SotwTestClient } from './ads-test-client';
-import { spec, startTestServer } from './test-server';
+import { routedSotw, spec, startTestServer } from './test-server';
 
 test('a NACKed endpoint update fails the wait naming the router; the route is held back', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const c = new SotwTestClient(srv.grpcPort, { nodeId: 'nack-1' }).start();
-  t.after(() => c.close());
-  await c.until((x) => x.acked.route !== '', 'initial route');
+  const c = await routedSotw(t, srv.grpcPort, 'nack-1');
   assert.equal((await srv.put(spec('alpha'))).status, 200);
   const ackedEds = c.acked.endpoint;
 
@@ -52,9 +49,7 @@ test('builder hook injects an invalid resource; a NACK keeps the previous state'
     },
   });
   t.after(() => srv.close());
-  const c = new SotwTestClient(srv.grpcPort, { nodeId: 'nack-2' }).start();
-  t.after(() => c.close());
-  await c.until((x) => x.acked.route !== '', 'initial route');
+  const c = await routedSotw(t, srv.grpcPort, 'nack-2');
   assert.equal((await srv.put(spec('alpha'))).status, 200);
   inject = true;
   c.nackNext('endpoint', 'ClusterLoadAssignment for unknown cluster wrong-name');
@@ -70,9 +65,7 @@ test('ack_timeout lists the routers that did not ACK; no_router when none is con
   const none = await srv.put(spec('alpha'), 150);
   assert.equal(none.status, 503);
   assert.equal(none.body.error, 'no_router');
-  const c = new SotwTestClient(srv.grpcPort, { nodeId: 'stuck-1' }).start();
-  t.after(() => c.close());
-  await c.until((x) => x.acked.route !== '', 'initial route');
+  const c = await routedSotw(t, srv.grpcPort, 'stuck-1');
   c.paused = true;
   const r = await srv.put(spec('beta', [['127.0.0.1', 9002]]), 200);
   assert.equal(r.status, 504, JSON.stringify(r.body));

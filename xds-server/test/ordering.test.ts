@@ -1,8 +1,7 @@
 /** Make-before-break ordering as seen by an Envoy-like SotW router (server events). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SotwTestClient } from './ads-test-client';
-import { spec, startTestServer } from './test-server';
+import { routedSotw, spec, startTestServer } from './test-server';
 
 function brief(evs: { type: string; names: string[]; routeFns?: string[] }[]): string[] {
   return evs.map((e) => (e.type === 'route' ? `route[${(e.routeFns ?? []).join(',')}]` : `${e.type}[${e.names.join(',')}]`));
@@ -11,9 +10,7 @@ function brief(evs: { type: string; names: string[]; routeFns?: string[] }[]): s
 test('add: cluster, then endpoints, route only after the endpoints are ACKed', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const c = new SotwTestClient(srv.grpcPort, { nodeId: 'ord-1' }).start();
-  t.after(() => c.close());
-  await c.until((x) => x.acked.route !== '', 'initial route');
+  const c = await routedSotw(t, srv.grpcPort, 'ord-1');
   const before = srv.responsesFor('ord-1').length;
   const r = await srv.put(spec('alpha'));
   assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -31,9 +28,7 @@ test('add: cluster, then endpoints, route only after the endpoints are ACKed', a
 test('remove: route first, cluster only after the route is ACKed', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const c = new SotwTestClient(srv.grpcPort, { nodeId: 'ord-2' }).start();
-  t.after(() => c.close());
-  await c.until((x) => x.acked.route !== '', 'initial route');
+  const c = await routedSotw(t, srv.grpcPort, 'ord-2');
   assert.equal((await srv.put(spec('alpha'))).status, 200);
   assert.equal((await srv.put(spec('beta', [['127.0.0.1', 9002]]))).status, 200);
   const before = srv.responsesFor('ord-2').length;
@@ -50,9 +45,7 @@ test('remove: route first, cluster only after the route is ACKed', async (t) => 
 test('a cluster change re-sends its endpoints even when they are unchanged', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const c = new SotwTestClient(srv.grpcPort, { nodeId: 'ord-3' }).start();
-  t.after(() => c.close());
-  await c.until((x) => x.acked.route !== '', 'initial route');
+  const c = await routedSotw(t, srv.grpcPort, 'ord-3');
   assert.equal((await srv.put(spec('alpha'))).status, 200);
   const before = srv.responsesFor('ord-3').length;
   // Only concurrency changes: the cluster's circuit breakers change, the CLA does not.
@@ -66,9 +59,7 @@ test('a cluster change re-sends its endpoints even when they are unchanged', asy
 test('draining endpoints: health is sent and capacity counts only HEALTHY hosts', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const c = new SotwTestClient(srv.grpcPort, { nodeId: 'ord-4' }).start();
-  t.after(() => c.close());
-  await c.until((x) => x.acked.route !== '', 'initial route');
+  const c = await routedSotw(t, srv.grpcPort, 'ord-4');
   assert.equal((await srv.put(spec('alpha', [['127.0.0.1', 9001], ['127.0.0.1', 9002]]))).status, 200);
   assert.equal((await srv.put(spec('alpha', [['127.0.0.1', 9001], ['127.0.0.1', 9002, 'DRAINING']]))).status, 200);
   const cla = JSON.stringify(c.state.endpoint.get('fn-alpha')!.body);

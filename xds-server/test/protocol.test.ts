@@ -2,14 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedis } from '@faas/stack';
-import { SotwTestClient } from './ads-test-client';
+import { SotwAdsClient } from './helpers/ads-client';
 import { spec, startTestServer } from './test-server';
 
 test('gRPC user agents get the api_listener, others the socket listener', async (t) => {
   const srv = await startTestServer({ routerPort: 10555 });
   t.after(() => srv.close());
-  const g = new SotwTestClient(srv.grpcPort, { nodeId: 'g1', userAgent: 'gRPC Node' }, { autoFollow: false });
-  const e = new SotwTestClient(srv.grpcPort, { nodeId: 'e1', userAgent: 'envoy' }, { autoFollow: false });
+  const g = new SotwAdsClient(srv.grpcPort, { nodeId: 'g1', userAgent: 'gRPC Node' }, { autoFollow: false });
+  const e = new SotwAdsClient(srv.grpcPort, { nodeId: 'e1', userAgent: 'envoy' }, { autoFollow: false });
   t.after(() => { g.close(); e.close(); });
   g.follow('listener', ['fn-gw']);
   e.send('listener', []);
@@ -34,7 +34,7 @@ test('stale nonces are ignored; newly requested names are always answered', asyn
   t.after(() => srv.close());
   assert.equal((await srv.put(spec('alpha'), 0)).status, 200);
   assert.equal((await srv.put(spec('beta', [['127.0.0.1', 9002]]), 0)).status, 200);
-  const c = new SotwTestClient(srv.grpcPort, { nodeId: 'p1' }, { autoFollow: false });
+  const c = new SotwAdsClient(srv.grpcPort, { nodeId: 'p1' }, { autoFollow: false });
   t.after(() => c.close());
   c.follow('endpoint', ['fn-alpha']);
   await c.until((x) => x.state.endpoint.has('fn-alpha'), 'alpha cla');
@@ -67,7 +67,7 @@ test('desired state persists in Redis across a server restart', async (t) => {
   t.after(() => b.close());
   assert.deepEqual((await b.api('GET', '/v1/functions')).body, { functions: [spec('keep', [['127.0.0.1', 9009]])] });
   assert.notEqual(a.controlPlane.epoch, b.controlPlane.epoch);
-  const c = new SotwTestClient(b.grpcPort, { nodeId: 'after-restart' }).start();
+  const c = new SotwAdsClient(b.grpcPort, { nodeId: 'after-restart' }).start();
   t.after(() => c.close());
   await c.until((x) => /fn-keep/.test(JSON.stringify(x.state.route.get('fn_routes')?.body ?? '')), 'route after restart');
 });
@@ -75,12 +75,12 @@ test('desired state persists in Redis across a server restart', async (t) => {
 test('a stream whose first request has no node id is ended with INVALID_ARGUMENT; the server lives on', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const bad = new SotwTestClient(srv.grpcPort, { nodeId: '' }, { autoFollow: false });
+  const bad = new SotwAdsClient(srv.grpcPort, { nodeId: '' }, { autoFollow: false });
   t.after(() => bad.close());
   bad.send('cluster', []);
   await bad.until((x) => x.closedWith !== null, 'stream end');
   assert.equal((bad.closedWith as { code?: number }).code, 3);
-  const good = new SotwTestClient(srv.grpcPort, { nodeId: 'fine' }).start();
+  const good = new SotwAdsClient(srv.grpcPort, { nodeId: 'fine' }).start();
   t.after(() => good.close());
   await good.until((x) => x.acked.listener !== '', 'healthy stream');
   const routers = (await srv.api('GET', '/v1/routers')).body.routers as { nodeId: string }[];
@@ -91,7 +91,7 @@ test('naming resources a wildcard already delivered and the client ACKed is not 
   const srv = await startTestServer();
   t.after(() => srv.close());
   assert.equal((await srv.put(spec('alpha'), 0)).status, 200);
-  const c = new SotwTestClient(srv.grpcPort, { nodeId: 'wild-1' }, { autoFollow: false });
+  const c = new SotwAdsClient(srv.grpcPort, { nodeId: 'wild-1' }, { autoFollow: false });
   t.after(() => c.close());
   c.send('endpoint', []);
   await c.until((x) => x.acked.endpoint !== '' && x.state.endpoint.has('fn-alpha'), 'wildcard EDS answered and ACKed');

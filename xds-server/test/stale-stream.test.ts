@@ -6,18 +6,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RolloutResult, RouterStatus } from '@faas/contracts';
-import { SotwTestClient } from './ads-test-client';
+import { SotwAdsClient } from './helpers/ads-client';
 import { spec, startTestServer } from './test-server';
 
 test('a reconnected router replaces its half-dead old stream for waits', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const old = new SotwTestClient(srv.grpcPort, { nodeId: 'dup' }).start();
+  const old = new SotwAdsClient(srv.grpcPort, { nodeId: 'dup' }).start();
   t.after(() => old.close());
   await old.until((x) => x.acked.route !== '', 'old stream ready');
   // The old stream stops answering (its router is gone, the TCP connection lingers).
   old.paused = true;
-  const fresh = new SotwTestClient(srv.grpcPort, { nodeId: 'dup' }).start();
+  const fresh = new SotwAdsClient(srv.grpcPort, { nodeId: 'dup' }).start();
   t.after(() => fresh.close());
   await fresh.until((x) => x.acked.route !== '', 'new stream ready');
 
@@ -47,7 +47,7 @@ test('a reconnected router replaces its half-dead old stream for waits', async (
 test('rollout versions: a single router gets its ACKed versions, several routers only common ones', async (t) => {
   const srv = await startTestServer();
   t.after(() => srv.close());
-  const a = new SotwTestClient(srv.grpcPort, { nodeId: 'v-a' }).start();
+  const a = new SotwAdsClient(srv.grpcPort, { nodeId: 'v-a' }).start();
   t.after(() => a.close());
   await a.until((x) => x.acked.route !== '', 'a ready');
   const one = await srv.put(spec('alpha'), 2000);
@@ -56,7 +56,7 @@ test('rollout versions: a single router gets its ACKed versions, several routers
   const acked = Object.fromEntries(status.types.map((x) => [x.type, x.ackedVersion]));
   assert.deepEqual((one.body as unknown as RolloutResult).versions, acked);
 
-  const b = new SotwTestClient(srv.grpcPort, { nodeId: 'v-b' }).start();
+  const b = new SotwAdsClient(srv.grpcPort, { nodeId: 'v-b' }).start();
   t.after(() => b.close());
   await b.until((x) => x.acked.route !== '', 'b ready');
   const two = await srv.put(spec('beta'), 2000);

@@ -1,11 +1,11 @@
 /** A failed start (port in use, no internal token) is a typed error or one log line and leaves nothing open. */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import Redis from 'ioredis';
-import { startRedis } from '@faas/stack';
+import { startRedis, type RedisProcess } from '@faas/stack';
 import { ListenError, startXdsServer } from '../src/index';
 import { TEST_TOKEN, quietLogger } from './test-server';
 
@@ -44,13 +44,19 @@ async function eventuallyEqual(f: () => Promise<number>, want: number, what: str
   assert.equal(got, want, what);
 }
 
-test('ADS port in use: ListenError naming the port; the Redis store is closed', async (t) => {
+/** A Redis, an admin connection counting its clients, and a port held by someone else; all closed after `t`. */
+async function portInUse(t: TestContext): Promise<{ redis: RedisProcess; admin: Redis; busy: { port: number } }> {
   const redis = await startRedis();
   t.after(() => redis.stop());
   const admin = new Redis(redis.url);
   t.after(() => admin.quit());
   const busy = await occupy();
   t.after(() => busy.close());
+  return { redis, admin, busy };
+}
+
+test('ADS port in use: ListenError naming the port; the Redis store is closed', async (t) => {
+  const { redis, admin, busy } = await portInUse(t);
   const before = await clientCount(admin);
 
   const err = await startXdsServer({ grpcPort: busy.port, redisUrl: redis.url, stack: `sf-${process.pid}`, logger: quietLogger, internalToken: TEST_TOKEN }).then(
@@ -66,12 +72,7 @@ test('ADS port in use: ListenError naming the port; the Redis store is closed', 
 });
 
 test('HTTP port in use: ListenError naming the port; the ADS server and Redis store are closed', async (t) => {
-  const redis = await startRedis();
-  t.after(() => redis.stop());
-  const admin = new Redis(redis.url);
-  t.after(() => admin.quit());
-  const busy = await occupy();
-  t.after(() => busy.close());
+  const { redis, admin, busy } = await portInUse(t);
   const grpc = await occupy();
   const grpcPort = grpc.port;
   await grpc.close();

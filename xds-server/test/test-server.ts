@@ -1,6 +1,8 @@
 /** Shared test helpers: a quiet server with recorded events, and HTTP calls to its API. */
 import { authorizationHeader, createLogger, type ControlApiError, type EndpointSpec, type FunctionRouteSpec, type RolloutResult, type RouterStatus } from '@faas/contracts';
+import type { TestContext } from 'node:test';
 import { startXdsServer, type XdsEvent, type XdsServerHandle, type XdsServerOptions } from '../src/index';
+import { SotwAdsClient, type NackPredicate } from './helpers/ads-client';
 
 /** Silent unless XDS_TEST_LOGS=1. */
 export const quietLogger = createLogger('xds-test', {}, process.env.XDS_TEST_LOGS === '1' ? (l) => process.stderr.write(l) : () => undefined);
@@ -128,3 +130,13 @@ export class ControlApiClient {
   }
 }
 
+
+/** An Envoy-like SotW router on `port` holding its first route configuration; closed after `t`. */
+export async function routedSotw(t: TestContext, port: number, nodeId: string, nackIf: NackPredicate | null = null): Promise<SotwAdsClient> {
+  const c = new SotwAdsClient(port, { nodeId });
+  c.nackIf = nackIf;
+  c.start();
+  t.after(() => c.close());
+  await c.until((x) => x.acked.route !== '', 'initial route');
+  return c;
+}

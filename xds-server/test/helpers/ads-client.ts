@@ -1,317 +1,298 @@
 /**
- * Lightweight Envoy-like ADS clients for tests and the benchmark, written on @grpc/grpc-js
- * with Envoy's own protos: wildcard LDS/CDS, EDS for every cluster received, RDS for the
- * listener's route config, node only on the first request, ACK everything (or NACK what
- * a test tells it to). One SotW and one Delta variant, with the same observable state.
+ * The lightweight Envoy-like ADS clients of the tests and the benchmark (SotW and Delta),
+ * on @grpc/grpc-js with Envoy's own protos: wildcard CDS and LDS, EDS for every cluster held
+ * (re-requested when a cluster is (re)sent, as Envoy does while warming), RDS for the route
+ * configurations the listeners name, node only on the first request. They ACK everything
+ * unless told to NACK, record every response, and hold each resource's bytes as received
+ * (decoded only on demand, see HeldResource). The Envoy stand-in keeps its own decoder on
+ * purpose: it is the independent one.
  */
-import { EventEmitter } from 'node:events';
-import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { XDS_NAMES } from '@faas/contracts';
-import { TYPE_URLS, adsServiceDefinition, decodeMessage, fullNameOfTypeUrl, resourceTypeOfUrl, type ResourceType } from '../../src/proto';
+import { TYPE_URLS, adsServiceDefinition, resourceTypeOfUrl, type ResourceType } from '../../src/proto';
 import type { DiscoveryRequest } from '../../src/generated/envoy/service/discovery/v3/DiscoveryRequest';
 import type { DiscoveryResponse__Output } from '../../src/generated/envoy/service/discovery/v3/DiscoveryResponse';
 import type { DeltaDiscoveryRequest } from '../../src/generated/envoy/service/discovery/v3/DeltaDiscoveryRequest';
 import type { DeltaDiscoveryResponse__Output } from '../../src/generated/envoy/service/discovery/v3/DeltaDiscoveryResponse';
+import { HeldResource, routeConfigNames } from './ads-resource';
 
-/** What the client holds of one resource. */
-export interface HeldResource {
-  /** sha1 of the resource's encoded bytes (identical bytes => identical state). */
-  hash: string;
-  bytes: Buffer;
-}
-
-export interface AdsClientOptions {
-  grpcPort: number;
-  nodeId: string;
-  userAgent?: string;
-  host?: string;
-  /** Return an error message to NACK a response of this type, undefined to ACK. */
-  nackIf?: (type: ResourceType, names: string[]) => string | undefined;
-}
-
-export interface AdsClientEvent {
-  type: ResourceType;
-  kind: 'response';
-  version: string;
-  names: string[];
-  removed: string[];
-  at: number;
-}
+export { HeldResource, decodeAny } from './ads-resource';
 
 /**
- * Name of an encoded Listener/RouteConfiguration/Cluster/ClusterLoadAssignment: field 1 is
- * the name (cluster_name for a CLA) in all four. Protobuf writes fields in number order, so
- * it is the first field; reading it avoids decoding thousands of resources in the benchmark.
+ * A client-side validator: returns an error message for a response it rejects, like a
+ * router that NACKs every response carrying a resource it cannot accept.
  */
-export function resourceName(bytes: Buffer): string | undefined {
-  if (bytes.length < 2 || bytes[0] !== 0x0a) return undefined;
-  let len = 0;
-  let shift = 0;
-  let i = 1;
-  for (; i < bytes.length && i < 6; i++) {
-    const b = bytes[i]!;
-    len |= (b & 0x7f) << shift;
-    shift += 7;
-    if ((b & 0x80) === 0) break;
-  }
-  i++;
-  if (i + len > bytes.length) return undefined;
-  return bytes.toString('utf8', i, i + len);
+export type NackPredicate = (type: ResourceType, resources: readonly HeldResource[]) => string | undefined;
+
+export interface NodeOptions {
+  nodeId: string;
+  userAgent?: string;
 }
 
-function sha(b: Buffer): string {
-  return createHash('sha1').update(b).digest('hex');
+export interface ClientOptions {
+  /** SotW only: follow CDS with EDS and LDS with RDS (default true). */
+  autoFollow?: boolean;
+  /** Responses kept in `responses` (oldest dropped first); the benchmark keeps few. */
+  history?: number;
 }
 
-type AdsCtor = new (address: string, creds: grpc.ChannelCredentials, options?: grpc.ClientOptions) => grpc.Client & {
+/** One response as received. Delta: `version` is system_version_info. */
+export interface ResponseRecord {
+  type: ResourceType;
+  version: string;
+  nonce: string;
+  resources: HeldResource[];
+  /** Delta only: removed_resources. */
+  removed: string[];
+}
+
+type AdsStub = grpc.Client & {
   StreamAggregatedResources(): grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
   DeltaAggregatedResources(): grpc.ClientDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse__Output>;
 };
+type AdsCtor = new (address: string, creds: grpc.ChannelCredentials, options?: grpc.ClientOptions) => AdsStub;
 
 let ctor: AdsCtor | undefined;
-function adsClientCtor(): AdsCtor {
+function adsStub(port: number): AdsStub {
   ctor ??= grpc.makeClientConstructor(adsServiceDefinition() as unknown as grpc.ServiceDefinition, 'AggregatedDiscoveryService') as unknown as AdsCtor;
-  return ctor;
+  // 1,000-function snapshots exceed gRPC's 4 MB default.
+  return new ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
 }
 
-const ALL_TYPES: ResourceType[] = ['listener', 'cluster', 'endpoint', 'route'];
+const ALL_TYPES: readonly ResourceType[] = ['listener', 'cluster', 'endpoint', 'route'];
+const perType = <T>(f: () => T): Record<ResourceType, T> => ({ cluster: f(), endpoint: f(), listener: f(), route: f() });
 
-/** Shared state/wait logic of both variants. */
-abstract class BaseAdsClient extends EventEmitter {
-  readonly held: Record<ResourceType, Map<string, HeldResource>> = {
-    listener: new Map(), cluster: new Map(), endpoint: new Map(), route: new Map(),
-  };
-  readonly versions: Partial<Record<ResourceType, string>> = {};
-  readonly log: AdsClientEvent[] = [];
-  protected readonly client: InstanceType<AdsCtor>;
-  protected closed = false;
-  error: Error | null = null;
+/** State, NACK and wait logic shared by both protocols. */
+abstract class AdsClientBase {
+  readonly responses: ResponseRecord[] = [];
+  /** What the client holds, per type and name. */
+  readonly state: Record<ResourceType, Map<string, HeldResource>> = perType(() => new Map<string, HeldResource>());
+  /** NACK every response for which this returns a message (see NackPredicate). */
+  nackIf: NackPredicate | null = null;
+  /** Number of NACKs this client sent. */
+  nackCount = 0;
+  closedWith: grpc.StatusObject | Error | null = null;
+  protected readonly stub: AdsStub;
+  protected sentNode = false;
+  private readonly nacks = new Map<ResourceType, string>();
+  private waiters: { pred: () => boolean; resolve(): void }[] = [];
 
-  constructor(protected readonly opts: AdsClientOptions) {
-    super();
-    this.setMaxListeners(0);
-    this.client = new (adsClientCtor())(`${opts.host ?? '127.0.0.1'}:${opts.grpcPort}`, grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    });
+  constructor(port: number, protected readonly node: NodeOptions, protected readonly opts: ClientOptions) {
+    this.stub = adsStub(port);
   }
 
-  protected node(): { id: string; cluster: string; user_agent_name: string; locality: object } {
-    return { id: this.opts.nodeId, cluster: 'faas-test', user_agent_name: this.opts.userAgent ?? 'faas-test-ads', locality: {} };
+  protected watch(call: NodeJS.EventEmitter): void {
+    call.on('error', (e: Error) => { this.closedWith = e; this.check(); });
+    call.on('status', (s: grpc.StatusObject) => { this.closedWith ??= s; this.check(); });
   }
 
-  /** Cluster names whose CLA the client wants (like Envoy: one per cluster held). */
-  protected wantedEds(): string[] {
-    return [...this.held.cluster.keys()].sort();
+  protected nodeField(defaultAgent: string): DiscoveryRequest['node'] | undefined {
+    if (this.sentNode) return undefined;
+    this.sentNode = true;
+    return { id: this.node.nodeId, user_agent_name: this.node.userAgent ?? defaultAgent };
   }
 
-  /** Decode one held resource into its proto-loader object (for assertions). */
+  protected record(r: ResponseRecord): void {
+    this.responses.push(r);
+    const keep = this.opts.history ?? Infinity;
+    if (this.responses.length > keep) this.responses.splice(0, this.responses.length - keep);
+  }
+
+  /** Record a response; returns the NACK message if it is to be rejected. */
+  protected received(r: ResponseRecord): string | undefined {
+    this.record(r);
+    const nack = this.nacks.get(r.type) ?? this.nackIf?.(r.type, r.resources);
+    if (nack !== undefined) {
+      this.nacks.delete(r.type);
+      this.nackCount++;
+    }
+    return nack;
+  }
+
+  /** NACK the next response of `type` with `message`. */
+  nackNext(type: ResourceType, message: string): void {
+    this.nacks.set(type, message);
+  }
+
+  /** One held resource as its proto-loader object (for assertions on typed fields). */
   decode<T>(type: ResourceType, name: string): T | undefined {
-    const h = this.held[type].get(name);
-    return h === undefined ? undefined : decodeMessage<T>(fullNameOfTypeUrl(TYPE_URLS[type]), h.bytes);
+    return this.state[type].get(name)?.decode<T>();
   }
 
-  /** name -> hash per type: equal snapshots mean equal client state. */
-  state(): Record<ResourceType, Record<string, string>> {
+  /** name -> hash per type: equal results mean equal client state, byte for byte. */
+  hashes(): Record<ResourceType, Record<string, string>> {
     const out = {} as Record<ResourceType, Record<string, string>>;
-    for (const t of ALL_TYPES) out[t] = Object.fromEntries([...this.held[t].entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, h]) => [n, h.hash]));
+    for (const t of ALL_TYPES) out[t] = Object.fromEntries([...this.state[t].entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, h]) => [n, h.hash]));
     return out;
   }
 
-  /** Resolve when pred() holds (checked after every response), reject after timeoutMs. */
-  waitFor(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (pred()) {
-          cleanup();
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`${this.opts.nodeId}: timed out after ${timeoutMs}ms waiting for ${what}`));
+  /** Resolves when pred holds, checked after every response and on close; rejects after timeoutMs. */
+  until(pred: (c: this) => boolean, what: string, timeoutMs = 3000): Promise<void> {
+    const p = (): boolean => pred(this);
+    if (p()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.pred !== p);
+        reject(new Error(`${this.node.nodeId}: timed out after ${timeoutMs}ms waiting for ${what}`));
       }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.off('updated', check);
-      };
-      this.on('updated', check);
+      this.waiters.push({ pred: p, resolve: () => { clearTimeout(t); resolve(); } });
     });
   }
 
-  protected record(type: ResourceType, version: string, names: string[], removed: string[]): void {
-    const e: AdsClientEvent = { type, kind: 'response', version, names, removed, at: performance.now() };
-    this.log.push(e);
-    if (this.log.length > 10_000) this.log.splice(0, 5000);
+  protected check(): void {
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.pred()) return true;
+      w.resolve();
+      return false;
+    });
   }
 
-  abstract start(): void;
-  abstract close(): void;
+  abstract start(): this;
+
+  close(): void {
+    this.stub.close();
+  }
 }
 
-/** State-of-the-world ADS client (Envoy's default). */
-export class SotwAdsClient extends BaseAdsClient {
-  private stream: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output> | null = null;
-  private sentNode = false;
-  private readonly subscribed: Record<ResourceType, string[] | null> = { listener: null, cluster: null, endpoint: null, route: null };
-  private readonly lastNonce: Partial<Record<ResourceType, string>> = {};
+/** Envoy-like SotW client; `paused` makes it a stuck router (records, never answers). */
+export class SotwAdsClient extends AdsClientBase {
+  /** The latest version ACKed, per type. */
+  readonly acked: Record<ResourceType, string> = perType(() => '');
+  /** When true, responses are recorded but neither ACKed nor NACKed (a stuck router). */
+  paused = false;
+  private readonly call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
+  private readonly names: Record<ResourceType, string[]> = perType((): string[] => []);
+  /** Nonce of the latest response per type (kept apart from `responses`, which may be trimmed). */
+  private readonly nonces: Record<ResourceType, string> = perType(() => '');
 
-  start(): void {
-    const s = this.client.StreamAggregatedResources();
-    this.stream = s;
-    s.on('data', (res: DiscoveryResponse__Output) => this.onResponse(res));
-    s.on('error', (err: Error) => {
-      if (!this.closed) {
-        this.error = err;
-        this.emit('stream-error', err);
-      }
-    });
-    s.on('end', () => undefined);
-    this.request('listener', []);
-    this.request('cluster', []);
+  constructor(port: number, node: NodeOptions, opts: ClientOptions = {}) {
+    super(port, node, opts);
+    this.call = this.stub.StreamAggregatedResources();
+    this.call.on('data', (r: DiscoveryResponse__Output) => this.onResponse(r));
+    this.watch(this.call);
   }
 
-  private request(type: ResourceType, names: string[], ack?: { version: string; nonce: string; error?: string }): void {
-    if (this.stream === null || this.closed) return;
-    this.subscribed[type] = names;
-    const req: DiscoveryRequest = {
-      type_url: TYPE_URLS[type],
-      resource_names: names,
-      version_info: ack?.version ?? this.versions[type] ?? '',
-      response_nonce: ack?.nonce ?? this.lastNonce[type] ?? '',
-    };
-    if (!this.sentNode) {
-      req.node = this.node();
-      this.sentNode = true;
-    }
-    if (ack?.error !== undefined) req.error_detail = { code: 3, message: ack.error };
-    this.stream.write(req);
+  send(type: ResourceType, names: string[], version = '', nonce = '', errorMessage?: string): void {
+    const req: DiscoveryRequest = { type_url: TYPE_URLS[type], resource_names: names, version_info: version, response_nonce: nonce };
+    const node = this.nodeField('envoy-test');
+    if (node !== undefined) req.node = node;
+    if (errorMessage !== undefined) req.error_detail = { code: 3, message: errorMessage };
+    this.call.write(req);
   }
 
-  private onResponse(res: DiscoveryResponse__Output): void {
-    const type = resourceTypeOfUrl(res.type_url);
-    if (type === undefined) return;
-    const names: string[] = [];
-    const next = new Map<string, HeldResource>();
-    for (const any of res.resources) {
-      const bytes = Buffer.from(any.value);
-      let name = resourceName(bytes);
-      if (name === undefined) {
-        const decoded = decodeMessage<{ name?: string; cluster_name?: string }>(fullNameOfTypeUrl(any.type_url), bytes);
-        name = (type === 'endpoint' ? decoded.cluster_name : decoded.name) ?? '';
-      }
-      names.push(name);
-      next.set(name, { hash: sha(bytes), bytes });
+  /** Envoy's start: wildcard CDS and LDS. */
+  start(): this {
+    this.send('cluster', []);
+    this.send('listener', []);
+    return this;
+  }
+
+  private onResponse(r: DiscoveryResponse__Output): void {
+    const type = resourceTypeOfUrl(r.type_url);
+    if (type === undefined) throw new Error(`unknown type url ${r.type_url}`);
+    const resources = r.resources.map((a) => HeldResource.fromAny(type, a as { type_url: string; value: Buffer }));
+    const rec: ResponseRecord = { type, version: r.version_info, nonce: r.nonce, resources, removed: [] };
+    this.nonces[type] = r.nonce;
+    if (this.paused) {
+      this.record(rec);
+      return this.check();
     }
-    this.record(type, res.version_info, names, []);
-    const nack = this.opts.nackIf?.(type, names);
+    const nack = this.received(rec);
     if (nack !== undefined) {
-      this.lastNonce[type] = res.nonce;
-      this.request(type, this.subscribed[type] ?? [], { version: this.versions[type] ?? '', nonce: res.nonce, error: nack });
-      this.emit('updated');
-      return;
+      this.send(type, this.names[type], this.acked[type], r.nonce, nack);
+      return this.check();
     }
-    // SotW: LDS/CDS responses are complete; EDS/RDS carry only the named resources we asked for.
-    const prev = this.held[type];
-    const changed = [...next].some(([n, h]) => prev.get(n)?.hash !== h.hash);
-    this.held[type] = next;
-    this.versions[type] = res.version_info;
-    this.lastNonce[type] = res.nonce;
-    this.request(type, this.subscribed[type] ?? [], { version: res.version_info, nonce: res.nonce });
-    if (type === 'cluster') {
-      const want = this.wantedEds();
-      for (const n of [...this.held.endpoint.keys()]) if (!want.includes(n)) this.held.endpoint.delete(n);
-      if (JSON.stringify(want) !== JSON.stringify(this.subscribed.endpoint) || changed) {
+    const prev = this.state[type];
+    // SotW: CDS/LDS responses are complete; EDS/RDS carry only the names asked for.
+    this.state[type] = new Map(resources.map((x) => [x.name, x]));
+    this.acked[type] = r.version_info;
+    this.send(type, this.names[type], r.version_info, r.nonce);
+    if (this.opts.autoFollow ?? true) {
+      if (type === 'cluster') {
+        const want = [...this.state.cluster.keys()].sort();
+        for (const n of [...this.state.endpoint.keys()]) if (!want.includes(n)) this.state.endpoint.delete(n);
         // Envoy re-requests EDS for (re)sent clusters; the server answers since CLAs are due.
-        this.request('endpoint', want);
+        const resent = resources.some((x) => prev.get(x.name)?.bytes.equals(x.bytes) !== true);
+        this.follow('endpoint', want, resent);
       }
+      if (type === 'listener') this.follow('route', routeConfigNames(resources));
     }
-    if (type === 'listener' && this.subscribed.route === null && next.size > 0) this.request('route', [XDS_NAMES.routeConfig]);
-    this.emit('updated');
+    this.check();
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.stream?.cancel();
-    this.client.close();
+  /** Change the names of a type (sends a request when they differ, or when `force`d). */
+  follow(type: ResourceType, names: string[], force = false): void {
+    const same = JSON.stringify(names) === JSON.stringify(this.names[type]);
+    if (same && !force && this.names[type].length > 0) return;
+    if (names.length === 0 && this.names[type].length === 0) return;
+    this.names[type] = names;
+    this.send(type, names, this.acked[type], this.nonces[type]);
+  }
+
+  override close(): void {
+    this.call.cancel();
+    super.close();
   }
 }
 
-/** Incremental (delta) ADS client. */
-export class DeltaAdsClient extends BaseAdsClient {
-  private stream: grpc.ClientDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse__Output> | null = null;
-  private sentNode = false;
-  private edsSubscribed = new Set<string>();
-  private routeSubscribed = false;
+/** Delta ADS client: wildcard LDS/CDS, EDS per cluster, RDS per listener. */
+export class DeltaAdsClient extends AdsClientBase {
+  private readonly call: grpc.ClientDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse__Output>;
+  private readonly subscribed: Record<ResourceType, Set<string>> = perType(() => new Set<string>());
 
-  start(): void {
-    const s = this.client.DeltaAggregatedResources();
-    this.stream = s;
-    s.on('data', (res: DeltaDiscoveryResponse__Output) => this.onResponse(res));
-    s.on('error', (err: Error) => {
-      if (!this.closed) {
-        this.error = err;
-        this.emit('stream-error', err);
-      }
-    });
-    s.on('end', () => undefined);
-    this.write({ type_url: TYPE_URLS.listener, resource_names_subscribe: ['*'] });
-    this.write({ type_url: TYPE_URLS.cluster, resource_names_subscribe: ['*'] });
+  constructor(port: number, node: NodeOptions, opts: ClientOptions = {}) {
+    super(port, node, opts);
+    this.call = this.stub.DeltaAggregatedResources();
+    this.call.on('data', (r: DeltaDiscoveryResponse__Output) => this.onResponse(r));
+    this.watch(this.call);
   }
 
-  private write(req: DeltaDiscoveryRequest): void {
-    if (this.stream === null || this.closed) return;
-    if (!this.sentNode) {
-      req.node = this.node();
-      this.sentNode = true;
-    }
-    this.stream.write(req);
+  send(req: DeltaDiscoveryRequest): void {
+    const node = this.nodeField('envoy-test-delta');
+    if (node !== undefined) req.node = node;
+    this.call.write(req);
   }
 
-  private onResponse(res: DeltaDiscoveryResponse__Output): void {
-    const type = resourceTypeOfUrl(res.type_url);
-    if (type === undefined) return;
-    const names = res.resources.map((r) => r.name);
-    this.record(type, res.system_version_info, names, res.removed_resources);
-    const nack = this.opts.nackIf?.(type, names);
+  start(): this {
+    this.send({ type_url: TYPE_URLS.cluster, resource_names_subscribe: ['*'] });
+    this.send({ type_url: TYPE_URLS.listener, resource_names_subscribe: ['*'] });
+    return this;
+  }
+
+  private onResponse(r: DeltaDiscoveryResponse__Output): void {
+    const type = resourceTypeOfUrl(r.type_url);
+    if (type === undefined) throw new Error(`unknown type url ${r.type_url}`);
+    const resources = r.resources
+      .filter((x) => x.resource !== null)
+      .map((x) => new HeldResource(type, x.name, (x.resource as { value: Buffer }).value, x.version));
+    const nack = this.received({ type, version: r.system_version_info, nonce: r.nonce, resources, removed: r.removed_resources });
     if (nack !== undefined) {
-      this.write({ type_url: res.type_url, response_nonce: res.nonce, error_detail: { code: 3, message: nack } });
-      this.emit('updated');
-      return;
+      this.send({ type_url: TYPE_URLS[type], response_nonce: r.nonce, error_detail: { code: 3, message: nack } });
+      return this.check();
     }
-    for (const r of res.resources) {
-      if (r.resource === null) continue;
-      const bytes = Buffer.from(r.resource.value);
-      this.held[type].set(r.name, { hash: sha(bytes), bytes });
-    }
-    for (const n of res.removed_resources) this.held[type].delete(n);
-    this.versions[type] = res.system_version_info;
-    this.write({ type_url: res.type_url, response_nonce: res.nonce });
+    for (const x of resources) this.state[type].set(x.name, x);
+    for (const n of r.removed_resources) this.state[type].delete(n);
+    this.send({ type_url: TYPE_URLS[type], response_nonce: r.nonce });
     if (type === 'cluster') {
-      const want = new Set(this.wantedEds());
-      const sub = [...want].filter((n) => !this.edsSubscribed.has(n));
-      const unsub = [...this.edsSubscribed].filter((n) => !want.has(n));
       // Like Envoy: a (re)sent cluster re-subscribes its CLA so warming can finish.
-      const resent = res.resources.map((r) => r.name).filter((n) => want.has(n) && this.edsSubscribed.has(n));
-      for (const n of unsub) this.held.endpoint.delete(n);
-      if (sub.length > 0 || unsub.length > 0 || resent.length > 0) {
-        this.edsSubscribed = want;
-        this.write({ type_url: TYPE_URLS.endpoint, resource_names_subscribe: [...sub, ...resent], resource_names_unsubscribe: unsub });
-      }
+      this.resubscribe('endpoint', [...this.state.cluster.keys()], resources.map((x) => x.name));
     }
-    if (type === 'listener' && !this.routeSubscribed && this.held.listener.size > 0) {
-      this.routeSubscribed = true;
-      this.write({ type_url: TYPE_URLS.route, resource_names_subscribe: [XDS_NAMES.routeConfig] });
-    }
-    this.emit('updated');
+    if (type === 'listener') this.resubscribe('route', routeConfigNames(this.state.listener.values()));
+    this.check();
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.stream?.cancel();
-    this.client.close();
+  private resubscribe(type: ResourceType, names: string[], resent: string[] = []): void {
+    const want = new Set(names);
+    const sub = [...want].filter((n) => !this.subscribed[type].has(n));
+    const again = resent.filter((n) => want.has(n) && this.subscribed[type].has(n));
+    const unsub = [...this.subscribed[type]].filter((n) => !want.has(n));
+    if (sub.length === 0 && unsub.length === 0 && again.length === 0) return;
+    this.subscribed[type] = want;
+    for (const n of unsub) this.state[type].delete(n);
+    this.send({ type_url: TYPE_URLS[type], resource_names_subscribe: [...sub, ...again], resource_names_unsubscribe: unsub });
+  }
+
+  override close(): void {
+    this.call.cancel();
+    super.close();
   }
 }
