@@ -23,8 +23,15 @@ const common = { version: '1', concurrency: 2, max_instances: MAX, stable_window
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-bench-scale-'));
   const stackId = `bench-scale-${process.pid}`;
+  // Orchestrator decisions, to split the reaction into "load start -> decision" and "decision -> ready".
+  const decisions: { at: number; fn: string; desired: number }[] = [];
+  const sink = (component: string, line: string): void => {
+    if (component !== 'orchestrator' || !line.includes('"event":"scale_decision"')) return;
+    const d = JSON.parse(line) as { fn?: string; desired?: number };
+    decisions.push({ at: performance.now(), fn: d.fn ?? '', desired: d.desired ?? 0 });
+  };
   const stack = await startStack({
-    root, stack: stackId, wakeTimeoutMs: 30_000, sink: () => undefined,
+    root, stack: stackId, wakeTimeoutMs: 30_000, sink,
     definitionsFile: writeDefinitions(dir, { auto: { ...common, idle_timeout: '8s' }, fixed: { ...common, min_instances: MAX, idle_timeout: '10m' } }),
   });
   const redis = new Redis(stack.redisUrl);
@@ -34,6 +41,7 @@ async function main(): Promise<void> {
   try {
     // Reaction: from one warm instance, a step of PEAK clients until a second instance is ready.
     const reaction: number[] = [];
+    const toDecision: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const warm = await fetch(url('auto'));
       if (warm.status !== 200) throw new Error(`warm-up answered ${warm.status}`);
@@ -42,6 +50,8 @@ async function main(): Promise<void> {
       const load = startRamp(url('auto'), [PEAK], 60_000);
       await waitUntil(async () => (await ready('auto')) >= 2, 30_000, () => 'second instance ready');
       reaction.push(performance.now() - t0);
+      const first = decisions.find((d) => d.fn === 'auto' && d.at >= t0 && d.desired >= 2);
+      if (first !== undefined) toDecision.push(first.at - t0);
       await load.stop();
     }
     // Full ramp up and down, then to zero, on the autoscaled function.
@@ -58,10 +68,12 @@ async function main(): Promise<void> {
     const lost = (s: Sample[]) => s.filter((x) => x.status !== 200).length;
     const lat = (s: Sample[]) => summarize(s.filter((x) => x.status === 200).map((x) => x.ms));
     const r = summarize(reaction);
+    const dd = summarize(toDecision);
     const a = lat(auto.samples);
     const f = lat(fixed.samples);
     const ratio = a.p99 / f.p99;
     console.log(`scale-up reaction (load start -> 2nd instance ready) n=${r.n} median=${fmt(r.median)} ms p99=${fmt(r.p99)} ms (target <= 2000 ms)`);
+    console.log(`  of which load start -> first decision for >= 2 instances: median=${fmt(dd.median)} ms p99=${fmt(dd.p99)} ms; the rest is start + router ACKs`);
     console.log(`ramp 1->${PEAK}->1 clients, autoscaled: ${auto.samples.length} requests, lost ${lost(auto.samples)} (target 0), latency median=${fmt(a.median)} ms p99=${fmt(a.p99)} ms`);
     console.log(`same ramp, fixed pool of ${MAX}:       ${fixed.samples.length} requests, lost ${lost(fixed.samples)}, latency median=${fmt(f.median)} ms p99=${fmt(f.p99)} ms`);
     console.log(`p99 autoscaled / fixed = ${ratio.toFixed(2)}x (target <= 1.5x)`);
@@ -69,6 +81,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(root, '.bench', 'scale.json'), JSON.stringify({
       settings: { runs: RUNS, peakClients: PEAK, stepMs: STEP_MS, maxInstances: MAX, concurrency: 2, sleepMs: 300 },
       reactionMs: { samples: reaction, ...r },
+      toDecisionMs: { samples: toDecision, ...dd },
       ramp: { autoscaled: { requests: auto.samples.length, lost: lost(auto.samples), latency: a }, fixed: { requests: fixed.samples.length, lost: lost(fixed.samples), latency: f } },
       p99Ratio: ratio,
     }, null, 2));
