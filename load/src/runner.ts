@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { type LoadOptions, targetUrl } from './options';
-import { offeredPerSecond, sendTimes } from './plan';
+import { offeredPerSecond, sendTimes, totalMs } from './plan';
 import { type Instances, type Outcome, type SecondRow, SecondsRecorder } from './seconds';
 
 export interface RunHooks {
@@ -94,6 +94,9 @@ export async function runLoad(o: LoadOptions, hooks: RunHooks = {}): Promise<Run
           else launch();
         }
       }
+      // A plan may end with quiet segments (rate 0): keep recording seconds (instances going to zero) to its end.
+      const end = totalMs(o.segments);
+      while (!stopped() && rel() < end) await sleep(Math.min(250, end - rel()));
     } else {
       let issued = 0;
       const worker = async () => {

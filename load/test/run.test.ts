@@ -124,3 +124,12 @@ test('closed loop stops at --max-requests; offered is what was sent; no token me
   const files = await writeReport(path.join(dir, 'closed'), result.rows, 'closed');
   assert.match(await readFile(files.svg, 'utf8'), /instances unknown/);
 });
+
+test('a ramp ending with a quiet segment is recorded to the end of the plan (instances going to zero)', async () => {
+  const gw = (gateway.address() as AddressInfo).port;
+  const o = parseOptions(['sleep', '--ramp', '20:20:500ms,0:0:1500ms', '--gateway', `http://127.0.0.1:${gw}`]);
+  const result = await runLoad(o);
+  assert.ok(result.sent > 0);
+  assert.ok(result.rows.length >= 2, `a row for each second of the 2 s plan (got ${result.rows.length})`);
+  assert.equal(result.rows[1]?.sent, 0, 'the quiet second sends nothing');
+});

@@ -1,0 +1,115 @@
+/**
+ * Autoscaling end to end (issue 8): a burst against `sleep` scales out, a ramp up and down loses
+ * no request, the function returns to one instance and then to zero once idle, and a load
+ * killed mid-ramp leaves containers and the orchestrator's record in agreement. Real processes
+ * and dockerd; short windows so the file stays quick. Waits are bounded waits on the event.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { type Stack, startStack } from '../src/launcher';
+import { containers, root, writeDefinitions } from './helpers';
+import { LogWatch } from './load';
+import { instanceTotal, startRamp, stateRecord, upAndDown, waitUntil } from './ramp-load';
+
+const FN = 'sleep';
+
+describe('autoscaling: burst, ramps, back to zero, load killed mid-ramp', { timeout: 240_000 }, () => {
+  const id = `scale-${randomBytes(3).toString('hex')}`;
+  const logs = new LogWatch();
+  let stack: Stack;
+  let redis: Redis;
+  let dir: string;
+  let url: string;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-scale-'));
+    stack = await startStack({
+      root, stack: id, wakeTimeoutMs: 30_000, sink: logs.sink,
+      definitionsFile: writeDefinitions(dir, {
+        // Idle time above the stable window: the function first settles at one instance.
+        [FN]: { version: '1', concurrency: 2, max_instances: 4, stable_window: '6s', panic_window: '1s', idle_timeout: '10s', timeout: '15s' },
+      }),
+    });
+    redis = new Redis(stack.redisUrl);
+    url = `http://127.0.0.1:${stack.ports.gateway}/${FN}?ms=300`;
+  });
+
+  after(async () => {
+    redis?.disconnect();
+    if (process.env.FAAS_TEST_LOG_FILE) fs.writeFileSync(process.env.FAAS_TEST_LOG_FILE, logs.lines.join('\n'));
+    await stack?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
+  });
+
+  const record = () => stateRecord(redis, id, FN);
+  const running = async () => (await containers(id, FN)).filter((c) => c.State === 'running').length;
+
+  /** Waits for zero: record cold, no container of the function. */
+  async function waitForZero(timeoutMs: number): Promise<void> {
+    let last = '';
+    await waitUntil(async () => {
+      const r = await record();
+      const n = (await containers(id, FN)).length;
+      last = `state ${r?.state} instances ${JSON.stringify(r?.instances)} containers ${n}`;
+      return r?.state === 'cold' && instanceTotal(r) === 0 && n === 0;
+    }, timeoutMs, () => `back to zero (last: ${last})`);
+  }
+
+  it('a burst against sleep?ms=300 scales out to more than one instance', async () => {
+    const burst = startRamp(url, [12], 60_000);
+    let most = 0;
+    try {
+      await waitUntil(async () => {
+        most = Math.max(most, (await record())?.instances?.ready ?? 0);
+        return most > 1;
+      }, 30_000, () => `more than one ready instance (most seen ${most})`);
+      assert.ok((await running()) > 1, 'more than one container runs');
+    } finally {
+      // Let requests finish: a cut request keeps its runtime slot busy after the router freed it (see the report).
+      await burst.stop();
+    }
+    assert.ok(logs.count((l) => l.includes('"event":"scale_decision"')) > 0, 'decisions are logged');
+  });
+
+  it('during a ramp up and a ramp down every request answers 200', async () => {
+    const ramp = startRamp(url, upAndDown(8), 900);
+    await ramp.done;
+    const bad = ramp.samples.filter((s) => s.status !== 200);
+    assert.ok(ramp.samples.length > 50, `enough requests (${ramp.samples.length})`);
+    assert.deepEqual(bad.slice(0, 5), [], `${bad.length} of ${ramp.samples.length} requests failed`);
+  });
+
+  it('once load stops it returns to one instance, then to zero after the idle time', async () => {
+    let last = '';
+    await waitUntil(async () => {
+      const r = await record();
+      last = JSON.stringify(r?.instances);
+      return instanceTotal(r) === 1 && r?.instances?.ready === 1;
+    }, 30_000, () => `one ready instance (last ${last})`);
+    assert.equal(await running(), 1, 'one container while one instance is reported');
+    await waitForZero(30_000);
+    assert.ok(logs.count((l) => l.includes('"event":"scale_down_done"')) > 0, 'scale-downs went through the drain');
+  });
+
+  it('a load killed mid-ramp leaves containers and reported instances in agreement, then zero', async () => {
+    const ramp = startRamp(url, upAndDown(8), 700);
+    await waitUntil(async () => instanceTotal(await record()) > 1, 30_000, () => 'scale-out under the second ramp');
+    await ramp.kill();
+    // A settled moment: the record does not change while the containers are counted.
+    let last = '';
+    await waitUntil(async () => {
+      const before = await record();
+      const n = await running();
+      const after = await record();
+      last = `record ${JSON.stringify(after?.instances)} running ${n}`;
+      return JSON.stringify(before) === JSON.stringify(after) && (after?.instances?.starting ?? 0) === 0 && (after?.instances?.draining ?? 0) === 0 && n === instanceTotal(after);
+    }, 30_000, () => `containers = reported instances (${last})`);
+    await waitForZero(40_000);
+  });
+});
