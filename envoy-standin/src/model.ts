@@ -32,6 +32,11 @@ export interface RetryOn {
   resetBeforeRequest: boolean;
   /** reset, 5xx, gateway-error: any reset before response headers (may replay a received request). */
   anyReset: boolean;
+  /**
+   * retriable-status-codes: these statuses, when answered without 100 Continue (the runtime
+   * refused the request before its handler), are retried like a reset before the request.
+   */
+  statusCodes: readonly number[];
 }
 
 export type PathMatch =

@@ -215,6 +215,18 @@ class Exchange implements Waiter {
   private onResponse(up: http.ClientRequest, ur: http.IncomingMessage): void {
     if (this.done || this.upReq !== up) { ur.resume(); return; }
     clearTimeout(this.continueTimer);
+    // A retriable status answered before 100 Continue: the runtime refused the request before
+    // its handler (429 concurrency_limit), so another host, or this one later, may take it.
+    const host = this.host;
+    if (!this.reached && host !== undefined && this.retriesLeft > 0 && this.route.retryOn.statusCodes.includes(ur.statusCode ?? 0)) {
+      ur.resume();
+      up.destroy();
+      this.upReq = undefined;
+      this.detachHost();
+      // Not marked as tried: a refusal says "busy now", and this host may be the only one.
+      this.scheduleRetry(undefined);
+      return;
+    }
     // A final answer without 100 Continue (e.g. an early 413): the body is never sent, so
     // the connection cannot be reused.
     if (this.hasBody && !this.reached) ur.once('end', () => up.destroy());
@@ -238,17 +250,22 @@ class Exchange implements Waiter {
     const failure = classifyFailure(this.connected, this.reached);
     const retriable = host !== undefined && shouldRetry(this.route.retryOn, failure);
     if (retriable && this.retriesLeft > 0) {
-      this.retriesLeft--;
-      (this.tried ??= new Set()).add(host);
-      this.cluster.cRetry.inc();
-      const n = this.route.numRetries - this.retriesLeft;
-      setTimeout(() => this.attempt(), this.ctx.random() * RETRY_BASE_MS * 2 ** (n - 1));
+      this.scheduleRetry(host);
       return;
     }
     const reason = failure !== 'connect_failure' ? 'connection termination' : err.message === 'connect timeout' ? 'connection timeout' : 'connection failure';
     // URX: retries ran out for a request that never reached the runtime; UC: the runtime had it.
     const flag: ResponseFlag = retriable && this.route.numRetries > 0 ? 'URX' : failure === 'connect_failure' ? 'UF' : 'UC';
     this.finishLocal(resetReply(flag, reason), true);
+  }
+
+  /** Another attempt after a jittered back-off, preferring hosts this request has not tried. */
+  private scheduleRetry(host: NonNullable<typeof this.host> | undefined): void {
+    this.retriesLeft--;
+    if (host !== undefined) (this.tried ??= new Set()).add(host);
+    this.cluster.cRetry.inc();
+    const n = this.route.numRetries - this.retriesLeft;
+    setTimeout(() => this.attempt(), this.ctx.random() * RETRY_BASE_MS * 2 ** (n - 1));
   }
 
   private onTimeout(): void {

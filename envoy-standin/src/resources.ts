@@ -100,14 +100,15 @@ export function decodeListener(res: ProtoObject): ListenerModel {
 }
 
 /** Envoy retry_on (comma separated) reduced to the pre-response failures the stand-in retries. */
-export function decodeRetryOn(retryOn: string): RetryOn {
+export function decodeRetryOn(retryOn: string, retriableStatusCodes: readonly number[] = []): RetryOn {
   const on = retryOn.split(',').map((s) => s.trim());
   const anyReset = on.some((c) => RETRY_ON_ANY_RESET.includes(c));
   const resetBeforeRequest = anyReset || on.includes('reset-before-request');
-  return { connectFailure: resetBeforeRequest || on.includes('connect-failure'), resetBeforeRequest, anyReset };
+  const statusCodes = on.includes('retriable-status-codes') ? retriableStatusCodes : [];
+  return { connectFailure: resetBeforeRequest || on.includes('connect-failure'), resetBeforeRequest, anyReset, statusCodes };
 }
 
-const NO_RETRY: RetryOn = { connectFailure: false, resetBeforeRequest: false, anyReset: false };
+const NO_RETRY: RetryOn = { connectFailure: false, resetBeforeRequest: false, anyReset: false, statusCodes: [] };
 
 function decodeMatch(m: unknown, where: string): PathMatch {
   if (!isObj(m)) fail(where, 'match is required');
@@ -141,7 +142,8 @@ function decodeRoute(r: unknown, where: string): RouteModel {
   let numRetries = 0;
   let retryOn = NO_RETRY;
   if (isObj(a.retry_policy)) {
-    retryOn = decodeRetryOn(String(a.retry_policy.retry_on ?? ''));
+    const codes = Array.isArray(a.retry_policy.retriable_status_codes) ? a.retry_policy.retriable_status_codes.map(Number).filter(Number.isInteger) : [];
+    retryOn = decodeRetryOn(String(a.retry_policy.retry_on ?? ''), codes);
     if (retryOn.connectFailure) numRetries = u32(a.retry_policy.num_retries) ?? 1;
   }
   return { name, match, cluster, prefixRewrite, timeoutMs, numRetries, retryOn };

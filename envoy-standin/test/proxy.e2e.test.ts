@@ -3,6 +3,7 @@
  * proxied by the stand-in to plain HTTP servers on 127.0.0.1, stats received over UDP.
  */
 import { after, before, describe, test } from 'node:test';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import assert from 'node:assert/strict';
 import { ClientErrorBodySchema, HEADERS } from '@faas/contracts';
@@ -144,6 +145,35 @@ describe('envoy-standin with the real xds-server (SotW)', () => {
       assert.equal(early.body.toString(), 'early');
     } finally {
       server.close();
+    }
+  });
+
+  test('a 429 answered before 100 Continue (refused before the handler) is retried, not passed on', async () => {
+    let refused = 0;
+    const server = http.createServer((_req, res) => { res.end('served'); });
+    // checkContinue: the first request is refused without a 100 (as the runtime does at its
+    // concurrency limit), later ones get 100 Continue and are served.
+    server.on('checkContinue', (req, res) => {
+      if (refused === 0) {
+        refused += 1;
+        res.writeHead(429, { 'content-type': 'application/json' });
+        res.end('{"error":"concurrency_limit","message":"full"}');
+        return;
+      }
+      res.writeContinue();
+      server.emit('request', req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      assert.equal((await putFunction(xds.httpPort, { name: 'busy', timeoutMs: 5000, concurrency: 4, endpoints: [{ id: 'one', address: '127.0.0.1', port, health: 'HEALTHY' }] })).status, 200);
+      const r = await request(routerPort, '/busy/x');
+      assert.equal(refused, 1, 'the first attempt was refused');
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), 'served');
+    } finally {
+      server.close();
+      server.closeAllConnections();
     }
   });
 

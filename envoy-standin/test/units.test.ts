@@ -106,16 +106,18 @@ test('circuit breaker: admits up to max, queues FIFO up to max pending, then ove
 });
 
 test('retry_on: the platform policy retries connect failures and resets before the runtime read the request, never a request the function may have received', () => {
-  assert.deepEqual(SAFE, { connectFailure: true, resetBeforeRequest: true, anyReset: false });
+  assert.deepEqual(SAFE, { connectFailure: true, resetBeforeRequest: true, anyReset: false, statusCodes: [] });
   assert.equal(classifyFailure(false, false), 'connect_failure');
   assert.equal(classifyFailure(true, false), 'reset_before_request', 'no 100 Continue, no response byte: the runtime never read the head');
   assert.equal(classifyFailure(true, true), 'reset_after_request');
   assert.equal(shouldRetry(SAFE, 'connect_failure'), true);
   assert.equal(shouldRetry(SAFE, 'reset_before_request'), true);
   assert.equal(shouldRetry(SAFE, 'reset_after_request'), false);
-  assert.deepEqual(decodeRetryOn('connect-failure'), { connectFailure: true, resetBeforeRequest: false, anyReset: false });
-  for (const on of ['reset', '5xx', 'gateway-error']) assert.deepEqual(decodeRetryOn(on), { connectFailure: true, resetBeforeRequest: true, anyReset: true }, on);
-  assert.deepEqual(decodeRetryOn('retriable-4xx'), { connectFailure: false, resetBeforeRequest: false, anyReset: false });
+  assert.deepEqual(decodeRetryOn('connect-failure'), { connectFailure: true, resetBeforeRequest: false, anyReset: false, statusCodes: [] });
+  assert.deepEqual(decodeRetryOn('connect-failure,retriable-status-codes', [429]).statusCodes, [429], 'statuses only with retriable-status-codes');
+  assert.deepEqual(decodeRetryOn('connect-failure', [429]).statusCodes, []);
+  for (const on of ['reset', '5xx', 'gateway-error']) assert.deepEqual(decodeRetryOn(on), { connectFailure: true, resetBeforeRequest: true, anyReset: true, statusCodes: [] }, on);
+  assert.deepEqual(decodeRetryOn('retriable-4xx'), { connectFailure: false, resetBeforeRequest: false, anyReset: false, statusCodes: [] });
 });
 
 test('local_reply_config: the pushed config gives JSON per contract code; unsupported parts refused', () => {

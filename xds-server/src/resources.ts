@@ -33,7 +33,14 @@ export interface ListenerOptions {
 /** Bound on requests queued in the router per function, beyond which Envoy sheds (503). */
 export const MAX_PENDING_REQUESTS = 1024;
 /** Retry conditions under which the request never reached the function: safe for any method. */
-export const SAFE_RETRY_ON = 'connect-failure,refused-stream,reset-before-request';
+export const SAFE_RETRY_ON = 'connect-failure,refused-stream,reset-before-request,retriable-status-codes';
+
+/**
+ * Statuses retried on another host: the runtime answers 429 concurrency_limit before the handler
+ * runs (a router that freed a slot when a client aborted, while the handler still runs, can send
+ * one request too many), so a retry never replays a request a handler saw.
+ */
+export const RETRIABLE_STATUS_CODES: readonly number[] = [429];
 
 /** The generated message type behind each type URL of TYPE_URLS (what an Any of it holds). */
 export interface AnyPayloads {
@@ -121,6 +128,7 @@ function retryPolicy(): RetryPolicy {
   const previousHosts: PreviousHostsPredicate = {};
   return {
     retry_on: SAFE_RETRY_ON,
+    retriable_status_codes: [...RETRIABLE_STATUS_CODES],
     num_retries: { value: 2 },
     retry_back_off: { base_interval: durationMs(25), max_interval: durationMs(250) },
     retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: typedAny('previousHosts', previousHosts) }],

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { applyDeltaNames, applySotwNames, newSubscription, subscribes } from '../src/subscription';
 import {
   buildCluster, buildClusterLoadAssignment, buildEnvoyListener, buildGrpcListener, buildRoutes, buildSnapshot,
-  circuitCapacity, durationMs, parseWaitMs, validateSpec, InvalidSpecError, MAX_PENDING_REQUESTS, SAFE_RETRY_ON,
+  circuitCapacity, durationMs, parseWaitMs, validateSpec, InvalidSpecError, MAX_PENDING_REQUESTS, SAFE_RETRY_ON, RETRIABLE_STATUS_CODES,
 } from '../src/index';
 import { spec } from './test-server';
 import { CLIENT_ERROR_CODES, type ClientErrorCode, HEADERS } from '@faas/contracts';
@@ -64,7 +64,10 @@ test('routes: exact and prefix match, rewrite, timeout, only safe retries', () =
     assert.equal(r.route!.retry_policy!.retry_on, SAFE_RETRY_ON);
     assert.equal(r.route!.retry_policy!.retry_host_predicate![0]!.name, 'envoy.retry_host_predicates.previous_hosts');
   }
-  assert.doesNotMatch(SAFE_RETRY_ON, /5xx|gateway-error|retriable-status/);
+  // Never a retry of a request a handler may have seen: no 5xx/gateway-error/reset, and the only
+  // retried status is the runtime's refusal before its handler.
+  assert.doesNotMatch(SAFE_RETRY_ON, /5xx|gateway-error|retriable-4xx|(^|,)reset(,|$)/);
+  assert.deepEqual(RETRIABLE_STATUS_CODES, [429]);
 });
 
 test('cluster: EDS over ADS, least_request then round_robin, panic threshold 0, breakers from healthy hosts', () => {
