@@ -124,3 +124,14 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 local rev = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[3], cjson.encode({fn = ARGV[1], state = ARGV[4], rev = rev}))
 return rev`;
+
+/**
+ * Remove a function's state (it is no longer defined): HDEL, and only if a field was removed,
+ * INCR the rev and PUBLISH a 'cold' change, so long-polling readers see the removal.
+ * KEYS: functions hash, stateRev. ARGV: fn, stateChannel. Returns the new rev, or 0.
+ */
+export const DELETE_FUNCTION_STATE_LUA = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+local rev = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[2], cjson.encode({fn = ARGV[1], state = 'cold', rev = rev}))
+return rev`;

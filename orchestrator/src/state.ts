@@ -4,17 +4,11 @@
  */
 import type { Redis } from 'ioredis';
 import {
-  SET_FUNCTION_STATE_LUA,
+  DELETE_FUNCTION_STATE_LUA, SET_FUNCTION_STATE_LUA,
   COLD_START_HISTORY, type ColdStartRecord, type FunctionState, type FunctionStateRecord, type InstanceCounts, HEARTBEAT_TTL_SECONDS,
   type RedisKeys, coldStartsKey,
 } from '@faas/contracts';
 
-
-const DELETE_STATE = `
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-local rev = redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[2], cjson.encode({fn = ARGV[1], state = 'cold', rev = rev}))
-return rev`;
 
 export class StateStore {
   private heartbeat: NodeJS.Timeout | undefined;
@@ -32,7 +26,7 @@ export class StateStore {
   }
 
   async remove(fn: string): Promise<void> {
-    await this.redis.eval(DELETE_STATE, 2, this.keys.functions, this.keys.stateRev, fn, this.keys.stateChannel);
+    await this.redis.eval(DELETE_FUNCTION_STATE_LUA, 2, this.keys.functions, this.keys.stateRev, fn, this.keys.stateChannel);
   }
 
   /** False when Redis lost the states (restarted without persistence, flushed). */
