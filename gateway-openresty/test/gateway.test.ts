@@ -170,8 +170,10 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
       assert.ok(r.held !== null);
     }
     assert.equal(orch.starts.get('crowd'), 1);
-    await sleep(300); // access log lines are followed from a file
-    const pids = new Set(accessLines.map((l) => JSON.parse(l) as { fn: string; pid: number }).filter((l) => l.fn === 'crowd').map((l) => l.pid));
+    // Access log lines are followed from a file: wait (bounded) for all 20 of them.
+    const crowdLines = () => accessLines.map((l) => JSON.parse(l) as { fn: string; pid: number }).filter((l) => l.fn === 'crowd');
+    for (let i = 0; i < 250 && crowdLines().length < 20; i++) await sleep(20);
+    const pids = new Set(crowdLines().map((l) => l.pid));
     assert.equal(pids.size, 2, 'both nginx workers served requests');
   });
 
@@ -229,9 +231,9 @@ describe('gateway (nginx + Lua) with redis-rest, Redis, a fake orchestrator and 
   });
 
   test('access log: one JSON line per request with fn, status, request id and held ms', async () => {
-    await sleep(300);
-    const lines = accessLines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    const cold = lines.find((l) => l.fn === 'cold');
+    const coldLine = () => accessLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.fn === 'cold');
+    for (let i = 0; i < 250 && coldLine() === undefined; i++) await sleep(20);
+    const cold = coldLine();
     assert.ok(cold);
     assert.equal(cold.status, 200);
     assert.ok(typeof cold.requestId === 'string' && cold.requestId.startsWith('rid-'));
