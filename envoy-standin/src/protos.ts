@@ -19,6 +19,8 @@ export function kindOfTypeUrl(url: string): XdsKind | undefined {
   return undefined;
 }
 
+// Deliberately not xds-server's PROTO_FILES: the stand-in is an independent decoder, so a
+// resource whose type only the server loads shows up as a NACK, as it would in Envoy.
 const PROTO_FILES = [
   'envoy/service/discovery/v3/ads.proto',
   'envoy/config/listener/v3/listener.proto',
