@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { INTERNAL_AUTH } from '@faas/contracts';
+import { type FunctionRouteSpec, INTERNAL_AUTH, authorizationHeader } from '@faas/contracts';
+import { freePort } from '@faas/stack';
 import { containers } from './helpers';
 import { type Load, stackEvent, startLoad } from './load';
 import { useWarmStack } from './warm-stack';
@@ -58,5 +59,32 @@ describe('chaos: control-plane crashes under a steady load', { timeout: 300_000 
     const running = (await containers(id, 'hello')).filter((c) => c.State === 'running');
     assert.equal(running.length, 1, 'exactly one instance of hello after the crashes (adopted, not duplicated)');
     assert.equal((await containers(id)).length, 1, 'no orphan containers');
+  });
+
+  it('a tampered endpoint in xds-server is repaired by the orchestrator within a reconcile period', async () => {
+    const api = `http://127.0.0.1:${stack().ports.xdsHttp}/v1/functions`;
+    const auth = authorizationHeader(stack().internalToken);
+    const hello = async (): Promise<FunctionRouteSpec | undefined> =>
+      ((await (await fetch(api, { headers: auth })).json()) as { functions: FunctionRouteSpec[] }).functions.find((f) => f.name === 'hello');
+    const before = await hello();
+    assert.ok(before && before.endpoints.length === 1, 'hello has its one endpoint');
+    const repaired = (l: string) => l.includes('"event":"router_state_repaired"');
+    const repairsBefore = logs.count(repaired);
+    const elsewhere = await freePort();
+    const tampered = { ...before, endpoints: before.endpoints.map((e) => ({ ...e, port: elsewhere })) };
+    const put = await fetch(`${api}/hello?wait_ms=0`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(tampered) });
+    assert.equal(put.status, 200, await put.text());
+    await logs.waitFor(repaired, repairsBefore + 1, 15_000, 'orchestrator repaired the router state');
+    assert.deepEqual((await hello())?.endpoints, before.endpoints, 'the endpoint the orchestrator wants is back');
+    const res = await fetch(url());
+    assert.equal(res.status, 200, await res.text());
+  });
+
+  it('refuses control API calls without the token (401 JSON)', async () => {
+    const res = await fetch(`http://127.0.0.1:${stack().ports.xdsHttp}/v1/functions/hello`, { method: 'DELETE' });
+    assert.equal(res.status, 401);
+    assert.equal((await res.json() as { error: string }).error, 'unauthorized');
+    const wake = await fetch(`http://127.0.0.1:${stack().ports.redisRest}/v1/functions/hello/wake`, { method: 'POST' });
+    assert.equal(wake.status, 401);
   });
 });
