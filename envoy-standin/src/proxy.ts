@@ -33,8 +33,12 @@ export interface ListenerRuntime {
 /** Request bytes held before 100 Continue (kept for a retry); beyond, reading pauses. */
 const HOLD_LIMIT = 1024 * 1024;
 const RETRY_BASE_MS = 25;
-/** An upstream that ignores Expect gets the body after this (curl waits 1 s too). */
-const CONTINUE_TIMEOUT_MS = 1000;
+/**
+ * An upstream that ignores Expect gets the body after this (curl waits 1 s). The platform's
+ * runtimes answer 100 at once, so it only matters for others: generous, so a starved machine
+ * does not take a slow 100 for "ignored" and count a never-reached request as reached.
+ */
+const CONTINUE_TIMEOUT_MS = 3000;
 export function handleRequest(ctx: ProxyContext, lr: ListenerRuntime, req: http.IncomingMessage, res: http.ServerResponse): void {
   lr.downstreamActive++;
   res.once('close', () => { lr.downstreamActive--; });

@@ -75,6 +75,9 @@ describe('chaos: control-plane crashes under a steady load', { timeout: 300_000 
     const put = await fetch(`${api}/hello?wait_ms=0`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(tampered) });
     assert.equal(put.status, 200, await put.text());
     await logs.waitFor(repaired, repairsBefore + 1, 15_000, 'orchestrator repaired the router state');
+    // The repair is logged when the push starts: wait (bounded) for xds-server to hold it.
+    const same = async () => JSON.stringify((await hello())?.endpoints) === JSON.stringify(before.endpoints);
+    for (let i = 0; i < 100 && !(await same()); i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual((await hello())?.endpoints, before.endpoints, 'the endpoint the orchestrator wants is back');
     const res = await fetch(url());
     assert.equal(res.status, 200, await res.text());
