@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/prereqs.sh"
 trap 'bash "$root/scripts/cleanup.sh"' EXIT
 cd "$root"
-mapfile -t files < <(find . -path ./node_modules -prune -o -path '*/dist/test/*.test.js' -print | sort)
+mapfile -t files < <(find . \( -path ./node_modules -o -path ./.faas -o -path ./.stack -o -path ./.load \) -prune -o -path '*/dist/test/*.test.js' -print | sort)
 echo "[test] ${#files[@]} test files"
 status=0
 node --test --test-concurrency=1 "${files[@]}" || status=$?
