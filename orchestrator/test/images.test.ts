@@ -81,14 +81,14 @@ async function runOnce(t: { after: (fn: () => Promise<unknown>) => void }, image
       PidsLimit: 64,
     },
   });
-  t.after(() => container.remove({ force: true }).catch(() => undefined));
+  t.after(() => container.remove({ force: true }).catch(() => undefined)); // already removed by the test
   await container.start();
   const info = await container.inspect();
   const port = Number(info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort);
   assert.ok(port > 0);
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const r = await get(port, '/_faas/ready').catch(() => undefined);
+    const r = await get(port, '/_faas/ready').catch(() => undefined); // not listening yet: poll again
     if (r?.status === 200) break;
     if (Date.now() > deadline) throw new Error('container never became ready');
     await new Promise((res) => setTimeout(res, 25));
