@@ -79,6 +79,8 @@ export const WakeMessageSchema = z.object({
   requestId: z.string(),
   /** Epoch ms the wake was asked for. */
   at: z.number().nonnegative(),
+  /** Requests held for this function when the wake was sent (sizes a cold burst); 1 when absent. */
+  waiting: z.number().int().positive().optional(),
 });
 export type WakeMessage = z.infer<typeof WakeMessageSchema>;
 

@@ -1,11 +1,25 @@
 /** Wake messages from redis-rest (Redis pub/sub), validated before they reach a controller. */
-import { type WakeMessage, isValidFunctionName } from '@faas/contracts';
+import { type WakeMessage, WakeMessageSchema, isValidFunctionName } from '@faas/contracts';
+import { z } from 'zod';
 
 /**
  * `waiting`: requests held for this function at the time of the wake, when the sender says so
  * (redis-rest coalesces wakes to one per function per second; the count sizes a cold burst).
  */
 export type ParsedWake = { ok: true; wake: WakeMessage; waiting: number } | { ok: false; reason: string };
+
+const MAX_WAITING = 100_000;
+
+/**
+ * The contract's schema, lenient where a field only informs: a wake for a valid function is
+ * acted on even with a bad request id, time or count (they fall back), never without a name.
+ */
+const IncomingWakeSchema = WakeMessageSchema.extend({
+  fn: WakeMessageSchema.shape.fn.refine(isValidFunctionName),
+  requestId: WakeMessageSchema.shape.requestId.max(200).catch('none'),
+  at: z.number().finite().catch(() => Date.now()),
+  waiting: WakeMessageSchema.shape.waiting.unwrap().transform((n) => Math.min(n, MAX_WAITING)).catch(1).default(1),
+});
 
 /** Validate a raw pub/sub payload. Pure. */
 export function parseWake(raw: string): ParsedWake {
@@ -16,10 +30,8 @@ export function parseWake(raw: string): ParsedWake {
     return { ok: false, reason: 'not JSON' };
   }
   if (typeof v !== 'object' || v === null) return { ok: false, reason: 'not an object' };
-  const o = v as Record<string, unknown>;
-  if (typeof o.fn !== 'string' || !isValidFunctionName(o.fn)) return { ok: false, reason: 'field fn is missing or not a valid function name' };
-  const requestId = typeof o.requestId === 'string' && o.requestId.length <= 200 ? o.requestId : 'none';
-  const at = typeof o.at === 'number' && Number.isFinite(o.at) ? o.at : Date.now();
-  const waiting = typeof o.waiting === 'number' && Number.isInteger(o.waiting) && o.waiting > 0 ? Math.min(o.waiting, 100_000) : 1;
-  return { ok: true, wake: { fn: o.fn, requestId, at }, waiting };
+  const r = IncomingWakeSchema.safeParse(v);
+  if (!r.success) return { ok: false, reason: 'field fn is missing or not a valid function name' };
+  const { waiting, ...wake } = r.data;
+  return { ok: true, wake, waiting };
 }
