@@ -5,7 +5,9 @@
 # Sourced by stack.sh and test.sh; records what it started in PREREQS_STARTED for cleanup.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PREREQS_STARTED=${PREREQS_STARTED:-}
+# Never inherited: a stack.sh run from inside npm test (or any child) must not stop the dockerd
+# its parent started; each script records, and cleans up, only what it started itself.
+PREREQS_STARTED=""
 
 say() { printf '[prereqs] %s\n' "$*"; }
 
