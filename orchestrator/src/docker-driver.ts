@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { FaasError, type FunctionDefinition, LABELS, type Logger, RUNTIME_PORT } from '@faas/contracts';
 import type { EndpointMode } from './config';
-import { containerConfigHash } from './config-hash';
+import { PORT_KEY, containerCreateOptions } from './container-spec';
 
 export interface InstanceSpec {
   def: FunctionDefinition;
@@ -63,8 +63,6 @@ export function newInstanceId(): string {
   return randomBytes(6).toString('hex');
 }
 
-const PORT_KEY = `${RUNTIME_PORT}/tcp`;
-
 export class DockerDriver implements InstanceDriver {
   constructor(
     private readonly docker: Docker,
@@ -78,46 +76,9 @@ export class DockerDriver implements InstanceDriver {
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     const { def, image, instanceId } = spec;
-    const name = `faas-${this.stack}-${def.name}-${instanceId}`;
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer({
-        name,
-        Image: image,
-        Env: [
-          ...Object.entries(def.env).map(([k, v]) => `${k}=${v}`),
-          `FAAS_CONCURRENCY=${def.concurrency}`,
-          `FAAS_TIMEOUT_MS=${def.timeoutMs}`,
-          `FAAS_DRAIN_TIMEOUT_MS=${def.timeoutMs}`,
-          `FAAS_PORT=${RUNTIME_PORT}`,
-          `FAAS_INSTANCE=${instanceId}`,
-          `FAAS_HANDLER_STYLE=${def.handlerStyle}`,
-          `FAAS_MAX_BODY_BYTES=${def.maxBodyBytes}`,
-          `FAAS_MEMORY_MB=${def.memoryMb}`,
-        ],
-        Labels: {
-          [LABELS.function]: def.name,
-          [LABELS.version]: def.version,
-          [LABELS.instance]: instanceId,
-          [LABELS.stack]: this.stack,
-          [LABELS.configHash]: containerConfigHash(def),
-          ...(this.run ? { [LABELS.run]: this.run } : {}),
-        },
-        ExposedPorts: { [PORT_KEY]: {} },
-        StopTimeout: Math.ceil(def.timeoutMs / 1000) + 1,
-        HostConfig: {
-          Memory: def.memoryMb * 1024 * 1024,
-          NanoCpus: Math.round(def.cpus * 1e9),
-          PidsLimit: 256,
-          ReadonlyRootfs: true,
-          Tmpfs: { '/tmp': 'rw,size=64m' },
-          CapDrop: ['ALL'],
-          SecurityOpt: ['no-new-privileges'],
-          ...(this.mode === 'loopback'
-            ? { PortBindings: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '' }] } }
-            : { NetworkMode: this.network }),
-        },
-      });
+      container = await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network }));
     } catch (err) {
       throw new FaasError('container_create_failed', `cannot create container for ${def.name}: ${(err as Error).message}`, { fn: def.name, image });
     }

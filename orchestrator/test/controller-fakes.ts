@@ -1,15 +1,14 @@
 /** Typed fakes for FunctionController tests: Docker, xds-server, Redis states, runtime probe, clock. */
-import { type FunctionDefinition, type FunctionRouteSpec, type FunctionState, type InstanceCounts, SCALING_DEFAULTS, createLogger } from '@faas/contracts';
+import { type FunctionDefinition, type FunctionRouteSpec, type FunctionState, type InstanceCounts, createLogger, definitionWithDefaults } from '@faas/contracts';
 import type { DecideScale, ScaleDecision } from '../src/autoscaler/types';
 import type { ControllerDeps, RouterStateClient, StatePublisher } from '../src/controller-context';
 import type { ExitInfo, InstanceDriver, InstanceSpec, OwnedContainer, RunningInstance } from '../src/docker-driver';
 import { FunctionController } from '../src/function-controller';
 import type { InstanceStats, RuntimeProbe } from '../src/probe';
 
-export const def: FunctionDefinition = {
-  name: 'hello', runtime: 'node', version: '1', codeDir: '/x', handler: 'index.handler', concurrency: 4,
-  timeoutMs: 300, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 1000, maxInstances: 4, targetConcurrency: 2 }, memoryMb: 64, cpus: 1, env: {}, handlerStyle: 'http', maxBodyBytes: 1024,
-};
+export const def: FunctionDefinition = definitionWithDefaults('hello', '/x', {
+  concurrency: 4, timeoutMs: 300, scaling: { idleTimeoutMs: 1000, maxInstances: 4, targetConcurrency: 2 }, memoryMb: 64, maxBodyBytes: 1024,
+});
 
 export interface Deferred { promise: Promise<void>; resolve: () => void }
 export function deferred(): Deferred {

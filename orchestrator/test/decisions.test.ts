@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type FunctionDefinition, SCALING_DEFAULTS } from '@faas/contracts';
+import { type FunctionDefinition, definitionWithDefaults } from '@faas/contracts';
 import { adoptDecision } from '../src/adopt';
 import { containerConfigHash } from '../src/config-hash';
 import { routeSpec } from '../src/route-spec';
 import { parseWake } from '../src/wake';
 
-const def: FunctionDefinition = {
-  name: 'hello', runtime: 'node', version: '1', codeDir: '/x', handler: 'index.handler', concurrency: 4,
-  timeoutMs: 5000, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 1000, maxInstances: 3, targetConcurrency: 2 }, memoryMb: 64, cpus: 1, env: {}, handlerStyle: 'http', maxBodyBytes: 1024,
-};
+const def: FunctionDefinition = definitionWithDefaults('hello', '/x', {
+  concurrency: 4, timeoutMs: 5000, scaling: { idleTimeoutMs: 1000, maxInstances: 3, targetConcurrency: 2 }, memoryMb: 64, maxBodyBytes: 1024,
+});
 
 describe('routeSpec', () => {
   it('maps ready to HEALTHY and draining to DRAINING, sorted by id', () => {

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
-import { type FunctionDefinition, LABELS, createLogger , SCALING_DEFAULTS} from '@faas/contracts';
+import { type FunctionDefinition, LABELS, createLogger, definitionWithDefaults } from '@faas/contracts';
 import { ImageBuildError, ensureFunctionImage, removeStaleImages } from '../src/images';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -34,7 +34,7 @@ function tempFunction(from: string, entry = 'index.js', comment = '//'): string 
 }
 
 function defOf(name: string, codeDir: string, version = 't1'): FunctionDefinition {
-  return { name, runtime: 'node', version, codeDir, handler: 'index.handler', concurrency: 2, timeoutMs: 5000, scaling: { ...SCALING_DEFAULTS, idleTimeoutMs: 10_000, maxInstances: 1, targetConcurrency: 2 }, memoryMb: 128, cpus: 1, env: {}, handlerStyle: 'http', maxBodyBytes: 1024 * 1024 };
+  return definitionWithDefaults(name, codeDir, { version, concurrency: 2, timeoutMs: 5000, scaling: { idleTimeoutMs: 10_000, maxInstances: 1, targetConcurrency: 2 }, maxBodyBytes: 1024 * 1024 });
 }
 
 function get(port: number, p: string): Promise<{ status: number; body: string }> {

@@ -1,0 +1,66 @@
+/**
+ * What Docker is asked to create for one instance: env, labels, limits and isolation. Pure, so
+ * the isolation rules (non-root image user, read-only root, no capabilities, limits from the
+ * definition) are table-tested without a daemon and shared by every way an instance is created.
+ */
+import type Docker from 'dockerode';
+import { LABELS, RUNTIME_PORT } from '@faas/contracts';
+import type { EndpointMode } from './config';
+import { containerConfigHash } from './config-hash';
+import type { InstanceSpec } from './docker-driver';
+
+export const PORT_KEY = `${RUNTIME_PORT}/tcp`;
+
+export interface ContainerContext {
+  stack: string;
+  /** LABELS.run ('' leaves it out). */
+  run: string;
+  mode: EndpointMode;
+  /** Docker network for 'network' mode. */
+  network: string;
+}
+
+export function containerName(stack: string, fn: string, instanceId: string): string {
+  return `faas-${stack}-${fn}-${instanceId}`;
+}
+
+export function containerCreateOptions(spec: InstanceSpec, ctx: ContainerContext): Docker.ContainerCreateOptions {
+  const { def, image, instanceId } = spec;
+  return {
+    name: containerName(ctx.stack, def.name, instanceId),
+    Image: image,
+    Env: [
+      ...Object.entries(def.env).map(([k, v]) => `${k}=${v}`),
+      `FAAS_CONCURRENCY=${def.concurrency}`,
+      `FAAS_TIMEOUT_MS=${def.timeoutMs}`,
+      `FAAS_DRAIN_TIMEOUT_MS=${def.timeoutMs}`,
+      `FAAS_PORT=${RUNTIME_PORT}`,
+      `FAAS_INSTANCE=${instanceId}`,
+      `FAAS_HANDLER_STYLE=${def.handlerStyle}`,
+      `FAAS_MAX_BODY_BYTES=${def.maxBodyBytes}`,
+      `FAAS_MEMORY_MB=${def.memoryMb}`,
+    ],
+    Labels: {
+      [LABELS.function]: def.name,
+      [LABELS.version]: def.version,
+      [LABELS.instance]: instanceId,
+      [LABELS.stack]: ctx.stack,
+      [LABELS.configHash]: containerConfigHash(def),
+      ...(ctx.run ? { [LABELS.run]: ctx.run } : {}),
+    },
+    ExposedPorts: { [PORT_KEY]: {} },
+    StopTimeout: Math.ceil(def.timeoutMs / 1000) + 1,
+    HostConfig: {
+      Memory: def.memoryMb * 1024 * 1024,
+      NanoCpus: Math.round(def.cpus * 1e9),
+      PidsLimit: def.pidsLimit,
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': 'rw,size=64m' },
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ...(ctx.mode === 'loopback'
+        ? { PortBindings: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '' }] } }
+        : { NetworkMode: ctx.network }),
+    },
+  };
+}
