@@ -13,3 +13,4 @@ export * from './client-errors';
 export * from './internal-auth';
 export * from './definition-defaults';
 export * from './runtime-api';
+export * from './status-api';
