@@ -31,7 +31,7 @@ npx tsc -b
 ctx=.faas/offline-context
 rm -rf "$ctx" && mkdir -p "$ctx"
 tar -C "$root" --exclude=./.git --exclude=./.faas --exclude=./.stack --exclude=./.bench --exclude=./tmp \
-  --exclude=./.dockerignore --exclude='*.tsbuildinfo' -cf - . | tar -C "$ctx" -xf -
+  --exclude=./.dockerignore --exclude='*.tsbuildinfo' --exclude='*.secret' -cf - . | tar -C "$ctx" -xf -
 base_id="$(docker image inspect --format '{{.Id}}' faas-debian-base:local)"
 ctx_hash="$( (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum; echo "$base_id") | sha256sum | cut -d' ' -f1)"
 

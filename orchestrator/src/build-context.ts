@@ -123,7 +123,9 @@ export async function collectBuildInputs(def: FunctionDefinition, runtimeDir: st
   if (!runtimeFiles.some((f) => f.rel === rt.entry)) {
     throw new Error(`runtime directory ${runtimeDir} has no ${rt.entry} (${rt.buildHint})`);
   }
-  const fnFiles = await listFiles(def.codeDir);
+  // A secret file kept next to the code (the demo's) never goes into the image.
+  const secretFiles = new Set(Object.values(def.secrets).map((f) => path.relative(def.codeDir, f).split(path.sep).join('/')));
+  const fnFiles = await listFiles(def.codeDir, (rel) => !secretFiles.has(rel));
   const files: ContextFile[] = [{ rel: 'Dockerfile', data: Buffer.from(dockerfile) }];
   for (const f of runtimeFiles) files.push({ rel: `runtime/${f.rel}`, data: await fs.readFile(f.abs) });
   for (const f of fnFiles) files.push({ rel: `function/${f.rel}`, data: await fs.readFile(f.abs) });

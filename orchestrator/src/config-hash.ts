@@ -16,6 +16,9 @@ export function containerConfigHash(def: FunctionDefinition): string {
     handlerStyle: def.handlerStyle,
     maxBodyBytes: def.maxBodyBytes,
     env: Object.keys(def.env).sort().map((k) => [k, def.env[k]]),
+    pidsLimit: def.pidsLimit,
+    // Names only (mounts differ); a changed secret content is a new version (secretsDigest).
+    secrets: Object.keys(def.secrets).sort(),
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }

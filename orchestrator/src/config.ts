@@ -30,6 +30,10 @@ export interface OrchestratorConfig {
   gatewayGraceMs: number;
   /** How often lost shared state (Redis states, xds-server desired state) is checked for. */
   reconcileIntervalMs: number;
+  /** Where instances' secret files are written (secret-mounts.ts). */
+  secretsDir: string;
+  /** The same directory as dockerd sees it; unset: found through this container's mounts, or secretsDir. */
+  secretsHostDir: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = process.cwd()): OrchestratorConfig {
@@ -51,5 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     statsIntervalMs: envInt('FAAS_STATS_INTERVAL_MS', 1_000, env, 50, 60_000),
     gatewayGraceMs: envInt('FAAS_GATEWAY_GRACE_MS', 250, env, 0, 60_000),
     reconcileIntervalMs: envInt('FAAS_RECONCILE_INTERVAL_MS', 2_000, env, 100, 600_000),
+    secretsDir: path.resolve(repoRoot, envString('FAAS_SECRETS_DIR', '.faas/secrets', env)),
+    secretsHostDir: env.FAAS_SECRETS_HOST_DIR ? path.resolve(env.FAAS_SECRETS_HOST_DIR) : undefined,
   };
 }

@@ -8,6 +8,7 @@ import { LABELS, RUNTIME_PORT } from '@faas/contracts';
 import type { EndpointMode } from './config';
 import { containerConfigHash } from './config-hash';
 import type { InstanceSpec } from './docker-driver';
+import { SECRETS_MOUNT } from './secrets';
 
 export const PORT_KEY = `${RUNTIME_PORT}/tcp`;
 
@@ -24,7 +25,11 @@ export function containerName(stack: string, fn: string, instanceId: string): st
   return `faas-${stack}-${fn}-${instanceId}`;
 }
 
-export function containerCreateOptions(spec: InstanceSpec, ctx: ContainerContext): Docker.ContainerCreateOptions {
+/**
+ * `secretsSource`: the instance's secrets directory as dockerd sees it (secret-mounts.ts), mounted
+ * read-only at /run/secrets; secret values never appear in these options.
+ */
+export function containerCreateOptions(spec: InstanceSpec, ctx: ContainerContext, secretsSource?: string): Docker.ContainerCreateOptions {
   const { def, image, instanceId } = spec;
   return {
     name: containerName(ctx.stack, def.name, instanceId),
@@ -58,6 +63,7 @@ export function containerCreateOptions(spec: InstanceSpec, ctx: ContainerContext
       Tmpfs: { '/tmp': 'rw,size=64m' },
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
+      ...(secretsSource !== undefined ? { Mounts: [{ Type: 'bind' as const, Source: secretsSource, Target: SECRETS_MOUNT, ReadOnly: true }] } : {}),
       ...(ctx.mode === 'loopback'
         ? { PortBindings: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '' }] } }
         : { NetworkMode: ctx.network }),

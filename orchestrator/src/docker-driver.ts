@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import { FaasError, type FunctionDefinition, LABELS, type Logger, RUNTIME_PORT } from '@faas/contracts';
 import type { EndpointMode } from './config';
 import { PORT_KEY, containerCreateOptions } from './container-spec';
+import type { SecretMounts } from './secret-mounts';
 
 export interface InstanceSpec {
   def: FunctionDefinition;
@@ -72,14 +73,22 @@ export class DockerDriver implements InstanceDriver {
     private readonly log: Logger,
     /** LABELS.run on every container (FAAS_RUN_ID); '' leaves the label out. */
     private readonly run = '',
+    /** Where instances' secrets are written; without it a function with secrets cannot start. */
+    private readonly secrets?: SecretMounts,
   ) {}
+
+  /** Container id -> instance id, for removing an instance's secrets with its container. */
+  private readonly instanceOf = new Map<string, string>();
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     const { def, image, instanceId } = spec;
     let container: Docker.Container;
+    const secretsSource = await this.prepareSecrets(spec);
     try {
-      container = await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network }));
+      container = await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network }, secretsSource));
+      this.instanceOf.set(container.id, instanceId);
     } catch (err) {
+      await this.releaseSecrets(instanceId);
       throw new FaasError('container_create_failed', `cannot create container for ${def.name}: ${(err as Error).message}`, { fn: def.name, image });
     }
     try {
@@ -120,6 +129,20 @@ export class DockerDriver implements InstanceDriver {
       // 404: already gone; 409: removal already in progress.
       if (code !== 404 && code !== 409) throw new FaasError('container_remove_failed', `cannot remove container ${containerId}: ${(err as Error).message}`, { containerId });
     }
+    const instanceId = this.instanceOf.get(containerId);
+    this.instanceOf.delete(containerId);
+    if (instanceId !== undefined) await this.releaseSecrets(instanceId);
+  }
+
+  private async prepareSecrets(spec: InstanceSpec): Promise<string | undefined> {
+    if (Object.keys(spec.def.secrets).length === 0) return undefined;
+    if (!this.secrets) throw new FaasError('secrets_unsupported', `function "${spec.def.name}" has secrets but this driver has no secrets directory`, { fn: spec.def.name });
+    return this.secrets.prepare(spec.def, spec.instanceId);
+  }
+
+  private async releaseSecrets(instanceId: string): Promise<void> {
+    // A left-over directory is removed by the next start-up sweep; not a reason to fail a stop.
+    await this.secrets?.release(instanceId).catch((err: unknown) => this.log.warn('secret_dir_remove_failed', { instance: instanceId, error: err }));
   }
 
   async isRunning(containerId: string): Promise<boolean> {
@@ -144,6 +167,10 @@ export class DockerDriver implements InstanceDriver {
 
   async listOwned(): Promise<OwnedContainer[]> {
     const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${this.stack}`] } });
+    for (const c of list) {
+      const instanceId = c.Labels[LABELS.instance];
+      if (instanceId) this.instanceOf.set(c.Id, instanceId);
+    }
     return list.map((c) => ({
       containerId: c.Id,
       fn: c.Labels[LABELS.function] ?? '',

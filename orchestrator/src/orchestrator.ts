@@ -17,6 +17,9 @@ import { missedExits } from './missed-exits';
 import { httpProbe } from './probe';
 import { listenRedisErrors } from './redis-errors';
 import { reconcileRoutes } from './route-reconcile';
+import { dockerVisiblePath } from './host-path';
+import { SecretMounts } from './secret-mounts';
+import { checkSecretsAtStart, sweepSecrets } from './secrets-lifecycle';
 import { StateStore } from './state';
 import { parseWake } from './wake';
 import { XdsClient } from './xds-client';
@@ -73,7 +76,8 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   const state = new StateStore(redis, keys, opts.stack, (what, err) => log.warn('redis_write_failed', { what, error: err }));
   const xds = new XdsClient(opts.xdsUrl, opts.ackTimeoutMs, opts.internalToken);
   const metrics = createMetrics(opts.statsdAddress);
-  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '');
+  const secretMounts = new SecretMounts({ dir: opts.secretsDir, hostDir: () => dockerVisiblePath(docker, opts.secretsDir, opts.secretsHostDir), stack: opts.stack, log });
+  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '', secretMounts);
 
   const imageTags = new Map<string, Promise<string>>();
   const image = (def: FunctionDefinition) => {
@@ -117,6 +121,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
       return [];
     });
     for (const c of left) await driver.stop(c.containerId, 0).catch((err: unknown) => log.error('container_leak', { fn: c.fn, containerId: c.containerId, error: err }));
+    await secretMounts.removeStackDir().catch(quietly('secrets directory removal'));
     await state.stopHeartbeat();
     await metrics.close();
     await redis.quit().catch(quietly('redis quit'));
@@ -125,6 +130,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
 
   try {
     log.info('starting', { stack: opts.stack, functions: defs.map((d) => d.name), endpointMode: opts.endpointMode });
+    await checkSecretsAtStart(defs, secretMounts, log);
     // Images first (two at a time), so adoption can compare against the current build.
     const built = new Map<string, string | undefined>();
     const queue = [...defs];
@@ -141,6 +147,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     }));
     const { adopted, removed } = await adoptOrRemove(driver, controllers, built, log);
     log.info('containers_reconciled', { adopted, removed });
+    await sweepSecrets(driver, secretMounts, log);
     // Old builds of our functions pile up otherwise (each removal is logged as image_removed).
     // Housekeeping only: never a reason not to start.
     try {

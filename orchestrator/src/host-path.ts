@@ -1,0 +1,46 @@
+/**
+ * Bind-mount sources are paths on dockerd's machine. The native orchestrator shares its file
+ * system with dockerd; in compose it runs in a container, so a directory it writes is found
+ * behind one of its own mounts: the host path is read from its own container's inspect.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type Docker from 'dockerode';
+import { FaasError } from '@faas/contracts';
+
+export interface MountInfo {
+  Source: string;
+  Destination: string;
+}
+
+/** Pure: the host path of `dir` given the container's mounts, or undefined when no mount holds it. */
+export function hostPathVia(mounts: readonly MountInfo[], dir: string): string | undefined {
+  const inside = path.resolve(dir);
+  // The deepest mount wins (a mount inside another mount).
+  const holding = mounts
+    .filter((m) => inside === m.Destination || inside.startsWith(`${m.Destination.replace(/\/$/, '')}/`))
+    .sort((a, b) => b.Destination.length - a.Destination.length)[0];
+  if (!holding) return undefined;
+  return path.join(holding.Source, path.relative(holding.Destination, inside));
+}
+
+/**
+ * `dir` as dockerd sees it: `explicit` when given (FAAS_SECRETS_HOST_DIR), `dir` itself outside a
+ * container, else through this container's mounts (its hostname is its id in Docker).
+ */
+export async function dockerVisiblePath(docker: Docker, dir: string, explicit: string | undefined, inContainer = fs.existsSync('/.dockerenv')): Promise<string> {
+  if (explicit) return explicit;
+  if (!inContainer) return dir;
+  let mounts: MountInfo[];
+  try {
+    mounts = (await docker.getContainer(os.hostname()).inspect()).Mounts ?? [];
+  } catch (err) {
+    throw new FaasError('host_path_unknown', `cannot find ${dir} on the Docker host: inspecting this container failed (${(err as Error).message}); set FAAS_SECRETS_HOST_DIR`, { dir }, { cause: err });
+  }
+  const host = hostPathVia(mounts, dir);
+  if (host === undefined) {
+    throw new FaasError('host_path_unknown', `${dir} is not on a bind mount of this container, so function containers cannot mount it; mount a host directory there or set FAAS_SECRETS_HOST_DIR`, { dir });
+  }
+  return host;
+}
