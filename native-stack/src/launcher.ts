@@ -4,6 +4,7 @@
  * and by the end-to-end tests (each test stack gets its own ports and FAAS_STACK id).
  */
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Docker from 'dockerode';
 import { DEFAULT_PORTS, LABELS, runId as checkRunId } from '@faas/contracts';
@@ -48,6 +49,8 @@ export interface StackOptions {
   /** Shared secret of the internal APIs (FAAS_INTERNAL_TOKEN); a new one per call when omitted. */
   internalToken?: string;
   restartPolicy?: RestartPolicy;
+  /** FAAS_SECRETS_DIR of the orchestrator (default <root>/.stack/secrets). */
+  secretsDir?: string;
 }
 
 export interface ComponentExit {
@@ -119,6 +122,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const log = (event: Record<string, unknown>) => opts.sink('stack', JSON.stringify(event));
   const common: NodeJS.ProcessEnv = { FAAS_STACK: opts.stack, FAAS_RUN_ID: runId, FAAS_INTERNAL_TOKEN: internalToken, ...opts.env };
   const redisUrl = `redis://127.0.0.1:${ports.redis}`;
+  // Instances' secret files (the orchestrator keeps <dir>/<stack>/<instance>/).
+  const secretsDir = opts.secretsDir ?? path.join(opts.root, '.stack', 'secrets');
   /** In start order: Redis first, the gateway last. */
   const components: Supervised[] = [];
 
@@ -141,6 +146,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const leaked = await sweepContainers(opts.stack, runId, (id, err) => log({ event: 'sweep_failed', level: 'error', container: id, error: String(err) }))
       .catch((err: unknown) => { log({ event: 'sweep_failed', level: 'error', error: String(err) }); return 0; });
     if (leaked > 0) log({ event: 'swept_leaked_containers', count: leaked });
+    // With the containers gone nothing mounts this stack's secrets (a killed orchestrator left them).
+    fs.rmSync(path.join(secretsDir, opts.stack), { recursive: true, force: true });
     await first?.stop();
   };
 
@@ -166,6 +173,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       FAAS_BASE_IMAGE: opts.baseImage ?? 'faas-node-base:local',
       FAAS_PYTHON_BASE_IMAGE: 'faas-python-base:local',
       ENDPOINT_MODE: 'loopback',
+      FAAS_SECRETS_DIR: secretsDir,
       FAAS_STATSD_ADDRESS: `127.0.0.1:${ports.statsd}`,
       ...opts.orchestratorEnv,
     });

@@ -26,19 +26,24 @@ export function hostPathVia(mounts: readonly MountInfo[], dir: string): string |
 }
 
 /**
- * `dir` as dockerd sees it: `explicit` when given (FAAS_SECRETS_HOST_DIR), `dir` itself outside a
- * container, else through this container's mounts (its hostname is its id in Docker).
+ * `dir` as dockerd sees it: `explicit` when given (FAAS_SECRETS_HOST_DIR); `dir` itself unless
+ * this process runs in a container of that same dockerd (its hostname is its id there), in
+ * which case through that container's mounts. A container dockerd does not know (dockerd
+ * itself runs in it, as on CI machines) shares dockerd's view.
  */
 export async function dockerVisiblePath(docker: Docker, dir: string, explicit: string | undefined, inContainer = fs.existsSync('/.dockerenv')): Promise<string> {
   if (explicit) return explicit;
   if (!inContainer) return dir;
-  let mounts: MountInfo[];
+  let self: Docker.ContainerInspectInfo;
   try {
-    mounts = (await docker.getContainer(os.hostname()).inspect()).Mounts ?? [];
+    self = await docker.getContainer(os.hostname()).inspect();
   } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return dir;
     throw new FaasError('host_path_unknown', `cannot find ${dir} on the Docker host: inspecting this container failed (${(err as Error).message}); set FAAS_SECRETS_HOST_DIR`, { dir }, { cause: err });
   }
-  const host = hostPathVia(mounts, dir);
+  // A name or id prefix that happens to equal our hostname is some other container.
+  if (self.Config.Hostname !== os.hostname()) return dir;
+  const host = hostPathVia(self.Mounts ?? [], dir);
   if (host === undefined) {
     throw new FaasError('host_path_unknown', `${dir} is not on a bind mount of this container, so function containers cannot mount it; mount a host directory there or set FAAS_SECRETS_HOST_DIR`, { dir });
   }
