@@ -8,8 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { LABELS } from '@faas/contracts';
@@ -53,6 +55,19 @@ function get(path: string, boundMs: number): Promise<{ status: number; body: str
     });
     const timer = setTimeout(() => req.destroy(new Error(`GET ${path}: no answer within ${boundMs} ms`)), boundMs);
     req.on('error', reject).on('close', () => clearTimeout(timer));
+  });
+}
+
+/** POST with the same bound as get(). */
+function post(path: string, body: string, boundMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`POST ${path}: no answer within ${boundMs} ms`)), boundMs);
+    req.on('error', reject).on('close', () => clearTimeout(timer));
+    req.end(body);
   });
 }
 
@@ -173,8 +188,25 @@ test('a function container reaches the router and nothing else', async (t) => {
   assert.equal(info.Config.Labels[LABELS.stack], stack);
 });
 
+test('a secret reaches its function as a read-only file, in no env and no log', async (t) => {
+  if (skipReason) { t.skip(skipReason); return; }
+  const demo = fs.readFileSync(path.join(root, 'functions', 'secret', 'demo-token.secret'), 'utf8').trim();
+  const res = await post('/secret', JSON.stringify({ token: demo }), 60_000);
+  if (res.status !== 200) step(`secret call failed:\n${await compose(['logs', '--tail', '15', 'orchestrator'], 60_000)}`);
+  assert.deepEqual([res.status, res.body], [200, '{"match":true}']);
+  const [fn] = await containers(stack, 'secret');
+  assert.ok(fn, 'a secret container runs');
+  const info = await docker.getContainer(fn.Id).inspect();
+  const mount = info.Mounts.find((m) => m.Destination === '/run/secrets');
+  assert.equal(mount?.RW, false, 'mounted read-only');
+  assert.ok(mount?.Source.startsWith(path.join(root, '.faas', 'secrets', stack)), `from the host's .faas/secrets: ${mount?.Source}`);
+  assert.ok(!JSON.stringify(info).includes(demo), 'not in the container inspect');
+  assert.ok(!(await compose(['logs', '--no-color'], 60_000)).includes(demo), 'not in any service log');
+});
+
 test('down removes every container, network and volume of the project', async (t) => {
   if (skipReason) { t.skip(skipReason); return; }
   await compose(['down', '-v', '--remove-orphans', '-t', '30'], 120_000);
   assert.deepEqual(await projectLeftovers(), []);
+  assert.equal(fs.existsSync(path.join(root, '.faas', 'secrets', stack)), false, "the orchestrator removed its stack's secrets");
 });

@@ -6,7 +6,6 @@
  * uid 10001 (0500/0400) when the orchestrator is root; otherwise they are world-readable inside
  * parents that only the orchestrator's user can enter (0700), which a container does not need.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { FaasError, type FunctionDefinition, type Logger } from '@faas/contracts';
@@ -102,22 +101,6 @@ export class SecretMounts {
       // Absent (no function had secrets) or still holding a leaked instance's directory.
       if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY') throw err;
     });
-  }
-
-  /**
-   * A random key kept in the secrets directory (0600), stable across restarts: the key of
-   * secretsDigest, so digests mean nothing to whoever sees a version label.
-   */
-  async digestKey(): Promise<Buffer> {
-    await this.ensurePrivate();
-    const file = path.join(this.opts.dir, 'digest.key');
-    try {
-      await fs.writeFile(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
-    } catch (err) {
-      // Already there (an earlier run or another stack): that key is the one to keep using.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    return fs.readFile(file);
   }
 
   private instanceDir(instanceId: string): string {

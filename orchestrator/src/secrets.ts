@@ -3,8 +3,9 @@
  * contents only ever live in local buffers here and in the files secret-mounts.ts writes: never in
  * a definition object, an error, a log line, env, a label or an image.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { FaasError, type FunctionDefinition } from '@faas/contracts';
 
 /** Where a secret appears inside an instance: /run/secrets/<name>. */
@@ -72,4 +73,21 @@ export function secretsDigest(def: FunctionDefinition, key: Buffer): string {
   h.update('faas-secrets-v1\0');
   for (const [name, data] of secrets) h.update(`${name}\0${data.length}\0`).update(data);
   return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * The key of secretsDigest: 32 random bytes kept in <secretsDir>/digest.key (0600), made on first
+ * use and stable across restarts, so digests of unchanged secrets stay equal (adoption) while
+ * meaning nothing to whoever sees a version label.
+ */
+export function secretsDigestKey(secretsDir: string): Buffer {
+  fs.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+  const file = path.join(secretsDir, 'digest.key');
+  try {
+    fs.writeFileSync(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Already there (an earlier run or another stack): that key is the one to keep using.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return fs.readFileSync(file);
 }
