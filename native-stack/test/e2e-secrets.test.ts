@@ -241,4 +241,23 @@ describe('secrets, environment and limits end to end', { timeout: 300_000 }, () 
       assert.deepEqual(await streamContains(await image.get(), [...VALUES, control]), [control], `${fn}: image layers (docker save)`);
     }
   });
+
+  it('secret directories follow their containers across orchestrator restarts', async () => {
+    const stackDir = path.join(secretsDir, id);
+    const dirs = () => (fs.existsSync(stackDir) ? fs.readdirSync(stackDir) : []);
+    const instances = async () => (await Promise.all(['secret', 'probe', 'late'].map((fn) => containers(id, fn)))).flat().map((c) => c.Labels[LABELS.instance] as string);
+    // A crash can leave a directory whose container is gone: the next start sweeps it.
+    fs.mkdirSync(path.join(stackDir, 'leftover0000'));
+    await stack.restart('orchestrator', 'crash');
+    assert.ok(!dirs().includes('leftover0000'), 'swept at start');
+    assert.ok(logs.some((l) => l.includes('"event":"secret_dirs_swept"')));
+    for (const inst of await instances()) assert.ok(dirs().includes(inst), `adopted instance ${inst} keeps its secrets`);
+    const seen = (await (await fetch(`${base}/probe`)).json()) as { secrets: Record<string, { sha256: string }> };
+    assert.equal(seen.secrets['probe-token']?.sha256, sha256(`${SECRET}\n`));
+
+    const before = await instances();
+    await stack.restart('orchestrator', 'graceful');
+    // The new orchestrator may already be starting `late` (min_instances 1): only old ones must be gone.
+    assert.deepEqual(dirs().filter((d) => before.includes(d)), [], 'removed with their containers on shutdown');
+  });
 });

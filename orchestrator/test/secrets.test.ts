@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FaasError, type FunctionDefinition, createLogger, definitionWithDefaults } from '@faas/contracts';
-import { FUNCTION_UID } from '../src/build-context';
+import { FUNCTION_UID, collectBuildInputs } from '../src/build-context';
 import { hostPathVia } from '../src/host-path';
 import { SecretMounts } from '../src/secret-mounts';
 import { readSecrets, secretProblems, secretsDigest, secretsDigestKey } from '../src/secrets';
@@ -152,5 +152,22 @@ describe('hostPathVia', () => {
   for (const [dir, want] of cases) test(`${dir} -> ${want}`, () => assert.equal(hostPathVia(mountsOf, dir), want));
   test('the deepest mount wins', () => {
     assert.equal(hostPathVia([{ Source: '/h', Destination: '/app' }, { Source: '/s', Destination: '/app/.faas/secrets' }], '/app/.faas/secrets/x'), '/s/x');
+  });
+});
+
+describe('build context', () => {
+  test('a secret file inside the code folder is not part of the image', async () => {
+    const code = path.join(tmp, 'code');
+    const runtime = path.join(tmp, 'runtime');
+    fs.mkdirSync(code);
+    fs.mkdirSync(runtime);
+    fs.writeFileSync(path.join(runtime, 'server.js'), '// runtime');
+    fs.writeFileSync(path.join(code, 'index.js'), 'exports.handler = () => 1;');
+    fs.writeFileSync(path.join(code, 'token.secret'), 'in-folder-secret-value');
+    const d = definitionWithDefaults('fn', code, { secrets: { token: path.join(code, 'token.secret') } });
+    const inputs = await collectBuildInputs(d, runtime, 'base');
+    assert.deepEqual(inputs.files.map((f) => f.rel), ['Dockerfile', 'runtime/server.js', 'function/index.js']);
+    assert.ok(!inputs.files.some((f) => f.data.includes('in-folder-secret-value')));
+    assert.ok(!inputs.dockerfile.includes('secret'));
   });
 });
