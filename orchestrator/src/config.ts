@@ -30,6 +30,18 @@ export interface OrchestratorConfig {
   gatewayGraceMs: number;
   /** How often lost shared state (Redis states, xds-server desired state) is checked for. */
   reconcileIntervalMs: number;
+  /** OCI `.revision` of function images (FAAS_SOURCE_REVISION); read from the checkout's .git when unset. */
+  sourceRevision?: string;
+  /** OCI `.source` of function images (FAAS_SOURCE_URL); the code folder's file: URL when unset. */
+  sourceUrl?: string;
+  /** Interpreter whose pip installs a Python function's requirements.txt (FAAS_PYTHON). */
+  pipPython?: string;
+}
+
+/** A field only when the variable is set and not blank. */
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  const v = value?.trim();
+  return v ? ({ [key]: v } as Partial<Record<K, string>>) : {};
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = process.cwd()): OrchestratorConfig {
@@ -51,5 +63,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     statsIntervalMs: envInt('FAAS_STATS_INTERVAL_MS', 1_000, env, 50, 60_000),
     gatewayGraceMs: envInt('FAAS_GATEWAY_GRACE_MS', 250, env, 0, 60_000),
     reconcileIntervalMs: envInt('FAAS_RECONCILE_INTERVAL_MS', 2_000, env, 100, 600_000),
+    ...optional('sourceRevision', env.FAAS_SOURCE_REVISION),
+    ...optional('sourceUrl', env.FAAS_SOURCE_URL),
+    ...optional('pipPython', env.FAAS_PYTHON),
   };
 }
