@@ -63,7 +63,8 @@ export async function pipInstall(functionFiles: readonly StagedFile[], python: s
     const output = await new Promise<string>((resolve, reject) => {
       execFile(python, args, { cwd: src, timeout: PIP_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } }, (err, stdout, stderr) => {
         const text = `${stdout}${stderr}`;
-        if (err) reject(new PipInstallError(`pip install -r ${REQUIREMENTS_FILE} failed: ${err.message.split('\n')[0]}`, text.split('\n').filter((l) => l.trim() !== '')));
+        if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') reject(new PipInstallError(`no interpreter ${python} to run pip for ${REQUIREMENTS_FILE} (install python3-pip, or set FAAS_PYTHON)`, []));
+        else if (err) reject(new PipInstallError(`pip install -r ${REQUIREMENTS_FILE} failed: ${err.message.split('\n')[0]}`, text.split('\n').filter((l) => l.trim() !== '')));
         else resolve(text);
       });
     });

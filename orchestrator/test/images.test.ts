@@ -312,4 +312,10 @@ describe('ensureFunctionImage: Python requirements.txt', () => {
     );
     assert.equal((await docker.listImages({ filters: { reference: [`faas-fn-${name}:nopkg-*`] } })).length, 0);
   });
+  test('no interpreter for pip is a clear build error', async () => {
+    const dir = tempFunction(fixture, 'index.py', '#');
+    const err = await buildError(ensureFunctionImage(docker, { ...defOf(name, dir, 'nopip'), runtime: 'python' }, { ...opts, pipPython: `/nonexistent-${uid}/python3` }));
+    assert.equal(err.context.reason, 'requirements');
+    assert.match(err.message, /no interpreter .* to run pip for requirements\.txt \(install python3-pip, or set FAAS_PYTHON\)/);
+  });
 });
