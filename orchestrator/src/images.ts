@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { FaasError, type FunctionDefinition, IMAGE_HASH_CHARS, IMAGE_REPO_PREFIX, type Logger } from '@faas/contracts';
-import { type BuildToolchain, collectBuildInputs, defaultBaseImage, packContext } from './build-context';
+import { type BuildStep, type BuildToolchain, collectBuildInputs, defaultBaseImage, packContext } from './build-context';
 import { BuildStepError, runBuildSteps } from './build-steps';
 import { imageLabels, readGitRevision } from './image-labels';
 import { pruneFunctionImages } from './image-prune';
@@ -51,7 +51,7 @@ export interface EnsureImageResult {
   built: boolean;
   buildMs: number;
   /** Host build steps that ran (typescript, requirements); empty when reused. */
-  steps: string[];
+  steps: BuildStep[];
 }
 
 /** Why a build failed, for the status endpoint and the log line. */
