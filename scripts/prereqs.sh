@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts what the platform and its tests need on a Debian 12 machine, only when
-# missing: Debian packages (Docker engine, Redis, nginx with the Lua module, python3-grpcio),
+# missing: Debian packages (Docker engine, Redis, nginx with the Lua module, python3-grpcio, python3-pip),
 # npm dependencies, a running dockerd, the TypeScript build and the local base image.
 # Sourced by stack.sh and test.sh; records what it started in PREREQS_STARTED for cleanup.
 set -euo pipefail
@@ -20,6 +20,8 @@ command -v nginx >/dev/null 2>&1 || need_pkgs+=(nginx-light)
 [ -f /usr/share/lua/5.1/resty/core.lua ] || need_pkgs+=(lua-resty-core)
 compgen -G '/usr/lib/*/lua/5.1/cjson.so' >/dev/null || need_pkgs+=(lua-cjson)
 /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || need_pkgs+=(python3-grpcio)
+# pip (with setuptools, wheel) installs Python functions' requirements.txt at image build, on the host.
+/usr/bin/python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_pkgs[*]}"

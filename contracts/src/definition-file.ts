@@ -16,7 +16,8 @@ export function loadDefinitionFile(file: string): FunctionDefinition[] {
       return [{ file, function: d.name, field: 'code', message: `directory ${d.codeDir} does not exist` }];
     }
     const mod = d.handler.slice(0, d.handler.lastIndexOf('.'));
-    const exts = d.runtime === 'python' ? ['.py', '/__init__.py'] : ['', '.js', '.cjs', '.mjs'];
+    // Node: .ts handlers are compiled at image build (orchestrator/src/ts-compile.ts).
+    const exts = d.runtime === 'python' ? ['.py', '/__init__.py'] : ['', '.js', '.cjs', '.mjs', '.ts'];
     const candidates = exts.map((e) => `${d.codeDir}/${mod}${e}`);
     if (!candidates.some((c) => fs.existsSync(c) && fs.statSync(c).isFile())) {
       return [{ file, function: d.name, field: 'handler', message: `module "${mod}" not found in ${d.codeDir}` }];

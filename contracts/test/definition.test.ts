@@ -153,6 +153,13 @@ describe('loadDefinitionFile', () => {
       assert.throws(() => loadDefinitionFile(file), /field "handler": module "index" not found/);
       fs.writeFileSync(path.join(dir, 'ok', 'index.py'), 'def handler(event, context):\n    return 1\n');
       assert.equal(loadDefinitionFile(file)[0]?.runtime, 'python');
+      // A Node handler may be TypeScript (compiled at image build); for Python a .ts is no module.
+      fs.mkdirSync(path.join(dir, 'ts'));
+      fs.writeFileSync(path.join(dir, 'ts', 'index.ts'), 'export const handler = async (): Promise<number> => 1;');
+      fs.writeFileSync(file, 'functions:\n  ts:\n    runtime: node\n    version: "1"\n    code: ts\n');
+      assert.equal(loadDefinitionFile(file)[0]?.name, 'ts');
+      fs.writeFileSync(file, 'functions:\n  ts:\n    runtime: python\n    version: "1"\n    code: ts\n');
+      assert.throws(() => loadDefinitionFile(file), /field "handler": module "index" not found/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -34,6 +34,18 @@ export interface OrchestratorConfig {
   secretsDir: string;
   /** The same directory as dockerd sees it; unset: found through this container's mounts, or secretsDir. */
   secretsHostDir: string | undefined;
+  /** OCI `.revision` of function images (FAAS_SOURCE_REVISION); read from the checkout's .git when unset. */
+  sourceRevision?: string;
+  /** OCI `.source` of function images (FAAS_SOURCE_URL); the code folder's file: URL when unset. */
+  sourceUrl?: string;
+  /** Interpreter whose pip installs a Python function's requirements.txt (FAAS_PYTHON). */
+  pipPython?: string;
+}
+
+/** A field only when the variable is set and not blank. */
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  const v = value?.trim();
+  return v ? ({ [key]: v } as Partial<Record<K, string>>) : {};
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = process.cwd()): OrchestratorConfig {
@@ -57,5 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     reconcileIntervalMs: envInt('FAAS_RECONCILE_INTERVAL_MS', 2_000, env, 100, 600_000),
     secretsDir: path.resolve(repoRoot, envString('FAAS_SECRETS_DIR', '.faas/secrets', env)),
     secretsHostDir: env.FAAS_SECRETS_HOST_DIR ? path.resolve(env.FAAS_SECRETS_HOST_DIR) : undefined,
+    ...optional('sourceRevision', env.FAAS_SOURCE_REVISION),
+    ...optional('sourceUrl', env.FAAS_SOURCE_URL),
+    ...optional('pipPython', env.FAAS_PYTHON),
   };
 }

@@ -1,12 +1,19 @@
 /**
  * One image per function and version, built with dockerode from an in-memory context.
- * Tagged by inputs hash so an unchanged function is never rebuilt, and a changed one
- * always is (no stale image reuse). Images are shared by every stack on the host.
+ * Tagged `faas-fn-<fn>:<version>-<inputs hash>` so an unchanged function is never rebuilt, and
+ * a changed one always is (no stale image reuse). Images are shared by every stack on the host.
  */
 import * as path from 'node:path';
 import type Docker from 'dockerode';
-import { FaasError, type FunctionDefinition, LABELS, type Logger } from '@faas/contracts';
-import { collectBuildInputs, defaultBaseImage, packContext } from './build-context';
+import { FaasError, type FunctionDefinition, IMAGE_HASH_CHARS, IMAGE_REPO_PREFIX, type Logger } from '@faas/contracts';
+import { type BuildStep, type BuildToolchain, collectBuildInputs, defaultBaseImage, packContext } from './build-context';
+import { BuildStepError, runBuildSteps } from './build-steps';
+import { imageLabels, readGitRevision } from './image-labels';
+import { pruneFunctionImages } from './image-prune';
+import { defaultPipPython } from './pip-install';
+
+export { IMAGE_REPO_PREFIX };
+export { planImagePrune, pruneFunctionImages } from './image-prune';
 
 /** Base images and runtime directories per runtime; `baseImage`/`runtimeDir` are Node's. */
 export interface RuntimeSources {
@@ -18,6 +25,8 @@ export interface RuntimeSources {
   runtimeDir?: string;
   /** faas-runtime/python by default. */
   pythonRuntimeDir?: string;
+  /** Interpreter whose pip installs requirements.txt (FAAS_PYTHON; Debian's python3 by default). */
+  pipPython?: string;
 }
 
 export interface EnsureImageOptions extends RuntimeSources {
@@ -28,6 +37,12 @@ export interface EnsureImageOptions extends RuntimeSources {
    * default: a missing base is then a clear error instead of a network call.
    */
   pullBase?: boolean;
+  /** OCI `.revision`; read from the code folder's git checkout when absent. */
+  sourceRevision?: string;
+  /** OCI `.source`; the code folder's file: URL when absent. */
+  sourceUrl?: string;
+  /** Clock for the `.created` label. */
+  now?: () => Date;
 }
 
 export interface EnsureImageResult {
@@ -35,17 +50,25 @@ export interface EnsureImageResult {
   inputsHash: string;
   built: boolean;
   buildMs: number;
+  /** Host build steps that ran (typescript, requirements); empty when reused. */
+  steps: BuildStep[];
 }
 
-/** An image could not be built; names the function, version and the last build log lines. */
+/** Why a build failed, for the status endpoint and the log line. */
+export type ImageBuildFailure = 'base_image_unreadable' | 'inputs_unreadable' | 'base_image_missing' | 'typescript' | 'requirements' | 'docker_build' | 'tag';
+
+/**
+ * An image could not be built; names the function, version, the reason and the last lines of
+ * the build's output (docker, compiler or pip), also appended to the message, so the log line
+ * and a status endpoint (`error: err.message`) show them. No tag is left behind.
+ */
 export class ImageBuildError extends FaasError {
-  constructor(message: string, context: { fn: string; version: string; tag?: string; logTail?: string[]; [k: string]: unknown }, cause?: unknown) {
+  declare readonly context: { fn: string; version: string; reason: ImageBuildFailure; logTail: string[]; tag?: string; [k: string]: unknown };
+  constructor(message: string, context: { fn: string; version: string; reason: ImageBuildFailure; logTail: string[]; tag?: string; [k: string]: unknown }, cause?: unknown) {
     super('image_build_failed', message, context, { cause });
     this.name = 'ImageBuildError';
   }
 }
-
-export const IMAGE_REPO_PREFIX = 'faas-fn-';
 
 export function defaultRuntimeDir(): string {
   // orchestrator/dist/src/images.js -> faas-runtime/node/dist/src
@@ -70,14 +93,28 @@ export function imageRepo(fn: string): string {
 }
 
 export function imageTag(fn: string, version: string, inputsHash: string): string {
-  return `${imageRepo(fn)}:${version}-${inputsHash.slice(0, 12)}`;
+  return `${imageRepo(fn)}:${version}-${inputsHash.slice(0, IMAGE_HASH_CHARS)}`;
+}
+
+/** The image options from the orchestrator's settings (one place, for every caller of ensureFunctionImage). */
+export function imageOptions(cfg: RuntimeSources & { stack: string; sourceRevision?: string; sourceUrl?: string }, logger: Logger): EnsureImageOptions {
+  const { baseImage, pythonBaseImage, pipPython, stack, sourceRevision, sourceUrl } = cfg;
+  return { baseImage, stack, logger, ...defined({ pythonBaseImage, pipPython, sourceRevision, sourceUrl }) };
+}
+
+function defined<T extends Record<string, string | undefined>>(o: T): Partial<Record<keyof T, string>> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<Record<keyof T, string>>;
+}
+
+export function toolchainOf(opts: RuntimeSources): BuildToolchain {
+  return { pipPython: opts.pipPython ?? defaultPipPython() };
 }
 
 function isNotFound(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { statusCode?: unknown }).statusCode === 404;
 }
 
-async function imageId(docker: Docker, ref: string): Promise<string | undefined> {
+export async function imageId(docker: Docker, ref: string): Promise<string | undefined> {
   try {
     const info = await docker.getImage(ref).inspect();
     return info.Id;
@@ -87,7 +124,7 @@ async function imageId(docker: Docker, ref: string): Promise<string | undefined>
   }
 }
 
-const LOG_TAIL = 15;
+const LOG_TAIL = 20;
 
 interface BuildEvent {
   stream?: string;
@@ -135,17 +172,24 @@ export async function ensureFunctionImage(docker: Docker, def: FunctionDefinitio
   const log = opts.logger.child({ fn: def.name });
   const { baseImage, runtimeDir } = runtimeSourcesOf(def, opts);
   const ctx = { fn: def.name, version: def.version, runtime: def.runtime, baseImage };
+  /** Logs one image_build_failed line (with the output tail) and returns the typed error to throw. */
+  const failure = (reason: ImageBuildFailure, headline: string, logTail: string[], extra: Record<string, unknown> = {}, cause?: unknown): ImageBuildError => {
+    const tail = logTail.slice(-LOG_TAIL);
+    log.error('image_build_failed', { version: def.version, reason, error: headline, logTail: tail, ...extra });
+    return new ImageBuildError(tail.length > 0 ? `${headline}\n${tail.join('\n')}` : headline, { ...ctx, ...extra, reason, logTail: tail }, cause);
+  };
   let baseId: string | undefined;
   try {
     baseId = await imageId(docker, baseImage);
   } catch (err) {
-    throw new ImageBuildError(`cannot inspect base image ${baseImage} for ${def.name}@${def.version}: ${(err as Error).message}`, ctx, err);
+    throw failure('base_image_unreadable', `cannot inspect base image ${baseImage} for ${def.name}@${def.version}: ${(err as Error).message}`, [], {}, err);
   }
+  const toolchain = toolchainOf(opts);
   let inputs;
   try {
-    inputs = await collectBuildInputs(def, runtimeDir, baseId ?? baseImage);
+    inputs = await collectBuildInputs(def, runtimeDir, baseId ?? baseImage, toolchain);
   } catch (err) {
-    throw new ImageBuildError(`cannot read build inputs of ${def.name}@${def.version}: ${(err as Error).message}`, { ...ctx, codeDir: def.codeDir, runtimeDir }, err);
+    throw failure('inputs_unreadable', `cannot read build inputs of ${def.name}@${def.version}: ${(err as Error).message}`, [], { codeDir: def.codeDir, runtimeDir }, err);
   }
   const tag = imageTag(def.name, def.version, inputs.inputsHash);
   const existing = inFlight.get(tag);
@@ -153,44 +197,43 @@ export async function ensureFunctionImage(docker: Docker, def: FunctionDefinitio
   const p = (async (): Promise<EnsureImageResult> => {
     if ((await imageId(docker, tag)) !== undefined) {
       log.debug('image_reused', { tag, version: def.version });
-      return { tag, inputsHash: inputs.inputsHash, built: false, buildMs: 0 };
+      return { tag, inputsHash: inputs.inputsHash, built: false, buildMs: 0, steps: [] };
     }
     if (baseId === undefined && opts.pullBase !== true) {
-      throw new ImageBuildError(
-        `cannot build ${def.name}@${def.version}: base image ${baseImage} is not present locally (run scripts/${def.runtime === 'python' ? 'make-python-base-image.sh' : 'make-base-image.sh'}, or docker pull it)`,
-        { ...ctx, tag, reason: 'base_image_missing' },
-      );
+      const script = def.runtime === 'python' ? 'make-python-base-image.sh' : 'make-base-image.sh';
+      throw failure('base_image_missing', `cannot build ${def.name}@${def.version}: base image ${baseImage} is not present locally (run scripts/${script}, or docker pull it)`, [], { tag });
     }
     const started = Date.now();
-    log.info('image_build_started', { tag, version: def.version, runtime: def.runtime, baseImage });
+    log.info('image_build_started', { tag, version: def.version, runtime: def.runtime, baseImage, steps: inputs.steps });
+    let files;
+    try {
+      files = await runBuildSteps(inputs, def, toolchain);
+    } catch (err) {
+      const step = err instanceof BuildStepError ? err.step : 'inputs_unreadable';
+      throw failure(step, `image build of ${def.name}@${def.version} failed: ${(err as Error).message}`, err instanceof BuildStepError ? err.output : [], { tag }, err);
+    }
     let result: { id: string | undefined; error: string | undefined; tail: string[] };
+    const revision = opts.sourceRevision ?? readGitRevision(def.codeDir);
+    const labels = imageLabels(def, inputs.inputsHash, (opts.now ?? (() => new Date()))(), { ...(revision ? { revision } : {}), ...(opts.sourceUrl ? { sourceUrl: opts.sourceUrl } : {}) });
     try {
       // Built untagged, tagged only after success: a failed build never leaves a half-tagged image.
-      const stream = await docker.buildImage(packContext(inputs.files), {
-        buildargs: { BASE_IMAGE: baseImage },
-        labels: { [LABELS.function]: def.name, [LABELS.version]: def.version, [LABELS.inputsHash]: inputs.inputsHash },
-        rm: true,
-        forcerm: true,
-        pull: false,
-      });
+      const stream = await docker.buildImage(packContext(files), { buildargs: { BASE_IMAGE: baseImage }, labels, rm: true, forcerm: true, pull: false });
       result = await followBuild(docker, stream);
     } catch (err) {
-      throw new ImageBuildError(`image build of ${def.name}@${def.version} failed: ${(err as Error).message}`, { ...ctx, tag }, err);
+      throw failure('docker_build', `image build of ${def.name}@${def.version} failed: ${(err as Error).message}`, [], { tag }, err);
     }
     if (result.error !== undefined || result.id === undefined) {
-      const msg = result.error ?? 'build finished without an image id';
-      log.error('image_build_failed', { tag, version: def.version, error: msg, logTail: result.tail });
-      throw new ImageBuildError(`image build of ${def.name}@${def.version} failed: ${msg}\n${result.tail.join('\n')}`, { ...ctx, tag, logTail: result.tail });
+      throw failure('docker_build', `image build of ${def.name}@${def.version} failed: ${result.error ?? 'build finished without an image id'}`, result.tail, { tag });
     }
     const [repo, version] = [imageRepo(def.name), tag.slice(imageRepo(def.name).length + 1)];
     try {
       await docker.getImage(result.id).tag({ repo, tag: version });
     } catch (err) {
-      throw new ImageBuildError(`cannot tag image of ${def.name}@${def.version} as ${tag}: ${(err as Error).message}`, { ...ctx, tag, imageId: result.id }, err);
+      throw failure('tag', `cannot tag image of ${def.name}@${def.version} as ${tag}: ${(err as Error).message}`, [], { tag, imageId: result.id }, err);
     }
     const buildMs = Date.now() - started;
-    log.info('image_built', { tag, version: def.version, imageId: result.id, buildMs });
-    return { tag, inputsHash: inputs.inputsHash, built: true, buildMs };
+    log.info('image_built', { tag, version: def.version, imageId: result.id, buildMs, steps: inputs.steps });
+    return { tag, inputsHash: inputs.inputsHash, built: true, buildMs, steps: inputs.steps };
   })();
   inFlight.set(tag, p);
   try {
@@ -205,38 +248,17 @@ export interface RemoveStaleOptions extends RuntimeSources {
 }
 
 /**
- * Removes faas-fn-* images of the given functions whose inputs hash is no longer current and
- * that no container (of any stack, running or not) uses. Functions not in `defs` are left
- * alone: another stack on this host may still define them. Returns the removed tags/ids.
+ * At start-up: prunes the images of the given functions as pruneFunctionImages does, keeping
+ * the current build and the newest other one (the previous version). Functions not in `defs`
+ * are left alone: another stack on this host may still define them. Returns the removed tags.
  */
 export async function removeStaleImages(docker: Docker, defs: readonly FunctionDefinition[], opts: RemoveStaleOptions): Promise<string[]> {
-  const current = new Map<string, string>();
+  const removed: string[] = [];
   for (const def of defs) {
     const { baseImage, runtimeDir } = runtimeSourcesOf(def, opts);
     const baseRef = (await imageId(docker, baseImage)) ?? baseImage;
-    current.set(def.name, (await collectBuildInputs(def, runtimeDir, baseRef)).inputsHash);
-  }
-  const images = await docker.listImages({ filters: { label: [LABELS.function] } });
-  const containers = await docker.listContainers({ all: true });
-  const inUse = new Set(containers.map((c) => c.ImageID));
-  const removed: string[] = [];
-  for (const img of images) {
-    const labels = img.Labels ?? {};
-    const fn = labels[LABELS.function];
-    const hash = labels[LABELS.inputsHash];
-    if (fn === undefined || hash === undefined || !current.has(fn) || current.get(fn) === hash) continue;
-    const tags = (img.RepoTags ?? []).filter((t) => t.startsWith(`${imageRepo(fn)}:`));
-    if (tags.length === 0 || inUse.has(img.Id)) continue;
-    for (const t of tags) {
-      try {
-        await docker.getImage(t).remove();
-        removed.push(t);
-        opts.logger.info('image_removed', { fn, tag: t, inputsHash: hash, reason: 'stale' });
-      } catch (err) {
-        // In use by a container created meanwhile, or removed by another orchestrator: harmless.
-        opts.logger.warn('image_remove_failed', { fn, tag: t, error: (err as Error).message });
-      }
-    }
+    const { inputsHash } = await collectBuildInputs(def, runtimeDir, baseRef, toolchainOf(opts));
+    removed.push(...(await pruneFunctionImages(docker, def.name, [imageTag(def.name, def.version, inputsHash)], { logger: opts.logger, keepNewest: 1 })));
   }
   return removed;
 }

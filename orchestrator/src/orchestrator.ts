@@ -10,7 +10,7 @@ import { adoptOrRemove } from './adopt';
 import type { OrchestratorConfig } from './config';
 import { DockerDriver, type InstanceDriver, newInstanceId } from './docker-driver';
 import { FunctionController } from './function-controller';
-import { ensureFunctionImage, removeStaleImages } from './images';
+import { ensureFunctionImage, imageOptions, removeStaleImages } from './images';
 import { createMetrics } from './metrics';
 import { readAllMetrics } from './metrics-reader';
 import { missedExits } from './missed-exits';
@@ -83,7 +83,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   const image = (def: FunctionDefinition) => {
     let p = imageTags.get(def.name);
     if (!p) {
-      p = ensureFunctionImage(docker, def, { baseImage: opts.baseImage, pythonBaseImage: opts.pythonBaseImage, stack: opts.stack, logger: log }).then((r) => r.tag);
+      p = ensureFunctionImage(docker, def, imageOptions(opts, log)).then((r) => r.tag);
       // A failed build is retried on the next wake rather than cached forever (the caller logs it).
       p.catch(() => imageTags.delete(def.name));
       imageTags.set(def.name, p);
@@ -151,7 +151,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     // Old builds of our functions pile up otherwise (each removal is logged as image_removed).
     // Housekeeping only: never a reason not to start.
     try {
-      const stale = await removeStaleImages(docker, defs, { baseImage: opts.baseImage, pythonBaseImage: opts.pythonBaseImage, logger: log });
+      const stale = await removeStaleImages(docker, defs, imageOptions(opts, log));
       if (stale.length > 0) log.info('stale_images_removed', { count: stale.length });
     } catch (err) {
       log.warn('stale_image_cleanup_failed', { error: err });

@@ -12,8 +12,8 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
-import { type FunctionDefinition, LABELS, createLogger, definitionWithDefaults } from '@faas/contracts';
-import { ImageBuildError, ensureFunctionImage, removeStaleImages } from '../src/images';
+import { type FunctionDefinition, LABELS, OCI_LABELS, createLogger, definitionWithDefaults } from '@faas/contracts';
+import { ImageBuildError, ensureFunctionImage, pruneFunctionImages, removeStaleImages } from '../src/images';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BASE = process.env.FAAS_BASE_IMAGE ?? 'faas-node-base:local';
@@ -63,6 +63,13 @@ after(async () => {
   for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
+/** The ImageBuildError a build rejects with (fails the test when it succeeds or throws anything else). */
+async function buildError(build: Promise<unknown>): Promise<ImageBuildError> {
+  const caught = await build.then(() => undefined, (err: unknown) => err);
+  assert.ok(caught instanceof ImageBuildError, `typed error, got ${String(caught)}`);
+  return caught;
+}
+
 /** Runs the image as the orchestrator does (read-only root, cap-drop ALL), GETs one path, stops it. */
 async function runOnce(t: { after: (fn: () => Promise<unknown>) => void }, image: string, urlPath: string, env: string[] = []): Promise<{ status: number; body: string; exitCode: number }> {
   const container = await docker.createContainer({
@@ -102,8 +109,9 @@ async function runOnce(t: { after: (fn: () => Promise<unknown>) => void }, image
 describe('ensureFunctionImage', () => {
   const name = `imgtest-${uid}`;
   let firstTag = '';
+  let previousTag = '';
 
-  test('builds hello, does not rebuild unchanged inputs, rebuilds changed code with a new tag', async () => {
+  test('builds hello with OCI labels, does not rebuild unchanged inputs, rebuilds changed code with a new tag', async () => {
     const dir = tempFunction(path.join(ROOT, 'functions', 'hello'));
     fs.mkdirSync(path.join(dir, 'node_modules', 'junk'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'node_modules', 'junk', 'x.js'), 'ignored');
@@ -119,6 +127,13 @@ describe('ensureFunctionImage', () => {
     assert.equal(info.Config.Labels[LABELS.inputsHash], a.inputsHash);
     assert.equal(info.Config.Labels[LABELS.stack], undefined);
     assert.equal(info.Config.User, '10001:10001');
+    assert.equal(info.Config.Labels[OCI_LABELS.title], name);
+    assert.equal(info.Config.Labels[OCI_LABELS.version], 't1');
+    assert.equal(info.Config.Labels[OCI_LABELS.source], `file://${dir}`);
+    // A temp folder is no checkout: no revision rather than a wrong one.
+    assert.equal(info.Config.Labels[OCI_LABELS.revision], undefined);
+    const created = Date.parse(info.Config.Labels[OCI_LABELS.created] ?? '');
+    assert.ok(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(info.Config.Labels[OCI_LABELS.created] ?? '') && Math.abs(created - Date.now()) < 3_600_000);
 
     // node_modules content is not an input.
     fs.writeFileSync(path.join(dir, 'node_modules', 'junk', 'x.js'), 'changed, still ignored');
@@ -131,17 +146,35 @@ describe('ensureFunctionImage', () => {
     assert.equal(c.built, true);
     assert.notEqual(c.tag, a.tag);
 
-    // The first image is now stale and unused: removed; the current one stays.
+    fs.appendFileSync(path.join(dir, 'index.js'), '// edited again\n');
+    const d = await ensureFunctionImage(docker, def, { baseImage: BASE, stack: 'test', logger });
+    imagesToRemove.add(d.tag);
+    // At start-up the current image and the previous one (c) stay; the older, unused one goes.
     const removed = await removeStaleImages(docker, [def], { baseImage: BASE, logger });
     assert.deepEqual(removed, [a.tag]);
     await assert.rejects(docker.getImage(a.tag).inspect());
     await docker.getImage(c.tag).inspect();
-    firstTag = c.tag;
+    await docker.getImage(d.tag).inspect();
+    firstTag = d.tag;
+    previousTag = c.tag;
   });
 
   test('a container from the image (read-only, cap-drop ALL, uid 10001) serves ready and the handler, and stops with 0', async (t) => {
     assert.ok(firstTag, 'image from the previous test');
     assert.deepEqual(await runOnce(t, firstTag, '/?name=docker'), { status: 200, body: 'Hello, docker!\n', exitCode: 0 });
+  });
+
+  test('pruneFunctionImages keeps the named tags and never an image a container uses', async (t) => {
+    assert.ok(firstTag && previousTag, 'images from the first test');
+    // A created (never started) container holds the previous image.
+    const holder = await docker.createContainer({ Image: previousTag, name: `faas-imgtest-${uid}-holder`, Cmd: ['node', '-e', '0'] });
+    t.after(() => holder.remove({ force: true }).catch(() => undefined)); // removed below already
+    assert.deepEqual(await pruneFunctionImages(docker, name, [firstTag], { logger }), []);
+    await docker.getImage(previousTag).inspect();
+    await holder.remove({ force: true });
+    assert.deepEqual(await pruneFunctionImages(docker, name, [firstTag], { logger }), [previousTag]);
+    await assert.rejects(docker.getImage(previousTag).inspect());
+    await docker.getImage(firstTag).inspect();
   });
 
   test('a missing base image is a typed error naming the function', async () => {
@@ -163,17 +196,14 @@ describe('ensureFunctionImage', () => {
     await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
     t.after(() => docker.getImage(badBase).remove({ force: true }).catch(() => undefined));
     const dir = tempFunction(path.join(ROOT, 'functions', 'hello'));
-    let caught: unknown;
-    try {
-      await ensureFunctionImage(docker, defOf(name, dir, 'broken'), { baseImage: badBase, stack: 'test', logger });
-    } catch (err) {
-      caught = err;
-    }
-    assert.ok(caught instanceof ImageBuildError, `typed error, got ${String(caught)}`);
+    const caught = await buildError(ensureFunctionImage(docker, defOf(name, dir, 'broken'), { baseImage: badBase, stack: 'test', logger }));
     assert.equal(caught.context.fn, name);
     assert.equal(caught.context.version, 'broken');
     assert.match(caught.message, new RegExp(`${name}@broken`));
     assert.ok(Array.isArray(caught.context.logTail) && caught.context.logTail.length > 0);
+    assert.equal(caught.context.reason, 'docker_build');
+    // The tail is in the message too, so a status endpoint showing err.message shows it.
+    assert.ok(caught.message.includes(caught.context.logTail[caught.context.logTail.length - 1] ?? '?'));
     const leftovers = await docker.listImages({ filters: { reference: [`faas-fn-${name}:broken-*`] } });
     assert.equal(leftovers.length, 0);
   });
@@ -215,5 +245,77 @@ describe('ensureFunctionImage: python', () => {
       ensureFunctionImage(docker, { ...defOf(name, dir, 'nobase'), runtime: 'python' }, { baseImage: BASE, pythonBaseImage: `faas-no-such-base:${uid}`, stack: 'test', logger }),
       (err: unknown) => err instanceof ImageBuildError && /make-python-base-image\.sh/.test(err.message),
     );
+  });
+});
+
+describe('ensureFunctionImage: TypeScript handlers', () => {
+  const name = `imgtest-ts-${uid}`;
+  test('ts-hello is compiled on the host, labelled with the given revision and source, and serves', async (t) => {
+    const dir = tempFunction(path.join(ROOT, 'functions', 'ts-hello'), 'index.ts');
+    const def = defOf(name, dir);
+    const revision = 'c0ffee'.padEnd(40, '0');
+    const a = await ensureFunctionImage(docker, def, { baseImage: BASE, stack: 'test', logger, sourceRevision: revision, sourceUrl: 'https://example.test/faas' });
+    imagesToRemove.add(a.tag);
+    assert.deepEqual([a.built, a.steps], [true, ['typescript']]);
+    const info = await docker.getImage(a.tag).inspect();
+    assert.equal(info.Config.Labels[OCI_LABELS.revision], revision);
+    assert.equal(info.Config.Labels[OCI_LABELS.source], 'https://example.test/faas');
+    // Nothing was written into the function's folder.
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['greeting.ts', 'index.ts']);
+    const b = await ensureFunctionImage(docker, def, { baseImage: BASE, stack: 'test', logger });
+    assert.deepEqual([b.tag, b.built], [a.tag, false]);
+    assert.deepEqual(await runOnce(t, a.tag, '/?name=docker'), { status: 200, body: 'Hello from TypeScript, docker!\n', exitCode: 0 });
+  });
+  test('a type error fails the build with the compiler\'s message, and leaves no tag', async () => {
+    const dir = tempFunction(path.join(ROOT, 'functions', 'ts-hello'), 'index.ts');
+    fs.appendFileSync(path.join(dir, 'greeting.ts'), 'export const count: number = "three";\n');
+    const caught = await buildError(ensureFunctionImage(docker, defOf(name, dir, 'typeerr'), { baseImage: BASE, stack: 'test', logger }));
+    assert.equal(caught.context.reason, 'typescript');
+    assert.match(caught.message, /greeting\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
+    assert.ok(caught.context.logTail.some((l) => l.includes('TS2322')));
+    assert.equal((await docker.listImages({ filters: { reference: [`faas-fn-${name}:typeerr-*`] } })).length, 0);
+  });
+});
+
+describe('ensureFunctionImage: Python requirements.txt', () => {
+  const name = `imgtest-pyreq-${uid}`;
+  const fixture = path.join(ROOT, 'orchestrator', 'test', 'fixtures', 'py-requirements');
+  const savedNoIndex = process.env.PIP_NO_INDEX;
+  before(() => {
+    process.env.PIP_NO_INDEX = '1'; // offline: pip must not look for an index at all
+  });
+  after(() => {
+    if (savedNoIndex === undefined) delete process.env.PIP_NO_INDEX;
+    else process.env.PIP_NO_INDEX = savedNoIndex;
+  });
+  const opts = { baseImage: BASE, pythonBaseImage: PY_BASE, stack: 'test', logger };
+  test('a local package named in requirements.txt is installed on the host into deps/ and imported by the handler', async (t) => {
+    const dir = tempFunction(fixture, 'index.py', '#');
+    const def: FunctionDefinition = { ...defOf(name, dir), runtime: 'python' };
+    const a = await ensureFunctionImage(docker, def, opts);
+    imagesToRemove.add(a.tag);
+    assert.deepEqual([a.built, a.steps], [true, ['requirements']]);
+    // pip built the package in a staged copy: no build/ or *.egg-info in the user's folder.
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'vendor', 'faas-tinypkg')).sort(), ['faas_tinypkg', 'pyproject.toml']);
+    const b = await ensureFunctionImage(docker, def, opts);
+    assert.deepEqual([b.tag, b.built], [a.tag, false]);
+    const info = await docker.getImage(a.tag).inspect();
+    assert.ok((info.Config.Env ?? []).includes('PYTHONPATH=/opt/faas/deps'));
+    assert.deepEqual(await runOnce(t, a.tag, '/?name=deps'), { status: 200, body: 'DEPS!\n', exitCode: 0 });
+  });
+  test('a requirement pip cannot find fails the build with pip\'s output, and leaves no tag', async () => {
+    const dir = tempFunction(fixture, 'index.py', '#');
+    fs.writeFileSync(path.join(dir, 'requirements.txt'), `faas-no-such-package-${uid}==1.0\n`);
+    await assert.rejects(
+      ensureFunctionImage(docker, { ...defOf(name, dir, 'nopkg'), runtime: 'python' }, opts),
+      (err: unknown) => err instanceof ImageBuildError && err.context.reason === 'requirements' && err.context.logTail.some((l) => /No matching distribution|Could not find a version/.test(l)),
+    );
+    assert.equal((await docker.listImages({ filters: { reference: [`faas-fn-${name}:nopkg-*`] } })).length, 0);
+  });
+  test('no interpreter for pip is a clear build error', async () => {
+    const dir = tempFunction(fixture, 'index.py', '#');
+    const err = await buildError(ensureFunctionImage(docker, { ...defOf(name, dir, 'nopip'), runtime: 'python' }, { ...opts, pipPython: `/nonexistent-${uid}/python3` }));
+    assert.equal(err.context.reason, 'requirements');
+    assert.match(err.message, /no interpreter .* to run pip for requirements\.txt \(install python3-pip, or set FAAS_PYTHON\)/);
   });
 });
