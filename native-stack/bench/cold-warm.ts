@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { type ColdStartRecord, LABELS, coldStartsKey } from '@faas/contracts';
 import { startStack } from '../src/launcher';
 import { fmt, summarize } from './stats';
+import { copyCode } from '../test/helpers';
 
 const root = path.resolve(__dirname, '../../..');
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 25);
@@ -47,16 +48,17 @@ async function main(): Promise<void> {
   const docker = new Docker();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-bench-'));
   const defs = path.join(dir, 'defs.yml');
+  const code = copyCode(dir, path.join(root, 'functions/hello'));
   fs.writeFileSync(defs, `functions:
   cold:
     runtime: node
     version: "1"
-    code: ${path.join(root, 'functions/hello')}
+    code: ${code}
     idle_timeout: 500ms
   warm:
     runtime: node
     version: "1"
-    code: ${path.join(root, 'functions/hello')}
+    code: ${code}
     idle_timeout: 10m
 `);
   const stackId = `bench-${process.pid}`;
