@@ -30,6 +30,14 @@ export interface OrchestratorConfig {
   gatewayGraceMs: number;
   /** How often lost shared state (Redis states, xds-server desired state) is checked for. */
   reconcileIntervalMs: number;
+  /** Address of GET /v1/status; off loopback it needs the internal token (status-server.ts). */
+  statusHost: string;
+  /** Port of GET /v1/status (0: any free port). */
+  statusPort: number;
+  /** Quiet time after the last change to the definition file or a code folder before a reload. */
+  watchDebounceMs: number;
+  /** Poll the definition file and code folders every this many ms; 0 uses OS file events. */
+  watchPollMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = process.cwd()): OrchestratorConfig {
@@ -51,5 +59,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     statsIntervalMs: envInt('FAAS_STATS_INTERVAL_MS', 1_000, env, 50, 60_000),
     gatewayGraceMs: envInt('FAAS_GATEWAY_GRACE_MS', 250, env, 0, 60_000),
     reconcileIntervalMs: envInt('FAAS_RECONCILE_INTERVAL_MS', 2_000, env, 100, 600_000),
+    statusHost: envString('FAAS_STATUS_HOST', '127.0.0.1', env),
+    statusPort: envInt('FAAS_STATUS_PORT', DEFAULT_PORTS.status, env, 0, 65535),
+    watchDebounceMs: envInt('FAAS_WATCH_DEBOUNCE_MS', 300, env, 10, 60_000),
+    watchPollMs: envInt('FAAS_WATCH_POLL_MS', 0, env, 0, 60_000),
   };
 }
