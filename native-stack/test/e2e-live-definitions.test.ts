@@ -129,6 +129,15 @@ describe('live definition edits end to end', { timeout: 420_000 }, () => {
     assert.equal((await get('/hello')).status, 200);
   });
 
+  it('SIGHUP reloads at once, through the same path, without a restart', async () => {
+    const pid = stack.pid('orchestrator');
+    assert.ok(pid);
+    process.kill(pid, 'SIGHUP');
+    await until('the SIGHUP reload in the log', async () => (logs.some((l) => l.includes('"event":"definitions_changed"') && l.includes('"reason":"SIGHUP"')) ? true : undefined), 30_000);
+    assert.equal(stack.pid('orchestrator'), pid);
+    assert.equal((await get('/hello')).status, 200);
+  });
+
   it('a function removed from the file answers 404 unknown_function', async () => {
     writeDefinitions(dir, { hello });
     await until('echo gone from the status', async () => ((await status()).functions.some((f) => f.name === 'echo') ? undefined : true));
