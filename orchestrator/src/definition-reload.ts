@@ -5,7 +5,7 @@
  * valid one that changes something is handed to apply. Reloads run one at a time; changes
  * during one are coalesced into a single next reload.
  */
-import { DefinitionError, type DefinitionIssue, type DefinitionLoad, type FunctionDefinition, type Logger } from '@faas/contracts';
+import { DefinitionError, type DefinitionIssue, type DefinitionLoad, type FunctionDefinition, type Logger, formatIssue } from '@faas/contracts';
 import { diffDefinitions, isEmptyDiff, summarizeDiff } from './definition-diff';
 
 export interface ReloadDeps {
@@ -91,7 +91,9 @@ export class DefinitionReloader {
       const issues: DefinitionIssue[] = err instanceof DefinitionError ? err.issues : [{ file: this.deps.file, message: `cannot load: ${(err as Error).message}` }];
       this.lastLoad = { at, ok: false, issues };
       // One line, every issue; what serves is untouched.
-      log.error('definitions_rejected', { file: this.deps.file, reason: t.reason, issues, serving: this.serving.map((d) => `${d.name}@${d.version}`) });
+      log.error('definitions_rejected', {
+        file: this.deps.file, reason: t.reason, message: issues.map(formatIssue).join('; '), issues, serving: this.serving.map((d) => `${d.name}@${d.version}`),
+      });
       return 'rejected';
     }
     const diff = diffDefinitions(this.serving, next);

@@ -68,6 +68,7 @@ describe('DefinitionReloader', () => {
     assert.ok(line, 'one log line for the rejection');
     assert.equal(line.level, 'error');
     assert.deepEqual(line.issues, bad.issues);
+    assert.equal(line.message, 'defs.yml:7: function "a": field "concurrency": must be at least 1');
     assert.equal(h.lines.filter((l) => l.event === 'definitions_rejected').length, 1);
   });
 
