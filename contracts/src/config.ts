@@ -12,6 +12,8 @@ export const DEFAULT_PORTS = {
   redisRest: 7071,
   statsd: 8125,
   redis: 6379,
+  /** The orchestrator's GET /v1/status (loopback only by default; never published in compose). */
+  status: 18002,
 } as const;
 
 export function envString(name: string, fallback: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -4,6 +4,7 @@
  * definition, so the two can never drift.
  */
 import { type FunctionDefinition, parseDefinitions } from './definition';
+import { withContentHash } from './definition-hash';
 
 type Overrides = Partial<Omit<FunctionDefinition, 'scaling'>> & { scaling?: Partial<FunctionDefinition['scaling']> };
 
@@ -13,5 +14,6 @@ export function definitionWithDefaults(name: string, codeDir: string, overrides:
   const { scaling, ...rest } = overrides;
   const merged: FunctionDefinition = { ...base, codeDir, ...rest, scaling: { ...base.scaling, ...scaling } };
   if (scaling?.targetConcurrency === undefined && rest.concurrency !== undefined) merged.scaling.targetConcurrency = rest.concurrency;
-  return merged;
+  // Other settings, another hash (as the file loader would compute, without the files).
+  return rest.contentHash !== undefined ? merged : withContentHash(merged);
 }

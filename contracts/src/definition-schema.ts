@@ -52,10 +52,10 @@ const intIn = (min: number, max: number) =>
 export const functionSchema = z
   .object({
     runtime: z.enum(RUNTIMES, { errorMap: () => ({ message: `must be one of: ${RUNTIMES.join(', ')}` }) }),
+    // Optional: without it the version is the content hash of code + settings (definition-hash.ts).
     version: z.string({
       invalid_type_error: 'must be a quoted string (YAML reads 1.10 as the number 1.1): write version: "1.10"',
-      required_error: 'is required',
-    }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"'),
+    }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"').optional(),
     code: z.string({ required_error: 'is required (directory of the function code, relative to the definition file)' }).min(1),
     handler: z
       .string()

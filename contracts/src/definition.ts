@@ -4,12 +4,14 @@
  * function and the field, so a user can fix the file without reading code.
  */
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { FUNCTION_NAME_RULE, isValidFunctionName } from './names';
 import type { ScalingSettings } from './scaling';
 import { functionSchema } from './definition-schema';
 import { HANDLER_STYLES, RUNTIMES, WARM_TIERS, type HandlerStyle, type Runtime, type WarmTier } from './definition-enums';
+import { withContentHash } from './definition-hash';
+import { lineOfPath } from './definition-lines';
 
 export { HANDLER_STYLES, RUNTIMES, WARM_TIERS, type HandlerStyle, type Runtime, type WarmTier };
 export { parseDuration, parseSize } from './definition-schema';
@@ -18,8 +20,19 @@ export { parseDuration, parseSize } from './definition-schema';
 export interface FunctionDefinition {
   name: string;
   runtime: Runtime;
-  /** Always a string: YAML floats would turn "1.10" into 1.1. */
+  /**
+   * Always a string: YAML floats would turn "1.10" into 1.1. When the file declares none, the
+   * content hash (so every edit is a new version).
+   */
   version: string;
+  /** Whether `version` was written in the file (else it is `contentHash`). */
+  versionDeclared: boolean;
+  /**
+   * Hash of the settings, the code folder and the secret files' contents (definition-hash.ts):
+   * changes with any edit, even under the same declared version. parseDefinitions alone hashes
+   * the settings; loadDefinitionFile adds the files.
+   */
+  contentHash: string;
   /** Absolute directory holding the function's code. */
   codeDir: string;
   /** "<module>.<export>", module relative to codeDir, e.g. "index.handler". */
@@ -52,13 +65,15 @@ export interface FunctionDefinition {
 
 export interface DefinitionIssue {
   file: string;
+  /** 1-based line in the file, when the problem has a place. */
+  line?: number;
   function?: string;
   field?: string;
   message: string;
 }
 
 export function formatIssue(i: DefinitionIssue): string {
-  const where = [i.file];
+  const where = [i.line !== undefined ? `${i.file}:${i.line}` : i.file];
   if (i.function !== undefined) where.push(`function "${i.function}"`);
   if (i.field !== undefined) where.push(`field "${i.field}"`);
   return `${where.join(': ')}: ${i.message}`;
@@ -82,12 +97,16 @@ const fileSchema = z
   })
   .strict();
 
-function issueFromZod(file: string, fn: string | undefined, issue: z.ZodIssue): DefinitionIssue {
+/** `line`: where the issue's path ends in the file (definition-lines.ts). */
+function issueFromZod(file: string, fn: string | undefined, issue: z.ZodIssue, line: (path: (string | number)[]) => number | undefined): DefinitionIssue {
   const field = issue.path.length > 0 ? issue.path.join('.') : undefined;
   let message = issue.message;
+  // An unknown field has a line of its own: point at the first one.
+  const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
   if (issue.code === 'unrecognized_keys') message = `unknown field(s): ${issue.keys.join(', ')}`;
   if (issue.code === 'invalid_type' && issue.received === 'undefined') message = 'is required';
-  return { file, ...(fn !== undefined ? { function: fn } : {}), ...(field !== undefined ? { field } : {}), message };
+  const l = line(fn !== undefined ? ['functions', fn, ...at] : at);
+  return { file, ...(l !== undefined ? { line: l } : {}), ...(fn !== undefined ? { function: fn } : {}), ...(field !== undefined ? { field } : {}), message };
 }
 
 /**
@@ -95,32 +114,39 @@ function issueFromZod(file: string, fn: string | undefined, issue: z.ZodIssue): 
  * and to resolve `code` directories). Throws DefinitionError listing every problem.
  */
 export function parseDefinitions(text: string, file: string): FunctionDefinition[] {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
-    throw new DefinitionError(doc.errors.map((e) => ({ file, message: `YAML: ${e.message.split('\n')[0]}` })));
+    throw new DefinitionError(doc.errors.map((e) => ({
+      file, ...(e.linePos ? { line: e.linePos[0].line } : {}),
+      // yaml's own "at line N, column M:" repeats what `line` says.
+      message: `YAML: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}` })));
   }
+  const line = (p: (string | number)[]) => lineOfPath(doc, lineCounter, p);
   const top = fileSchema.safeParse(doc.toJS());
   if (!top.success) {
-    throw new DefinitionError(top.error.issues.map((i) => issueFromZod(file, undefined, i)));
+    throw new DefinitionError(top.error.issues.map((i) => issueFromZod(file, undefined, i, line)));
   }
   const issues: DefinitionIssue[] = [];
   const out: FunctionDefinition[] = [];
   const baseDir = path.dirname(path.resolve(file));
   for (const [name, raw] of Object.entries(top.data.functions)) {
     if (!isValidFunctionName(name)) {
-      issues.push({ file, function: name, message: `invalid function name: use ${FUNCTION_NAME_RULE}, and not a reserved name` });
+      issues.push({ file, line: line(['functions', name]), function: name, message: `invalid function name: use ${FUNCTION_NAME_RULE}, and not a reserved name` });
       continue;
     }
     const parsed = functionSchema.safeParse(raw ?? {});
     if (!parsed.success) {
-      issues.push(...parsed.error.issues.map((i) => issueFromZod(file, name, i)));
+      issues.push(...parsed.error.issues.map((i) => issueFromZod(file, name, i, line)));
       continue;
     }
     const d = parsed.data;
-    out.push({
+    out.push(withContentHash({
       name,
       runtime: d.runtime,
-      version: d.version,
+      version: d.version ?? '',
+      versionDeclared: d.version !== undefined,
+      contentHash: '',
       codeDir: path.resolve(baseDir, d.code),
       handler: d.handler,
       handlerStyle: d.handler_style,
@@ -147,9 +173,9 @@ export function parseDefinitions(text: string, file: string): FunctionDefinition
       secrets: Object.fromEntries(Object.entries(d.secrets).map(([k, v]) => [k, path.resolve(baseDir, v)])),
       warm: d.warm,
       pausedTtlMs: d.paused_ttl,
-    });
+    }));
   }
-  if (out.length === 0 && issues.length === 0) issues.push({ file, field: 'functions', message: 'defines no function' });
+  if (out.length === 0 && issues.length === 0) issues.push({ file, line: line(['functions']), field: 'functions', message: 'defines no function' });
   if (issues.length > 0) throw new DefinitionError(issues);
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }

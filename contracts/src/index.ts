@@ -15,3 +15,4 @@ export * from './definition-defaults';
 export * from './runtime-api';
 export * from './status-api';
 export * from './image-labels';
+export * from './definition-hash';

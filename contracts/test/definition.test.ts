@@ -18,10 +18,11 @@ function issuesOf(text: string): string[] {
 describe('parseDefinitions', () => {
   it('applies defaults and resolves code relative to the file', () => {
     const [d] = parseDefinitions('functions:\n  hello:\n    runtime: node\n    version: "1"\n    code: fn/hello\n', '/srv/defs.yml');
+    assert.match(d?.contentHash ?? '', /^[0-9a-f]{16}$/);
     assert.deepEqual(d, {
-      name: 'hello', runtime: 'node', version: '1', codeDir: '/srv/fn/hello', handler: 'index.handler', concurrency: 8,
+      name: 'hello', runtime: 'node', version: '1', versionDeclared: true, contentHash: d?.contentHash, codeDir: '/srv/fn/hello', handler: 'index.handler', concurrency: 8,
       handlerStyle: 'http', maxBodyBytes: 6 * 1024 * 1024,
-      timeoutMs: 30_000, memoryMb: 128, cpus: 1, env: {},
+      timeoutMs: 30_000, memoryMb: 128, cpus: 1, pidsLimit: 256, env: {}, secrets: {}, warm: 'paused', pausedTtlMs: 600_000,
       scaling: {
         minInstances: 0, maxInstances: 5, targetConcurrency: 8, targetUtilization: 0.7, idleTimeoutMs: 30_000, scaleDownDelayMs: 0,
         stableWindowMs: 60_000, panicWindowMs: 6_000, panicThreshold: 2, maxScaleUpRate: 10, maxScaleDownRate: 2,
@@ -58,18 +59,17 @@ describe('parseDefinitions', () => {
   });
   it('names the file, function and field of each problem', () => {
     const issues = issuesOf('functions:\n  hello:\n    runtime: node\n    version: 1.10\n    code: x\n    concurrency: 0\n    colour: red\n');
-    assert.ok(issues.some((i) => i.startsWith('- defs.yml: function "hello": field "version": must be a quoted string')), issues.join('\n'));
-    assert.ok(issues.some((i) => i.startsWith('- defs.yml: function "hello": field "concurrency": must be at least 1')), issues.join('\n'));
-    assert.ok(issues.some((i) => i.includes('unknown field(s): colour')), issues.join('\n'));
+    assert.ok(issues.some((i) => i.startsWith('- defs.yml:4: function "hello": field "version": must be a quoted string')), issues.join('\n'));
+    assert.ok(issues.some((i) => i.startsWith('- defs.yml:6: function "hello": field "concurrency": must be at least 1')), issues.join('\n'));
+    assert.ok(issues.some((i) => i.startsWith('- defs.yml:7: function "hello": unknown field(s): colour')), issues.join('\n'));
   });
   it('rejects bad names, reserved names, unknown runtimes, missing fields', () => {
     assert.match(issuesOf('functions:\n  Bad.Name:\n    runtime: node\n')[0] ?? '', /function "Bad.Name": invalid function name/);
     assert.match(issuesOf('functions:\n  healthz:\n    runtime: node\n    version: "1"\n    code: x\n')[0] ?? '', /reserved/);
     assert.match(issuesOf('functions:\n  a:\n    runtime: cobol\n    version: "1"\n    code: x\n')[0] ?? '', /field "runtime": must be one of: node, python/);
-    assert.match(issuesOf('functions:\n  a:\n    runtime: node\n    code: x\n')[0] ?? '', /field "version": is required/);
   });
   it('rejects broken YAML, a missing functions map and an empty one', () => {
-    assert.match(issuesOf('functions: [\n')[0] ?? '', /defs.yml: YAML:/);
+    assert.match(issuesOf('functions: [\n')[0] ?? '', /defs.yml:2: YAML: Flow sequence in block collection must be sufficiently indented and end with a \]$/);
     assert.match(issuesOf('other: 1\n').join('\n'), /field "functions": is required/);
     assert.match(issuesOf('functions: {}\n')[0] ?? '', /defines no function/);
   });

@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import { type ColdStartRecord, LABELS, coldStartsKey } from '@faas/contracts';
 import { startStack } from '../src/launcher';
 import { fmt, summarize } from './stats';
+import { copyCode } from '../test/helpers';
 
 const root = path.resolve(__dirname, '../../..');
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 25);
@@ -48,11 +49,12 @@ async function main(): Promise<void> {
   const docker = new Docker();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-bench-'));
   const defs = path.join(dir, 'defs.yml');
+  const code = copyCode(dir, path.join(root, 'functions/hello'));
   fs.writeFileSync(defs, `functions:
   cold:
     runtime: node
     version: "1"
-    code: ${path.join(root, 'functions/hello')}
+    code: ${code}
     idle_timeout: 500ms
   cold-py:
     runtime: python
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
   warm:
     runtime: node
     version: "1"
-    code: ${path.join(root, 'functions/hello')}
+    code: ${code}
     idle_timeout: 10m
 `);
   const stackId = `bench-${process.pid}`;

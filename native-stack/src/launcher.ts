@@ -22,6 +22,8 @@ export interface StackPorts {
   redisRest: number;
   statsd: number;
   redis: number;
+  /** The orchestrator's GET /v1/status (loopback). */
+  status: number;
 }
 
 export interface StackOptions {
@@ -77,8 +79,8 @@ export interface Stack {
 }
 
 export async function freeStackPorts(): Promise<StackPorts> {
-  const [gateway, router, xdsGrpc, xdsHttp, redisRest, statsd, redis] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
-  return { gateway: gateway!, router: router!, xdsGrpc: xdsGrpc!, xdsHttp: xdsHttp!, redisRest: redisRest!, statsd: statsd!, redis: redis! };
+  const [gateway, router, xdsGrpc, xdsHttp, redisRest, statsd, redis, status] = await Promise.all(Array.from({ length: 8 }, () => freePort()));
+  return { gateway: gateway!, router: router!, xdsGrpc: xdsGrpc!, xdsHttp: xdsHttp!, redisRest: redisRest!, statsd: statsd!, redis: redis!, status: status! };
 }
 
 export const NATIVE_PORTS: StackPorts = { ...DEFAULT_PORTS };
@@ -175,6 +177,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ENDPOINT_MODE: 'loopback',
       FAAS_SECRETS_DIR: secretsDir,
       FAAS_STATSD_ADDRESS: `127.0.0.1:${ports.statsd}`,
+      FAAS_STATUS_HOST: '127.0.0.1',
+      FAAS_STATUS_PORT: String(ports.status),
       ...opts.orchestratorEnv,
     });
     // The gateway package spawns nginx itself (rendered config, temp prefix dir).

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (stopRequested) return stop(`${stopRequested} during start-up`);
-  log({ event: 'ready', message: `curl 127.0.0.1:${stack.ports.gateway}/hello`, ports: stack.ports, runId, pid: process.pid, tokenFile });
+  log({ event: 'ready', message: `curl 127.0.0.1:${stack.ports.gateway}/hello (status: curl 127.0.0.1:${stack.ports.status}/v1/status)`, ports: stack.ports, runId, pid: process.pid, tokenFile });
 }
 
 main().catch((err: unknown) => {

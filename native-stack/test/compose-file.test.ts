@@ -112,6 +112,17 @@ test('ports, names and the Envoy bootstrap agree', () => {
   assert.ok(fs.existsSync(path.join(root, 'gateway-openresty', 'Dockerfile')), 'gateway image recipe exists');
 });
 
+test('live definitions: the file\'s directory is mounted (not the file), the status port stays unpublished', () => {
+  const o = svc('orchestrator');
+  const file = o.environment?.FAAS_DEFINITIONS ?? '';
+  const mount = (o.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target !== undefined && file.startsWith(`${target}/`));
+  assert.ok(mount, `a volume holds ${file}`);
+  assert.ok(fs.statSync(path.join(root, mount[0] ?? '')).isDirectory(), 'mounted as a directory, so a replaced file is seen');
+  assert.ok(fs.existsSync(path.join(root, mount[0] ?? '', path.relative(mount[1] ?? '', file))), 'the definition file is in it');
+  assert.equal(o.environment?.FAAS_STATUS_PORT, String(DEFAULT_PORTS.status));
+  assert.equal(o.ports, undefined, 'GET /v1/status is not published');
+});
+
 test('the offline override replaces only images, and is where the stand-in lives', () => {
   for (const [name, s] of Object.entries(offline.services)) {
     assert.ok(compose.services[name], `override service ${name} exists in the main file`);

@@ -19,7 +19,7 @@ it('orchestrator exits 1 on an invalid definition file and names file, function 
       timeout: 20_000,
     });
     assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: function "hello": field "version": must be a quoted string`));
+    assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:4: function "hello": field "version": must be a quoted string`));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -40,6 +40,14 @@ export interface OrchestratorConfig {
   sourceUrl?: string;
   /** Interpreter whose pip installs a Python function's requirements.txt (FAAS_PYTHON). */
   pipPython?: string;
+  /** Address of GET /v1/status; off loopback it needs the internal token (status-server.ts). */
+  statusHost: string;
+  /** Port of GET /v1/status (0: any free port). */
+  statusPort: number;
+  /** Quiet time after the last change to the definition file or a code folder before a reload. */
+  watchDebounceMs: number;
+  /** Poll the definition file and code folders every this many ms; 0 uses OS file events. */
+  watchPollMs: number;
 }
 
 /** A field only when the variable is set and not blank. */
@@ -72,5 +80,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     ...optional('sourceRevision', env.FAAS_SOURCE_REVISION),
     ...optional('sourceUrl', env.FAAS_SOURCE_URL),
     ...optional('pipPython', env.FAAS_PYTHON),
+    statusHost: envString('FAAS_STATUS_HOST', '127.0.0.1', env),
+    statusPort: envInt('FAAS_STATUS_PORT', DEFAULT_PORTS.status, env, 0, 65535),
+    watchDebounceMs: envInt('FAAS_WATCH_DEBOUNCE_MS', 300, env, 10, 60_000),
+    watchPollMs: envInt('FAAS_WATCH_POLL_MS', 0, env, 0, 60_000),
   };
 }

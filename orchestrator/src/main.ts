@@ -3,6 +3,7 @@ import { DefinitionError, FaasError, createLogger, loadDefinitionFile, loadInter
 import { decideScale } from './autoscaler/decide';
 import * as fs from 'node:fs';
 import { loadConfig } from './config';
+import { LiveDefinitions } from './live-definitions';
 import { startOrchestrator } from './orchestrator';
 
 const log = createLogger('orchestrator');
@@ -15,10 +16,22 @@ async function main(): Promise<void> {
   // The definition file first: its problems are the ones a user most often has to fix.
   const definitions = loadDefinitionFile(config.definitionsFile);
   const internalToken = loadInternalToken();
+  // The status endpoint first: a long first build can be watched on it.
+  const live = await LiveDefinitions.listen({
+    file: config.definitionsFile, initial: definitions, statusHost: config.statusHost, statusPort: config.statusPort,
+    watchDebounceMs: config.watchDebounceMs, watchPollMs: config.watchPollMs, internalToken, log,
+  });
+  // Registered at once: SIGHUP's default would end the process. Before attach it is only logged.
+  process.on('SIGHUP', () => void live.reload({ reason: 'SIGHUP', force: true }));
   const handle = await startOrchestrator({
     ...config, logger: log, statsdAddress: process.env.FAAS_STATSD_ADDRESS || undefined,
     definitions, internalToken, decideScale, runId: runId(),
+  }).catch(async (err: unknown) => {
+    await live.close();
+    throw err;
   });
+  // From here on the file is the live source of truth (watched; SIGHUP reloads at once).
+  await live.attach(handle);
   // Health for compose and supervisors: the file exists only between "ready" and shutdown.
   const readyFile = process.env.FAAS_READY_FILE || undefined;
   if (readyFile) fs.writeFileSync(readyFile, `${process.pid}\n`);
@@ -28,7 +41,8 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('signal', { signal });
     if (readyFile) fs.rmSync(readyFile, { force: true });
-    handle.close().then(() => process.exit(0), (err) => {
+    const quiet = (err: unknown) => log.warn('shutdown_step_failed', { what: 'definition watch and status', error: err });
+    live.close().catch(quiet).then(() => handle.close()).then(() => process.exit(0), (err) => {
       log.error('shutdown_failed', { error: err });
       process.exit(1);
     });

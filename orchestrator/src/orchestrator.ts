@@ -4,7 +4,8 @@
  */
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
-import { FaasError, type FunctionDefinition, type Logger, createLogger, loadDefinitionFile, redisKeys } from '@faas/contracts';
+import { FaasError, type FunctionDefinition, type FunctionStatus, type Logger, createLogger, loadDefinitionFile, redisKeys } from '@faas/contracts';
+import { applyStandIn, standInStatus } from './apply-standin';
 import type { DecideScale } from './autoscaler/types';
 import { adoptOrRemove } from './adopt';
 import type { OrchestratorConfig } from './config';
@@ -42,6 +43,10 @@ export interface OrchestratorOptions extends OrchestratorConfig {
 export interface OrchestratorHandle {
   functions(): string[];
   controller(fn: string): FunctionController | undefined;
+  /** Make these the served definitions (add, remove, change); never rejects for one function. */
+  apply(defs: FunctionDefinition[]): Promise<void>;
+  /** Versions of every function and their states (GET /v1/status). */
+  functionStatus(): FunctionStatus[];
   close(): Promise<void>;
 }
 
@@ -81,24 +86,27 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
 
   const imageTags = new Map<string, Promise<string>>();
   const image = (def: FunctionDefinition) => {
-    let p = imageTags.get(def.name);
+    // Per version and content: a live edit must never reuse the previous build.
+    const key = `${def.name}:${def.version}:${def.contentHash}`;
+    let p = imageTags.get(key);
     if (!p) {
       p = ensureFunctionImage(docker, def, imageOptions(opts, log)).then((r) => r.tag);
       // A failed build is retried on the next wake rather than cached forever (the caller logs it).
-      p.catch(() => imageTags.delete(def.name));
-      imageTags.set(def.name, p);
+      p.catch(() => imageTags.delete(key));
+      imageTags.set(key, p);
     }
     return p;
   };
 
   const controllers = new Map<string, FunctionController>();
-  for (const def of defs) {
-    controllers.set(def.name, new FunctionController(def, {
-      driver, xds, state, metrics, log, image: () => image(def), probe: httpProbe, decideScale: opts.decideScale,
-      now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
-      readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs,
-    }));
-  }
+  const createController = (def: FunctionDefinition) => new FunctionController(def, {
+    driver, xds, state, metrics, log, image: () => image(def), probe: httpProbe, decideScale: opts.decideScale,
+    now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
+    readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs,
+  });
+  for (const def of defs) controllers.set(def.name, createController(def));
+  // STAND-IN (defs-watch) until rollout's apply lands: apply-standin.ts.
+  const standIn = { controllers, create: createController, removeRoute: (fn: string) => xds.remove(fn), removeState: (fn: string) => state.remove(fn), log, now: Date.now, since: new Map(defs.map((d) => [d.name, Date.now()])) };
   const byContainer = (containerId: string) => [...controllers.values()].find((c) => c.set.byContainer(containerId) !== undefined);
   const quietly = (what: string) => (err: unknown) => log.warn('shutdown_step_failed', { what, error: err });
 
@@ -257,6 +265,8 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   return {
     functions: () => [...controllers.keys()],
     controller: (fn) => controllers.get(fn),
+    apply: (next) => applyStandIn(standIn, next),
+    functionStatus: () => standInStatus(standIn),
     close,
   };
 }
