@@ -33,6 +33,18 @@ async function main(): Promise<void> {
       process.exit(1);
     });
   };
+  // Re-read the definition file and apply it while serving (an invalid file changes nothing).
+  process.on('SIGHUP', () => {
+    let next;
+    try {
+      next = loadDefinitionFile(config.definitionsFile);
+    } catch (err) {
+      log.error('definitions_rejected', { file: config.definitionsFile, error: err });
+      return;
+    }
+    log.info('definitions_reload', { file: config.definitionsFile, functions: next.map((d) => d.name) });
+    void handle.apply(next).then(() => log.info('definitions_applied', { file: config.definitionsFile }));
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

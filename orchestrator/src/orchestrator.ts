@@ -4,9 +4,10 @@
  */
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
-import { FaasError, type FunctionDefinition, type Logger, createLogger, loadDefinitionFile, redisKeys } from '@faas/contracts';
+import { FaasError, type FunctionDefinition, type FunctionStatus, type Logger, createLogger, loadDefinitionFile, redisKeys } from '@faas/contracts';
 import type { DecideScale } from './autoscaler/types';
-import { adoptOrRemove } from './adopt';
+import { adoptOrRemove, drainLeftovers } from './adopt';
+import { type FleetEnv, addController, applyDefinitions, buildFor, fleetStatus } from './apply';
 import type { OrchestratorConfig } from './config';
 import { DockerDriver, type InstanceDriver, newInstanceId } from './docker-driver';
 import { FunctionController } from './function-controller';
@@ -17,6 +18,7 @@ import { missedExits } from './missed-exits';
 import { httpProbe } from './probe';
 import { listenRedisErrors } from './redis-errors';
 import { reconcileRoutes } from './route-reconcile';
+import type { FunctionRollouts } from './rollout';
 import { StateStore } from './state';
 import { parseWake } from './wake';
 import { XdsClient } from './xds-client';
@@ -39,6 +41,9 @@ export interface OrchestratorOptions extends OrchestratorConfig {
 export interface OrchestratorHandle {
   functions(): string[];
   controller(fn: string): FunctionController | undefined;
+  /** Apply a new, valid set of definitions while serving (apply.ts); resolves when every change was applied or failed. */
+  apply(defs: FunctionDefinition[]): Promise<void>;
+  functionStatus(): FunctionStatus[];
   close(): Promise<void>;
 }
 
@@ -75,27 +80,33 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   const metrics = createMetrics(opts.statsdAddress);
   const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '');
 
-  const imageTags = new Map<string, Promise<string>>();
+  // Per definition object: a rollout's new definition gets its own build, an unchanged one is cached.
+  const imageTags = new WeakMap<FunctionDefinition, Promise<string>>();
   const image = (def: FunctionDefinition) => {
-    let p = imageTags.get(def.name);
+    let p = imageTags.get(def);
     if (!p) {
       p = ensureFunctionImage(docker, def, { baseImage: opts.baseImage, pythonBaseImage: opts.pythonBaseImage, stack: opts.stack, logger: log }).then((r) => r.tag);
       // A failed build is retried on the next wake rather than cached forever (the caller logs it).
-      p.catch(() => imageTags.delete(def.name));
-      imageTags.set(def.name, p);
+      p.catch(() => imageTags.delete(def));
+      imageTags.set(def, p);
     }
     return p;
   };
 
   const controllers = new Map<string, FunctionController>();
-  for (const def of defs) {
-    controllers.set(def.name, new FunctionController(def, {
-      driver, xds, state, metrics, log, image: () => image(def), probe: httpProbe, decideScale: opts.decideScale,
+  const fleet: FleetEnv = {
+    controllers, rollouts: new Map<string, FunctionRollouts>(), retiring: new Map(), image, log, xds, state,
+    newController: (def) => new FunctionController(def, {
+      driver, xds, state, metrics, log, image, probe: httpProbe, decideScale: opts.decideScale,
       now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
       readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs,
-    }));
-  }
-  const byContainer = (containerId: string) => [...controllers.values()].find((c) => c.set.byContainer(containerId) !== undefined);
+    }),
+  };
+  for (const def of defs) addController(fleet, def);
+  const requested = new Map(defs.map((d) => [d.name, d]));
+  // Functions being removed still own their containers and router state until they are gone.
+  const owned = () => [...controllers.values(), ...[...fleet.retiring.values()].map((r) => r.ctl)];
+  const byContainer = (containerId: string) => owned().find((c) => c.set.byContainer(containerId) !== undefined);
   const quietly = (what: string) => (err: unknown) => log.warn('shutdown_step_failed', { what, error: err });
 
   let stopWatch: () => void = () => undefined;
@@ -109,7 +120,9 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     if (statsTimer) clearInterval(statsTimer);
     if (reconcileTimer) clearInterval(reconcileTimer);
     stopWatch();
+    for (const r of fleet.rollouts.values()) r.cancel();
     await sub.quit().catch(quietly('redis subscriber quit'));
+    await Promise.all([...fleet.retiring.values()].map((r) => r.done));
     await Promise.all([...controllers.values()].map((c) => c.close().catch((err) => log.error('shutdown_failed', { fn: c.def.name, error: err }))));
     // Last sweep: whatever this stack still owns goes.
     const left = await driver.listOwned().catch((err: unknown) => {
@@ -129,15 +142,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     const built = new Map<string, string | undefined>();
     const queue = [...defs];
     await Promise.all([0, 1].map(async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) {
-        try {
-          built.set(d.name, await image(d));
-        } catch (err) {
-          // One broken function must not take the others down.
-          built.set(d.name, undefined);
-          log.error('image_build_failed', { fn: d.name, error: err });
-        }
-      }
+      for (let d = queue.shift(); d; d = queue.shift()) built.set(d.name, await buildFor(fleet, controllers.get(d.name)!, fleet.rollouts.get(d.name)!));
     }));
     const { adopted, removed } = await adoptOrRemove(driver, controllers, built, log);
     log.info('containers_reconciled', { adopted, removed });
@@ -156,6 +161,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     }
     for (const name of await state.names()) if (!controllers.has(name)) await state.remove(name);
     await Promise.all([...controllers.values()].map((c) => c.register()));
+    for (const c of controllers.values()) void drainLeftovers(c).catch((err: unknown) => log.error('drain_failed', { fn: c.def.name, error: err }));
 
     const died = (containerId: string) => {
       const ctl = byContainer(containerId);
@@ -203,6 +209,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
           if (ticking.has(ctl)) continue;
           ticking.add(ctl);
           void ctl.tick(figures.get(ctl.def.name))
+            .then(() => fleet.rollouts.get(ctl.def.name)?.sweepStale())
             .catch((err: unknown) => log.error('tick_failed', { fn: ctl.def.name, error: err }))
             .finally(() => ticking.delete(ctl));
         }
@@ -222,7 +229,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
           await Promise.all([...controllers.values()].map((c) => c.republish()));
         }
         // Missing, tampered or left-over router state is pushed again (or removed).
-        await reconcileRoutes(controllers, xds, log);
+        await reconcileRoutes(new Map(owned().map((c) => [c.def.name, c])), xds, log);
       })().catch((err) => log.warn('reconcile_failed', { error: err })).finally(() => {
         reconciling = false;
       });
@@ -250,6 +257,8 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   return {
     functions: () => [...controllers.keys()],
     controller: (fn) => controllers.get(fn),
+    apply: (next) => (closing ? Promise.resolve() : applyDefinitions(fleet, requested, next)),
+    functionStatus: () => fleetStatus(fleet),
     close,
   };
 }
