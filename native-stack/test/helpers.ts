@@ -7,15 +7,15 @@ import { LABELS } from '@faas/contracts';
 export const root = path.resolve(__dirname, '../../..');
 export const docker = new Docker();
 
-/** A definition file for the example functions (code dir functions/<name> unless `code` is given). */
+/** A definition file for the example functions (code dir functions/<name> unless `code` is given; runtime node unless given). */
 export function writeDefinitions(dir: string, fns: Record<string, Record<string, string | number>>): string {
   const file = path.join(dir, 'defs.yml');
   const body = Object.entries(fns)
     .map(([name, fields]) => [
       `  ${name}:`,
-      '    runtime: node',
+      `    runtime: ${fields.runtime ?? 'node'}`,
       `    code: ${fields.code ?? path.join(root, 'functions', name)}`,
-      ...Object.entries(fields).filter(([k]) => k !== 'code').map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`),
+      ...Object.entries(fields).filter(([k]) => k !== 'code' && k !== 'runtime').map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`),
     ].join('\n'))
     .join('\n');
   fs.writeFileSync(file, `functions:\n${body}\n`);
