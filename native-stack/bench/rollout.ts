@@ -3,7 +3,8 @@
  * stack, the router is the Envoy stand-in). Each run rewrites the definition file with the next
  * version and sends the orchestrator SIGHUP, then measures:
  * - switch: SIGHUP -> rollout_switched (image built, new instances ready, the one router push
- *   ACKed by every router: from then on every new request goes to the new version);
+ *   ACKed by every router: from then on every new request goes to the new version), split into
+ *   the build (SIGHUP -> rollout_begin) and the rest (new instances ready + the switch push);
  * - first new response: SIGHUP -> the first response of the new version at a client;
  * - done: SIGHUP -> rollout_done (the old instances drained and stopped);
  * - failed requests during the run (target 0).
@@ -39,13 +40,14 @@ async function main(): Promise<void> {
   const events = new Map<string, number>();
   const sink = (component: string, line: string): void => {
     if (component !== 'orchestrator') return;
-    const m = /"event":"(rollout_switched|rollout_done|rollout_failed)"/.exec(line);
+    const m = /"event":"(rollout_begin|rollout_switched|rollout_done|rollout_failed)"/.exec(line);
     const to = /"to":"([^"]+)"/.exec(line);
     if (m && to && line.includes('"fn":"ver"')) events.set(`${m[1]}:${to[1]}`, performance.now());
   };
   const stack = await startStack({ root, stack: stackId, wakeTimeoutMs: 60_000, sink, definitionsFile: writeDefinitions(dir, def('1')) });
   const url = `http://127.0.0.1:${stack.ports.gateway}/ver?ms=20`;
   const switchMs: number[] = [];
+  const buildMs: number[] = [];
   const firstMs: number[] = [];
   const doneMs: number[] = [];
   const failed: number[] = [];
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
       await load.stop();
       const first = load.seen.findIndex((v) => v === version);
       switchMs.push(events.get(`rollout_switched:${version}`)! - t0);
+      buildMs.push(events.get(`rollout_begin:${version}`)! - t0);
       doneMs.push(events.get(`rollout_done:${version}`)! - t0);
       if (first >= 0) firstMs.push(load.at[first]! - t0);
       failed.push(load.failures.length);
@@ -83,15 +86,18 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const s = summarize(switchMs);
+  const b = summarize(buildMs);
+  const rest = summarize(switchMs.map((x, k) => x - buildMs[k]!));
   const f = summarize(firstMs);
   const d = summarize(doneMs);
   const totalFailed = failed.reduce((a, b) => a + b, 0);
   console.log(`rollout (SIGHUP -> new version takes every new request) n=${s.n} median=${fmt(s.median)} ms p99=${fmt(s.p99)} ms`);
+  console.log(`  of which image build (SIGHUP -> rollout_begin): median=${fmt(b.median)} ms p99=${fmt(b.p99)} ms; new instances ready + switch push ACKed: median=${fmt(rest.median)} ms p99=${fmt(rest.p99)} ms`);
   console.log(`  SIGHUP -> first new-version response at a client: median=${fmt(f.median)} ms p99=${fmt(f.p99)} ms`);
   console.log(`  SIGHUP -> old instances drained and stopped: median=${fmt(d.median)} ms p99=${fmt(d.p99)} ms`);
   console.log(`requests failed during rollouts: ${totalFailed} of ${requests} (${CLIENTS} clients; target 0)`);
   fs.mkdirSync(path.join(root, '.bench'), { recursive: true });
-  fs.writeFileSync(path.join(root, '.bench', 'rollout.json'), `${JSON.stringify({ runs: RUNS, clients: CLIENTS, switchMs, firstMs, doneMs, failed, requests }, null, 2)}\n`);
+  fs.writeFileSync(path.join(root, '.bench', 'rollout.json'), `${JSON.stringify({ runs: RUNS, clients: CLIENTS, switchMs, buildMs, firstMs, doneMs, failed, requests }, null, 2)}\n`);
 }
 
 main().catch((err: unknown) => {

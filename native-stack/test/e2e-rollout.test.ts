@@ -129,6 +129,22 @@ describe('live edits: versions roll out without failing a request', { timeout: 6
     assert.deepEqual(await versionsOf(id, 'py'), ['1']);
   });
 
+  it('an added function becomes routable without a restart', async () => {
+    const before404 = await fetch(`${base}/added`);
+    assert.equal(before404.status, 404, 'not defined yet');
+    fns.added = { code: path.join(dir, 'ver'), version: '7', idle_timeout: '30s' };
+    edit();
+    await logs.waitFor(orchestratorEvent('function_added', 'added'), 1, 120_000, 'added registered');
+    // Gateways learn the new state over their long poll: bounded wait for it, then a cold start.
+    let last = '';
+    await waitUntil(async () => {
+      const res = await fetch(`${base}/added`);
+      last = `${res.status} ${await res.text()}`;
+      return res.status !== 404;
+    }, 10_000, () => `gateway still answers ${last}`);
+    assert.match(last, /^200 .*"version":"7"/);
+  });
+
   it('a removed function drains its in-flight request, then answers 404 unknown_function', async () => {
     const warm = await fetch(`${base}/gone`);
     assert.equal(warm.status, 200, await warm.text());
@@ -185,5 +201,8 @@ describe('live edits: versions roll out without failing a request', { timeout: 6
     await load.stop();
     assert.equal(load.failures.length, 0, summarize(load));
     assert.ok(logs.lines.some((l) => l.includes('"event":"container_draining_at_start"') && l.includes('"version":"4"')), 'the v4 container was adopted as draining');
+    // py's current version (2) failed to build: its v1 container was kept serving across the restart.
+    const py = await fetch(`${base}/py`);
+    assert.equal(`${py.status} ${await py.text()}`, '200 py v1');
   });
 });

@@ -27,9 +27,12 @@ export function adoptDecision(c: OwnedContainer, current: ReadonlyMap<string, Cu
   if (!want) return { action: 'remove', reason: 'function no longer defined' };
   if (!c.running) return { action: 'remove', reason: 'not running' };
   if (!c.instanceId) return { action: 'remove', reason: 'no instance label' };
+  // The current version could not be built: what runs keeps serving (a failed build never
+  // takes the previous version down, also across a restart).
+  if (want.image === undefined) return { action: 'adopt' };
   // Never adopted as current, but it may be serving requests of the old version: drained.
   if (c.version !== want.version) return { action: 'drain', reason: `version ${c.version} is not the current ${want.version}` };
-  if (want.image === undefined || c.image !== want.image) return { action: 'drain', reason: 'image is not the current build' };
+  if (c.image !== want.image) return { action: 'drain', reason: 'image is not the current build' };
   // Limits, concurrency, timeout and env are fixed at create time: another hash is another config.
   if (c.configHash !== want.configHash) return { action: 'drain', reason: 'created with other limits, env or handler' };
   return { action: 'adopt' };

@@ -280,7 +280,6 @@ export class FunctionController implements LastRemovalContext {
   /** Publish the current state again (Redis lost its data, e.g. restarted without persistence). */
   republish(): Promise<void> {
     // Not through the Serial: a cold start can hold it for seconds while gateways see nothing.
-    if (this.retired) return Promise.resolve();
     return this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census()).then(() => undefined);
   }
 

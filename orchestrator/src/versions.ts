@@ -61,11 +61,14 @@ export class VersionBook {
         ...(e.image !== undefined ? { image: e.image } : {}), ...(e.error !== undefined ? { error: e.error } : {}),
       });
     }
-    // Instances of a version with no entry: left over from before a restart, draining.
+    // Instances of a version with no entry, from before a restart: draining, or still serving
+    // because the current version could not be built.
     for (const i of instances) {
-      if (!counted.has(i.version)) versions.push({ version: i.version, state: 'draining', instances: countsOf(i.version), since: this.now() });
+      if (counted.has(i.version)) continue;
+      const serving = instances.some((x) => x.version === i.version && x.state === 'ready');
+      versions.push({ version: i.version, state: serving ? 'active' : 'draining', instances: countsOf(i.version), since: this.now() });
     }
-    const active = [...this.entries.values()].find((e) => e.state === 'active');
+    const active = versions.find((e) => e.state === 'active');
     return { name, activeVersion: active?.version ?? null, versions };
   }
 }

@@ -63,6 +63,9 @@ describe('adoptDecision', () => {
       [{ image: 'faas-fn-hello:1-old' }, 'drain'],
     ];
     for (const [change, action] of table) assert.equal(adoptDecision({ ...c, ...change }, current).action, action, JSON.stringify(change));
+    // The current version failed to build: the previous one keeps serving.
+    const unbuilt = new Map([['hello', { version: '2', image: undefined, configHash }]]);
+    assert.equal(adoptDecision(c, unbuilt).action, 'adopt');
   });
 });
 
