@@ -74,6 +74,9 @@ describe('version rollout', () => {
     const first = r.request(v('2'));
     await new Promise((res) => setImmediate(res));
     assert.equal(ctl.set.census().starting, 1, 'v2 instance starting');
+    const mid = r.status();
+    assert.equal(mid.activeVersion, '1');
+    assert.deepEqual(mid.versions.map((x) => `${x.version}:${x.state}:${JSON.stringify(x.instances)}`), ['1:active:{"ready":1}', '2:starting:{"starting":1}']);
     const second = r.request(v('3'));
     h.readyGate.resolve();
     h.readyGate = undefined;
@@ -94,9 +97,15 @@ describe('version rollout', () => {
     await ctl.tick(undefined);
     h.desired = 0;
     await ctl.tick(undefined);
+    await new Promise((res) => setImmediate(res));
+    // A start or a removal would show in the set at once (both change it synchronously).
+    assert.deepEqual(ctl.set.all().map((i) => `${i.id}=${i.state}`).sort(), ['i1=ready', 'n1=starting']);
     assert.deepEqual(h.events.filter((e) => e.startsWith('start:') || e.startsWith('stop:')), ['start:n1'], 'no scale-up, no scale-down');
     h.readyGate.resolve();
     await p;
+    await ctl.settled();
+    assert.deepEqual(h.events.filter((e) => e.startsWith('start:')), ['start:n1'], 'no scale-up started during the rollout');
+    assert.ok(!h.states.includes('stopping'), 'no removal of the last instance began');
   });
 
   it('routers refusing the switch: back to the old version, the new instances stop, the version is failed', async () => {
