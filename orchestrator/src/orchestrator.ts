@@ -209,7 +209,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
           if (ticking.has(ctl)) continue;
           ticking.add(ctl);
           void ctl.tick(figures.get(ctl.def.name))
-            .then(() => fleet.rollouts.get(ctl.def.name)?.sweepStale())
+            .then(() => void fleet.rollouts.get(ctl.def.name)?.sweepStale())
             .catch((err: unknown) => log.error('tick_failed', { fn: ctl.def.name, error: err }))
             .finally(() => ticking.delete(ctl));
         }

@@ -87,17 +87,17 @@ export class FunctionRollouts {
   /**
    * Safety net, called every tick: a ready instance of another version (a start that raced a
    * switch) is drained, as long as an instance of the serving version takes its place.
+   * Resolves when those drains end (never rejects); the tick loop does not wait for it.
    */
-  sweepStale(): void {
+  sweepStale(): Promise<void> {
     const { ctl } = this;
-    if (ctl.rollingOut || ctl.closed || this.running) return;
+    if (ctl.rollingOut || ctl.closed || this.running) return Promise.resolve();
     const ready = ctl.set.inState('ready');
-    if (!ready.some((i) => i.version === ctl.def.version)) return;
-    for (const i of ready) {
-      if (i.version === ctl.def.version) continue;
+    if (!ready.some((i) => i.version === ctl.def.version)) return Promise.resolve();
+    return Promise.all(ready.filter((i) => i.version !== ctl.def.version).map((i) => {
       ctl.log.warn('stale_version_instance', { instance: i.id, version: i.version, serving: ctl.def.version });
-      ctl.scaleDown(i.id, 'stale_version').catch((err: unknown) => ctl.log.error('scale_down_failed', { instance: i.id, error: err }));
-    }
+      return ctl.scaleDown(i.id, 'stale_version').catch((err: unknown) => ctl.log.error('scale_down_failed', { instance: i.id, error: err }));
+    })).then(() => undefined);
   }
 
   private async loop(): Promise<void> {

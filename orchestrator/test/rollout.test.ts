@@ -141,6 +141,19 @@ describe('version rollout', () => {
   });
 });
 
+describe('stale versions', () => {
+  it('a ready instance of another version (a start that raced the switch) drains once the serving version has one', async () => {
+    const { h, ctl, r } = setup(['i1', 'i2']);
+    ctl.def = v('2');
+    await r.sweepStale();
+    assert.deepEqual(ctl.set.all().map((i) => i.id), ['i1', 'i2'], 'no instance of v2 serves yet: both keep serving');
+    ctl.set.get('i2')!.version = '2';
+    await r.sweepStale();
+    assert.deepEqual(ctl.set.all().map((i) => `${i.id}@${i.version}`), ['i2@2']);
+    assert.ok(h.index('put:i1=DRAINING,i2=HEALTHY') < h.index('stop:c-i1'));
+  });
+});
+
 describe('function removal', () => {
   it('gateways first (state deleted), then every instance drains, then routers forget it', async () => {
     const { h, ctl, r } = setup(['i1', 'i2']);
