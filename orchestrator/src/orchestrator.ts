@@ -48,6 +48,8 @@ export interface OrchestratorHandle {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A definition whose image failed to build is built again this long after the failure at the earliest. */
+const BUILD_RETRY_MS = 10_000;
 
 async function waitForXds(xds: XdsClient, log: Logger, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -86,8 +88,9 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     let p = imageTags.get(def);
     if (!p) {
       p = ensureFunctionImage(docker, def, { baseImage: opts.baseImage, pythonBaseImage: opts.pythonBaseImage, stack: opts.stack, logger: log }).then((r) => r.tag);
-      // A failed build is retried on the next wake rather than cached forever (the caller logs it).
-      p.catch(() => imageTags.delete(def));
+      // A failed build is retried by a later wake rather than cached forever (the caller logs it),
+      // but not at once: under load every tick would otherwise start another doomed build.
+      p.catch(() => setTimeout(() => imageTags.delete(def), BUILD_RETRY_MS).unref());
       imageTags.set(def, p);
     }
     return p;
