@@ -19,16 +19,16 @@ export function copyCode(dir: string, src: string, name = path.basename(src)): s
 
 /**
  * A definition file for the example functions (code from functions/<name> unless `code` is
- * given), with each code folder copied next to it.
+ * given; runtime node unless given), with each code folder copied next to it.
  */
 export function writeDefinitions(dir: string, fns: Record<string, Record<string, string | number>>): string {
   const file = path.join(dir, 'defs.yml');
   const body = Object.entries(fns)
     .map(([name, fields]) => [
       `  ${name}:`,
-      '    runtime: node',
+      `    runtime: ${fields.runtime ?? 'node'}`,
       `    code: ${copyCode(dir, String(fields.code ?? path.join(root, 'functions', name)), name)}`,
-      ...Object.entries(fields).filter(([k]) => k !== 'code').map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`),
+      ...Object.entries(fields).filter(([k]) => k !== 'code' && k !== 'runtime').map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`),
     ].join('\n'))
     .join('\n');
   fs.writeFileSync(file, `functions:\n${body}\n`);

@@ -26,8 +26,8 @@ export interface ControllerDeps {
   probe: RuntimeProbe;
   decideScale: DecideScale;
   log: Logger;
-  /** Resolves the image tag for this function (built once, memoized by the caller). */
-  image: () => Promise<string>;
+  /** Resolves the image tag of a definition of this function (built once, memoized by the caller). */
+  image: (def: FunctionDefinition) => Promise<string>;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   newInstanceId: () => string;

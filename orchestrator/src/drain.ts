@@ -11,9 +11,9 @@ import type { Instance } from './instance-set';
 export type DrainOutcome = 'drained' | 'gone' | 'deadline';
 
 /** Wait for zero in flight. A failed read ends the wait only when the container is gone. */
-export async function waitDrained(ctx: ControllerContext, inst: Instance): Promise<DrainOutcome> {
+export async function waitDrained(ctx: ControllerContext, inst: Instance, timeoutMs = ctx.def.timeoutMs): Promise<DrainOutcome> {
   const { deps } = ctx;
-  const deadline = deps.now() + ctx.def.timeoutMs;
+  const deadline = deps.now() + timeoutMs;
   const { endpoint, containerId } = inst;
   if (!endpoint || !containerId) return 'gone';
   while (deps.now() < deadline) {
@@ -26,7 +26,7 @@ export async function waitDrained(ctx: ControllerContext, inst: Instance): Promi
     }
     await deps.sleep(deps.drainPollMs);
   }
-  ctx.log.warn('drain_deadline', { instance: inst.id, timeoutMs: ctx.def.timeoutMs });
+  ctx.log.warn('drain_deadline', { instance: inst.id, timeoutMs });
   return 'deadline';
 }
 
@@ -45,10 +45,17 @@ export async function drainAndRemove(ctx: ControllerContext, inst: Instance): Pr
     return false;
   }
   ctx.publishCounts();
-  const outcome = await waitDrained(ctx, inst);
-  ctx.set.transition(inst, 'stopped', deps.now());
-  await ctx.push().catch((err: unknown) => log.warn('endpoint_withdraw_failed', { error: err }));
-  if (inst.containerId) await deps.driver.stop(inst.containerId, Math.ceil(ctx.def.timeoutMs / 1000));
-  log.info('instance_drained', { outcome });
+  await finishDrain(ctx, inst);
   return true;
+}
+
+/** Steps 2-4, for an instance whose DRAINING endpoint every router already ACKed (also a rollout's switch). */
+export async function finishDrain(ctx: ControllerContext, inst: Instance, timeoutMs = ctx.def.timeoutMs): Promise<DrainOutcome> {
+  const { deps } = ctx;
+  const outcome = await waitDrained(ctx, inst, timeoutMs);
+  ctx.set.transition(inst, 'stopped', deps.now());
+  await ctx.push().catch((err: unknown) => ctx.log.warn('endpoint_withdraw_failed', { instance: inst.id, error: err }));
+  if (inst.containerId) await deps.driver.stop(inst.containerId, Math.ceil(timeoutMs / 1000));
+  ctx.log.info('instance_drained', { instance: inst.id, version: inst.version, outcome });
+  return outcome;
 }

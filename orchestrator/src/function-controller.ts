@@ -31,7 +31,10 @@ export class FunctionController implements LastRemovalContext {
   private readonly serial = new Serial();
   private readonly router: RouterPush;
   private cold: Promise<void> | undefined;
-  private closed = false;
+  closed = false;
+  /** rollout.ts owns the instance set (no autoscaler acts); retire.ts: the state must not come back. */
+  rollingOut = false;
+  retired = false;
   /** The last instance is being removed; a wake in its grace period cancels the removal. */
   stoppingLast = false;
   wokenWhileStopping = false;
@@ -51,7 +54,7 @@ export class FunctionController implements LastRemovalContext {
   /** Acts started by ticks, not awaited by them (a drain can take the function's timeout). */
   private readonly work = new Set<Promise<void>>();
 
-  constructor(readonly def: FunctionDefinition, readonly deps: ControllerDeps) {
+  constructor(public def: FunctionDefinition, readonly deps: ControllerDeps) {
     this.log = deps.log.child({ fn: def.name });
     this.router = new RouterPush(() => deps.xds.put(this.desiredRoute()));
   }
@@ -70,12 +73,14 @@ export class FunctionController implements LastRemovalContext {
   }
 
   async publish(state: FunctionState): Promise<void> {
+    if (this.retired) return;
     this.intended = state;
     await this.deps.state.set(this.def.name, this.def.version, state, this.set.census());
     this.published = state;
   }
 
   publishCounts(): void {
+    if (this.retired) return;
     this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census())
       .catch((err: unknown) => this.log.warn('state_publish_failed', { what: 'instance counts', error: err }));
   }
@@ -170,7 +175,7 @@ export class FunctionController implements LastRemovalContext {
     const d = this.deps.decideScale(this.def.scaling, signals, census, this.autoscaler);
     this.autoscaler = d.next;
     this.deps.metrics.instances(this.def.name, this.set.size);
-    if (!this.closed && !this.cold) this.act(d);
+    if (!this.closed && !this.cold && !this.rollingOut) this.act(d);
     return d;
   }
 
@@ -279,9 +284,9 @@ export class FunctionController implements LastRemovalContext {
   }
 
   /** Take over a running, ready container found at start-up. */
-  adopt(i: { id: string; containerId: string; address: string; port: number }): void {
-    this.set.add({ id: i.id, containerId: i.containerId, endpoint: { address: i.address, port: i.port }, state: 'ready', since: this.deps.now(), stats: undefined, statsFailures: 0 });
-    this.log.info('instance_adopted', { instance: i.id, containerId: i.containerId });
+  adopt(i: { id: string; containerId: string; address: string; port: number; version?: string; state?: 'ready' | 'draining' }): void {
+    this.set.add({ id: i.id, version: i.version ?? this.def.version, containerId: i.containerId, endpoint: { address: i.address, port: i.port }, state: i.state ?? 'ready', since: this.deps.now(), stats: undefined, statsFailures: 0 });
+    this.log.info('instance_adopted', { instance: i.id, containerId: i.containerId, state: i.state ?? 'ready' });
   }
 
   /** Shut down: hold new requests at the gateways, drain in the router, stop every container. */

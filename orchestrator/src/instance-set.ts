@@ -19,6 +19,8 @@ export type InstanceState = 'starting' | 'ready' | 'draining' | 'stopped';
 
 export interface Instance {
   id: string;
+  /** Function version it runs (LABELS.version): a rollout tells old and new instances apart by it. */
+  version: string;
   /** Known once Docker created the container. */
   containerId: string | undefined;
   /** Where routers reach the runtime; known once the container runs. */

@@ -5,9 +5,9 @@
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { FaasError, type FunctionDefinition, type FunctionStatus, type Logger, createLogger, loadDefinitionFile, redisKeys } from '@faas/contracts';
-import { applyStandIn, standInStatus } from './apply-standin';
 import type { DecideScale } from './autoscaler/types';
-import { adoptOrRemove } from './adopt';
+import { adoptOrRemove, drainLeftovers } from './adopt';
+import { type FleetEnv, addController, applyDefinitions, buildFor, fleetStatus } from './apply';
 import type { OrchestratorConfig } from './config';
 import { DockerDriver, type InstanceDriver, newInstanceId } from './docker-driver';
 import { FunctionController } from './function-controller';
@@ -21,6 +21,7 @@ import { reconcileRoutes } from './route-reconcile';
 import { dockerVisiblePath } from './host-path';
 import { SecretMounts } from './secret-mounts';
 import { checkSecretsAtStart, sweepSecrets } from './secrets-lifecycle';
+import type { FunctionRollouts } from './rollout';
 import { StateStore } from './state';
 import { parseWake } from './wake';
 import { XdsClient } from './xds-client';
@@ -43,14 +44,15 @@ export interface OrchestratorOptions extends OrchestratorConfig {
 export interface OrchestratorHandle {
   functions(): string[];
   controller(fn: string): FunctionController | undefined;
-  /** Make these the served definitions (add, remove, change); never rejects for one function. */
+  /** Apply a new, valid set of definitions while serving (apply.ts); resolves when every change was applied or failed. */
   apply(defs: FunctionDefinition[]): Promise<void>;
-  /** Versions of every function and their states (GET /v1/status). */
   functionStatus(): FunctionStatus[];
   close(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A definition whose image failed to build is built again this long after the failure at the earliest. */
+const BUILD_RETRY_MS = 10_000;
 
 async function waitForXds(xds: XdsClient, log: Logger, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -84,30 +86,34 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   const secretMounts = new SecretMounts({ dir: opts.secretsDir, hostDir: () => dockerVisiblePath(docker, opts.secretsDir, opts.secretsHostDir), stack: opts.stack, log });
   const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '', secretMounts);
 
-  const imageTags = new Map<string, Promise<string>>();
+  // Per definition object: a rollout's new definition gets its own build, an unchanged one is cached.
+  const imageTags = new WeakMap<FunctionDefinition, Promise<string>>();
   const image = (def: FunctionDefinition) => {
-    // Per version and content: a live edit must never reuse the previous build.
-    const key = `${def.name}:${def.version}:${def.contentHash}`;
-    let p = imageTags.get(key);
+    let p = imageTags.get(def);
     if (!p) {
       p = ensureFunctionImage(docker, def, imageOptions(opts, log)).then((r) => r.tag);
-      // A failed build is retried on the next wake rather than cached forever (the caller logs it).
-      p.catch(() => imageTags.delete(key));
-      imageTags.set(key, p);
+      // A failed build is retried by a later wake rather than cached forever (the caller logs it),
+      // but not at once: under load every tick would otherwise start another doomed build.
+      p.catch(() => setTimeout(() => imageTags.delete(def), BUILD_RETRY_MS).unref());
+      imageTags.set(def, p);
     }
     return p;
   };
 
   const controllers = new Map<string, FunctionController>();
-  const createController = (def: FunctionDefinition) => new FunctionController(def, {
-    driver, xds, state, metrics, log, image: () => image(def), probe: httpProbe, decideScale: opts.decideScale,
-    now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
-    readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs,
-  });
-  for (const def of defs) controllers.set(def.name, createController(def));
-  // STAND-IN (defs-watch) until rollout's apply lands: apply-standin.ts.
-  const standIn = { controllers, create: createController, removeRoute: (fn: string) => xds.remove(fn), removeState: (fn: string) => state.remove(fn), log, now: Date.now, since: new Map(defs.map((d) => [d.name, Date.now()])) };
-  const byContainer = (containerId: string) => [...controllers.values()].find((c) => c.set.byContainer(containerId) !== undefined);
+  const fleet: FleetEnv = {
+    controllers, rollouts: new Map<string, FunctionRollouts>(), retiring: new Map(), image, log, xds, state,
+    newController: (def) => new FunctionController(def, {
+      driver, xds, state, metrics, log, image, probe: httpProbe, decideScale: opts.decideScale,
+      now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
+      readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs,
+    }),
+  };
+  for (const def of defs) addController(fleet, def);
+  const requested = new Map(defs.map((d) => [d.name, d]));
+  // Functions being removed still own their containers and router state until they are gone.
+  const owned = () => [...controllers.values(), ...[...fleet.retiring.values()].map((r) => r.ctl)];
+  const byContainer = (containerId: string) => owned().find((c) => c.set.byContainer(containerId) !== undefined);
   const quietly = (what: string) => (err: unknown) => log.warn('shutdown_step_failed', { what, error: err });
 
   let stopWatch: () => void = () => undefined;
@@ -121,7 +127,9 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     if (statsTimer) clearInterval(statsTimer);
     if (reconcileTimer) clearInterval(reconcileTimer);
     stopWatch();
+    for (const r of fleet.rollouts.values()) r.cancel();
     await sub.quit().catch(quietly('redis subscriber quit'));
+    await Promise.all([...fleet.retiring.values()].map((r) => r.done));
     await Promise.all([...controllers.values()].map((c) => c.close().catch((err) => log.error('shutdown_failed', { fn: c.def.name, error: err }))));
     // Last sweep: whatever this stack still owns goes.
     const left = await driver.listOwned().catch((err: unknown) => {
@@ -143,15 +151,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     const built = new Map<string, string | undefined>();
     const queue = [...defs];
     await Promise.all([0, 1].map(async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) {
-        try {
-          built.set(d.name, await image(d));
-        } catch (err) {
-          // One broken function must not take the others down.
-          built.set(d.name, undefined);
-          log.error('image_build_failed', { fn: d.name, error: err });
-        }
-      }
+      for (let d = queue.shift(); d; d = queue.shift()) built.set(d.name, await buildFor(fleet, controllers.get(d.name)!, fleet.rollouts.get(d.name)!));
     }));
     const { adopted, removed } = await adoptOrRemove(driver, controllers, built, log);
     log.info('containers_reconciled', { adopted, removed });
@@ -171,6 +171,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     }
     for (const name of await state.names()) if (!controllers.has(name)) await state.remove(name);
     await Promise.all([...controllers.values()].map((c) => c.register()));
+    for (const c of controllers.values()) void drainLeftovers(c).catch((err: unknown) => log.error('drain_failed', { fn: c.def.name, error: err }));
 
     const died = (containerId: string) => {
       const ctl = byContainer(containerId);
@@ -218,6 +219,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
           if (ticking.has(ctl)) continue;
           ticking.add(ctl);
           void ctl.tick(figures.get(ctl.def.name))
+            .then(() => void fleet.rollouts.get(ctl.def.name)?.sweepStale())
             .catch((err: unknown) => log.error('tick_failed', { fn: ctl.def.name, error: err }))
             .finally(() => ticking.delete(ctl));
         }
@@ -237,7 +239,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
           await Promise.all([...controllers.values()].map((c) => c.republish()));
         }
         // Missing, tampered or left-over router state is pushed again (or removed).
-        await reconcileRoutes(controllers, xds, log);
+        await reconcileRoutes(new Map(owned().map((c) => [c.def.name, c])), xds, log);
       })().catch((err) => log.warn('reconcile_failed', { error: err })).finally(() => {
         reconciling = false;
       });
@@ -265,8 +267,8 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   return {
     functions: () => [...controllers.keys()],
     controller: (fn) => controllers.get(fn),
-    apply: (next) => applyStandIn(standIn, next),
-    functionStatus: () => standInStatus(standIn),
+    apply: (next) => (closing ? Promise.resolve() : applyDefinitions(fleet, requested, next)),
+    functionStatus: () => fleetStatus(fleet),
     close,
   };
 }

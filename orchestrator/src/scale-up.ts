@@ -10,11 +10,11 @@ export async function startInstance(ctx: ControllerContext, requestId: string, c
   const { deps, def } = ctx;
   const log = ctx.log.child({ requestId });
   const t0 = deps.now();
-  const inst: Instance = { id: deps.newInstanceId(), containerId: undefined, endpoint: undefined, state: 'starting', since: t0, stats: undefined, statsFailures: 0 };
+  const inst: Instance = { id: deps.newInstanceId(), version: def.version, containerId: undefined, endpoint: undefined, state: 'starting', since: t0, stats: undefined, statsFailures: 0 };
   ctx.set.add(inst);
   ctx.publishCounts();
   try {
-    const image = await deps.image();
+    const image = await deps.image(def);
     const tImage = deps.now();
     const run = await deps.driver.start({ def, image, instanceId: inst.id });
     inst.containerId = run.containerId;

@@ -2,15 +2,10 @@
 import type { ControllerContext } from './controller-context';
 import { waitDrained } from './drain';
 
-/** Gateways hold new requests ('stopping'), routers drain, in-flight requests finish, containers stop. */
-export async function shutdownInstances(ctx: ControllerContext): Promise<void> {
+/** Every instance DRAINING (pushed), in-flight requests finish, endpoints withdrawn, containers stopped. */
+export async function drainAll(ctx: ControllerContext, graceSeconds: number): Promise<void> {
   const warn = (what: string) => (err: unknown) => ctx.log.warn('shutdown_step_failed', { what, error: err });
   const { deps, set } = ctx;
-  if (set.size === 0) {
-    await ctx.publish('cold').catch(warn('publish cold'));
-    return;
-  }
-  await ctx.publish('stopping').catch(warn('publish stopping'));
   const all = set.all();
   for (const i of all) set.transition(i, 'draining', deps.now());
   await ctx.push().catch(warn('push draining'));
@@ -18,7 +13,18 @@ export async function shutdownInstances(ctx: ControllerContext): Promise<void> {
   for (const i of all) set.transition(i, 'stopped', deps.now());
   await ctx.push().catch(warn('withdraw endpoints'));
   await Promise.all(all.map(async (i) => {
-    if (i.containerId) await deps.driver.stop(i.containerId, 2).catch((err: unknown) => ctx.log.error('container_leak', { instance: i.id, containerId: i.containerId, error: err }));
+    if (i.containerId) await deps.driver.stop(i.containerId, graceSeconds).catch((err: unknown) => ctx.log.error('container_leak', { instance: i.id, containerId: i.containerId, error: err }));
   }));
+}
+
+/** Gateways hold new requests ('stopping'), routers drain, in-flight requests finish, containers stop. */
+export async function shutdownInstances(ctx: ControllerContext): Promise<void> {
+  const warn = (what: string) => (err: unknown) => ctx.log.warn('shutdown_step_failed', { what, error: err });
+  if (ctx.set.size === 0) {
+    await ctx.publish('cold').catch(warn('publish cold'));
+    return;
+  }
+  await ctx.publish('stopping').catch(warn('publish stopping'));
+  await drainAll(ctx, 2);
   await ctx.publish('cold').catch(warn('publish cold'));
 }

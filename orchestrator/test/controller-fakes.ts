@@ -36,6 +36,8 @@ export class Harness {
   startsInFlight = 0;
   maxStartsInFlight = 0;
   failState: FunctionState | undefined;
+  /** Image build per definition: `img-<version>`, or the error this returns. */
+  buildFails: (d: FunctionDefinition) => Error | undefined = () => undefined;
   onSleep: (ms: number) => void = () => undefined;
   private nextId = 0;
   private nextPort = 40000;
@@ -108,7 +110,11 @@ export class Harness {
       driver: this.driver, xds: this.xds, state: this.state, probe: this.probe, decideScale: this.decide,
       metrics: { coldStart: () => undefined, instances: () => undefined, close: async () => undefined },
       log: createLogger('test', {}, (l) => void this.logs.push(l)),
-      image: async () => 'img',
+      image: async (d: FunctionDefinition) => {
+        const err = this.buildFails(d);
+        if (err) throw err;
+        return `img-${d.version}`;
+      },
       now: () => this.t,
       sleep: async (ms: number) => {
         this.t += ms;

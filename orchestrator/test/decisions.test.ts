@@ -52,11 +52,20 @@ describe('adoptDecision', () => {
   it('adopts a running container of the current build', () => {
     assert.deepEqual(adoptDecision(c, current), { action: 'adopt' });
   });
-  it('removes undefined functions, old versions, old images, stopped containers', () => {
-    assert.equal(adoptDecision({ ...c, fn: 'gone' }, current).action, 'remove');
-    assert.equal(adoptDecision({ ...c, version: '0' }, current).action, 'remove');
-    assert.equal(adoptDecision({ ...c, image: 'faas-fn-hello:1-old' }, current).action, 'remove');
-    assert.equal(adoptDecision({ ...c, running: false }, current).action, 'remove');
+  it('removes undefined functions, stopped and unlabelled containers; drains old versions and images', () => {
+    const table: [Partial<typeof c>, string][] = [
+      [{ fn: 'gone' }, 'remove'],
+      [{ running: false }, 'remove'],
+      [{ instanceId: '' }, 'remove'],
+      [{ version: '0', running: false }, 'remove'],
+      // An interrupted rollout's old version may still serve requests in flight: never adopted as current.
+      [{ version: '0' }, 'drain'],
+      [{ image: 'faas-fn-hello:1-old' }, 'drain'],
+    ];
+    for (const [change, action] of table) assert.equal(adoptDecision({ ...c, ...change }, current).action, action, JSON.stringify(change));
+    // The current version failed to build: the previous one keeps serving.
+    const unbuilt = new Map([['hello', { version: '2', image: undefined, configHash }]]);
+    assert.equal(adoptDecision(c, unbuilt).action, 'adopt');
   });
 });
 
@@ -82,15 +91,15 @@ describe('containerConfigHash and adoption of changed configurations', () => {
       const d = { ...def, ...change };
       assert.notEqual(containerConfigHash(d), hash, JSON.stringify(change));
       const decision = adoptDecision(owned(d), current);
-      assert.equal(decision.action, 'remove', JSON.stringify(change));
-      assert.match(decision.action === 'remove' ? decision.reason : '', /limits, env or handler/);
+      assert.equal(decision.action, 'drain', JSON.stringify(change));
+      assert.match(decision.action === 'drain' ? decision.reason : '', /limits, env or handler/);
     }
   });
   it('ignores fields that do not reach the container (idle timeout, max instances)', () => {
     assert.equal(containerConfigHash({ ...def, scaling: { ...def.scaling, idleTimeoutMs: 99_000, maxInstances: 7 } }), hash);
     assert.deepEqual(adoptDecision(owned({ ...def, scaling: { ...def.scaling, idleTimeoutMs: 99_000 } }), current), { action: 'adopt' });
   });
-  it('removes a container without the label (created by an older orchestrator)', () => {
-    assert.equal(adoptDecision({ ...owned(def), configHash: '' }, current).action, 'remove');
+  it('drains a container without the config label (created by an older orchestrator)', () => {
+    assert.equal(adoptDecision({ ...owned(def), configHash: '' }, current).action, 'drain');
   });
 });

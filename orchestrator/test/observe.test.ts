@@ -11,7 +11,7 @@ const m = (over: Partial<FunctionMetrics> = {}): FunctionMetrics => ({
   latencyMedianMs: 5, latencyP99Ms: 9, routers: 1, windowMs: 1000, updatedAt: now - 500, ...over,
 });
 const inst = (id: string, inflight: number, idleMs: number): Instance => ({
-  id, containerId: `c-${id}`, endpoint: { address: '127.0.0.1', port: 1 }, state: 'ready', since: 0,
+  id, version: '1', containerId: `c-${id}`, endpoint: { address: '127.0.0.1', port: 1 }, state: 'ready', since: 0,
   stats: { inflight, served: 0, idleMs, ready: true, draining: false }, statsFailures: 0,
 });
 
