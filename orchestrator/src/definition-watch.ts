@@ -43,7 +43,11 @@ export class DefinitionWatcher {
     const seen = (_event: string, p: string) => this.debouncer.push(p);
     fileWatcher.on('all', seen);
     inputWatcher.on('all', seen);
-    const failed = (err: unknown) => opts.log.warn('definition_watch_error', { file: opts.file, error: err });
+    const failed = (err: unknown) => opts.log.warn('definition_watch_error', {
+      file: opts.file, error: err,
+      // Out of inotify watches (many or large code folders): polling needs none.
+      ...((err as NodeJS.ErrnoException).code === 'ENOSPC' ? { hint: 'raise fs.inotify.max_user_watches or set FAAS_WATCH_POLL_MS=1000' } : {}),
+    });
     fileWatcher.on('error', failed);
     inputWatcher.on('error', failed);
   }
