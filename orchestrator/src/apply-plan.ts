@@ -23,9 +23,9 @@ export function rolloutReasons(from: FunctionDefinition, to: FunctionDefinition)
   if (from.version !== to.version) r.push(`version ${from.version} -> ${to.version}`);
   if (from.runtime !== to.runtime) r.push('runtime');
   if (from.codeDir !== to.codeDir) r.push('code');
-  // Limits, env, handler, concurrency and timeout are baked into the container (and the route).
+  // Limits (pids included), env, handler, concurrency, timeout and secret names are baked into the
+  // container (and the route); secret paths are compared below.
   if (containerConfigHash(from) !== containerConfigHash(to)) r.push('container settings');
-  if (from.pidsLimit !== to.pidsLimit) r.push('pids');
   if (!same(sortedEntries(from.secrets), sortedEntries(to.secrets))) r.push('secrets');
   return r;
 }
@@ -58,6 +58,19 @@ export function planApply(current: readonly FunctionDefinition[], next: readonly
     }
     const updates = updateReasons(from, to);
     if (updates.length > 0) out.push({ kind: 'update', from, to, reasons: updates });
+    // Same settings, other content: code or secret files edited under an unchanged declared version.
+    else if (from.contentHash !== to.contentHash) out.push({ kind: 'rollout', from, to, reasons: ['content (code or secret files)'] });
+  }
+  return out;
+}
+
+/** One log-friendly summary of a plan: names and versions only (never settings or secrets). */
+export function summarizeChanges(changes: readonly FunctionChange[]): { added: string[]; removed: string[]; changed: { fn: string; from: string; to: string; kind: 'rollout' | 'update' }[] } {
+  const out = { added: [] as string[], removed: [] as string[], changed: [] as { fn: string; from: string; to: string; kind: 'rollout' | 'update' }[] };
+  for (const c of changes) {
+    if (c.kind === 'add') out.added.push(c.def.name);
+    else if (c.kind === 'remove') out.removed.push(c.name);
+    else out.changed.push({ fn: c.to.name, from: c.from.version, to: c.to.version, kind: c.kind });
   }
   return out;
 }

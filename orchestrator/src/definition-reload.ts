@@ -6,7 +6,7 @@
  * during one are coalesced into a single next reload.
  */
 import { DefinitionError, type DefinitionIssue, type DefinitionLoad, type FunctionDefinition, type Logger, formatIssue } from '@faas/contracts';
-import { diffDefinitions, isEmptyDiff, summarizeDiff } from './definition-diff';
+import { planApply, summarizeChanges } from './apply-plan';
 
 export interface ReloadDeps {
   file: string;
@@ -96,13 +96,13 @@ export class DefinitionReloader {
       });
       return 'rejected';
     }
-    const diff = diffDefinitions(this.serving, next);
+    const changes = planApply(this.serving, next);
     this.lastLoad = { at, ok: true };
-    if (isEmptyDiff(diff) && !t.force) {
+    if (changes.length === 0 && !t.force) {
       log.info('definitions_unchanged', { file: this.deps.file, reason: t.reason });
       return 'unchanged';
     }
-    log.info('definitions_changed', { file: this.deps.file, reason: t.reason, ...(t.paths ? { paths: t.paths.slice(0, 20) } : {}), ...summarizeDiff(diff) });
+    log.info('definitions_changed', { file: this.deps.file, reason: t.reason, ...(t.paths ? { paths: t.paths.slice(0, 20) } : {}), ...summarizeChanges(changes) });
     this.serving = next;
     // apply logs and records per-function failures itself; it rejects only on a bug.
     try {

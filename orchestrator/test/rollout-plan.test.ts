@@ -20,9 +20,11 @@ describe('planApply', () => {
     ['env under the same version', [a], [d('a', { env: { X: '1' } })], ['rollout a: container settings']],
     ['timeout and concurrency (route settings)', [a], [d('a', { timeoutMs: 1234 })], ['rollout a: container settings']],
     ['another code folder', [a], [d('a', { codeDir: '/elsewhere' })], ['rollout a: code']],
-    ['pids and secrets', [a], [d('a', { pidsLimit: 7, secrets: { k: '/s/k' } })], ['rollout a: pids, secrets']],
+    ['pids and secrets', [a], [d('a', { pidsLimit: 7, secrets: { k: '/s/k' } })], ['rollout a: container settings, secrets']],
     ['scaling only: in place', [a], [d('a', { scaling: { ...a.scaling, maxInstances: 9 } })], ['update a: scaling']],
     ['warm tier only: in place', [a], [d('a', { pausedTtlMs: 5 })], ['update a: warm tier']],
+    ['code edited under the same declared version (content hash only)', [a], [d('a', { contentHash: 'other' })], ['rollout a: content (code or secret files)']],
+    ['scaling and content: in place, apply compares the image', [a], [d('a', { contentHash: 'other', scaling: { ...a.scaling, maxInstances: 9 } })], ['update a: scaling']],
     ['version and scaling: a rollout carries both', [a], [d('a', { version: '3', scaling: { ...a.scaling, minInstances: 1 } })], ['rollout a: version 1 -> 3']],
   ];
   for (const [name, from, to, want] of table) it(name, () => assert.deepEqual(summary(from, to), want));
