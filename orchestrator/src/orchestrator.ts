@@ -14,6 +14,7 @@ import { ensureFunctionImage, removeStaleImages } from './images';
 import { createMetrics } from './metrics';
 import { readAllMetrics } from './metrics-reader';
 import { missedExits } from './missed-exits';
+import { RedisFailureRecorder } from './instance-failures';
 import { httpProbe } from './probe';
 import { listenRedisErrors } from './redis-errors';
 import { reconcileRoutes } from './route-reconcile';
@@ -87,12 +88,13 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     return p;
   };
 
+  const failures = new RedisFailureRecorder(redis, opts.stack);
   const controllers = new Map<string, FunctionController>();
   for (const def of defs) {
     controllers.set(def.name, new FunctionController(def, {
       driver, xds, state, metrics, log, image: () => image(def), probe: httpProbe, decideScale: opts.decideScale,
       now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
-      readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs,
+      readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs, failures,
     }));
   }
   const byContainer = (containerId: string) => [...controllers.values()].find((c) => c.set.byContainer(containerId) !== undefined);
