@@ -8,6 +8,7 @@ import {
   INSTANCE_FAILURE_HISTORY, INSTANCE_FAILURE_TTL_MS, type InstanceFailureRecord, InstanceFailureRecordSchema, instanceFailureKeys,
 } from '@faas/contracts';
 import type { ControllerContext } from './controller-context';
+import type { ExitInfo } from './docker-driver';
 
 export interface FailureRecorder {
   record(r: InstanceFailureRecord): Promise<void>;
@@ -36,9 +37,10 @@ export class RedisFailureRecorder implements FailureRecorder {
 /**
  * Inspect a dead instance's container, log an OOM kill (`instance_oom` with the instance id) and
  * record the cause. Runs at once on `die`, beside the endpoint withdrawal: a client is waiting.
+ * `known` (from the die event, exit-events.ts) saves the inspect, which waits for dockerd's teardown.
  */
-export async function reportExit(ctx: Pick<ControllerContext, 'def' | 'deps' | 'log'>, instance: string, containerId: string): Promise<void> {
-  const exit = await ctx.deps.driver.exitInfo(containerId).catch((err: unknown) => {
+export async function reportExit(ctx: Pick<ControllerContext, 'def' | 'deps' | 'log'>, instance: string, containerId: string, known?: ExitInfo): Promise<void> {
+  const exit = known ?? await ctx.deps.driver.exitInfo(containerId).catch((err: unknown) => {
     ctx.log.warn('container_inspect_failed', { instance, containerId, error: err });
     return undefined;
   });

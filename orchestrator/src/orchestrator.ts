@@ -8,7 +8,7 @@ import { FaasError, type FunctionDefinition, type Logger, createLogger, loadDefi
 import type { DecideScale } from './autoscaler/types';
 import { adoptOrRemove } from './adopt';
 import type { OrchestratorConfig } from './config';
-import { DockerDriver, type InstanceDriver, newInstanceId } from './docker-driver';
+import { DockerDriver, type ExitInfo, type InstanceDriver, newInstanceId } from './docker-driver';
 import { FunctionController } from './function-controller';
 import { ensureFunctionImage, removeStaleImages } from './images';
 import { createMetrics } from './metrics';
@@ -159,9 +159,9 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     for (const name of await state.names()) if (!controllers.has(name)) await state.remove(name);
     await Promise.all([...controllers.values()].map((c) => c.register()));
 
-    const died = (containerId: string) => {
+    const died = (containerId: string, exit?: ExitInfo) => {
       const ctl = byContainer(containerId);
-      if (ctl && !closing) void ctl.instanceDied(containerId).catch((err) => log.error('instance_cleanup_failed', { containerId, error: err }));
+      if (ctl && !closing) void ctl.instanceDied(containerId, exit).catch((err) => log.error('instance_cleanup_failed', { containerId, error: err }));
     };
     // After dockerd restarted, die events of the gap were never delivered: compare instead.
     const reconcileExits = async () => {

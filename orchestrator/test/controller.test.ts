@@ -185,6 +185,14 @@ describe('FunctionController instance death', () => {
     assert.deepEqual(h.failures.map((f) => [f.instance, f.cause, f.exitCode]), [['i2', 'exited', 137]]);
   });
 
+  it('takes the cause from the die event when it has one (no inspect)', async () => {
+    const h = new Harness();
+    const ctl = h.controller(['i1', 'i2']);
+    await ctl.instanceDied('c-i1', { exitCode: 137, oomKilled: true });
+    assert.deepEqual(h.failures.map((f) => [f.instance, f.cause]), [['i1', 'oom']]);
+    assert.ok(h.logged('instance_oom'));
+  });
+
   it('the death of the only instance turns the function cold', async () => {
     const h = new Harness();
     const ctl = h.controller(['i1']);
