@@ -3,11 +3,16 @@
 # missing: Debian packages (Docker engine, Redis, nginx with the Lua module, python3-grpcio),
 # npm dependencies, a running dockerd, the TypeScript build and the local base image.
 # Sourced by stack.sh and test.sh; records what it started in PREREQS_STARTED for cleanup.
+# DOCKER_HOST=unix:///some/private.sock (not the shared /var/run/docker.sock): when that socket does
+# not answer, a dockerd of its own is started on it, with its state beside the socket (or in
+# FAAS_DOCKERD_ROOT), FAAS_DOCKERD_BRIDGE as its bridge (give one: it must not take over docker0)
+# and no iptables rules, so it never touches a dockerd already running on the machine.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Never inherited: a stack.sh run from inside npm test (or any child) must not stop the dockerd
 # its parent started; each script records, and cleans up, only what it started itself.
 PREREQS_STARTED=""
+PREREQS_DOCKERD_PIDFILE=""
 
 say() { printf '[prereqs] %s\n' "$*"; }
 
@@ -35,15 +40,32 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 if ! docker info >/dev/null 2>&1; then
-  say "starting dockerd"
+  dockerd_args=()
+  dockerd_log="$root/.stack/dockerd.log"
+  PREREQS_DOCKERD_PIDFILE="$root/.stack/dockerd.pid"
   mkdir -p "$root/.stack"
+  case "${DOCKER_HOST:-}" in
+    ""|unix:///var/run/docker.sock|unix:///run/docker.sock) ;;
+    unix://*)
+      sock="${DOCKER_HOST#unix://}"
+      state="${FAAS_DOCKERD_ROOT:-$(dirname "$sock")}"
+      mkdir -p "$state"
+      dockerd_args=(-H "unix://$sock" --data-root "$state/data" --exec-root "$state/exec" --pidfile "$state/dockerd.pid" --iptables=false --ip-masq=false)
+      [ -n "${FAAS_DOCKERD_BRIDGE:-}" ] && dockerd_args+=(-b "$FAAS_DOCKERD_BRIDGE")
+      dockerd_log="$state/dockerd.log"
+      # Not dockerd's own --pidfile: dockerd refuses to start when that file names a live process.
+      PREREQS_DOCKERD_PIDFILE="$state/started-dockerd.pid"
+      ;;
+    *) echo "[prereqs] DOCKER_HOST=$DOCKER_HOST does not answer; only a unix:// socket can be started here" >&2; exit 1 ;;
+  esac
+  say "starting dockerd${dockerd_args[*]:+ ${dockerd_args[*]}}"
   # Own session (setsid): the terminal's Ctrl-C never reaches dockerd; cleanup.sh stops it after
   # the stack has removed its function containers.
-  setsid dockerd >"$root/.stack/dockerd.log" 2>&1 </dev/null &
-  echo $! >"$root/.stack/dockerd.pid"
+  setsid dockerd "${dockerd_args[@]}" >"$dockerd_log" 2>&1 </dev/null &
+  echo $! >"$PREREQS_DOCKERD_PIDFILE"
   PREREQS_STARTED="$PREREQS_STARTED dockerd"
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-  docker info >/dev/null 2>&1 || { echo "[prereqs] dockerd did not start; see .stack/dockerd.log" >&2; tail -20 "$root/.stack/dockerd.log" >&2; exit 1; }
+  docker info >/dev/null 2>&1 || { echo "[prereqs] dockerd did not start; see $dockerd_log" >&2; tail -20 "$dockerd_log" >&2; exit 1; }
 fi
 
 cd "$root"
@@ -55,4 +77,4 @@ say "building TypeScript"
 npx tsc -b
 bash "$root/scripts/make-base-image.sh"
 bash "$root/scripts/make-python-base-image.sh"
-export PREREQS_STARTED
+export PREREQS_STARTED PREREQS_DOCKERD_PIDFILE
