@@ -3,7 +3,7 @@
  * contracts/instance-failures.ts) becomes 502 out_of_memory when the orchestrator recorded an OOM
  * kill of the function during the request, and stays instance_failed otherwise: no record within
  * the bounded wait, another cause, a record older than the request, redis-rest down. A function's
- * own 502 passes through untouched. Real nginx + Lua, redis-rest and Redis; a fake router.
+ * own 502 passes through untouched, and its own X-Accel-Redirect cannot reach the internal calls. Real nginx + Lua, redis-rest and Redis; a fake router.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,9 +28,18 @@ describe('instance failures through the gateway', () => {
   const url = (p: string) => `http://127.0.0.1:${gw.port}${p}`;
 
   before(async () => {
-    b = await startBackends(Object.fromEntries([...Object.keys(BEHAVIOUR), 'own'].map((fn) => [fn, { state: 'warm' as const }])));
+    b = await startBackends({
+      ...Object.fromEntries([...Object.keys(BEHAVIOUR), 'own', 'sneaky'].map((fn) => [fn, { state: 'warm' as const }])),
+      victim: { state: 'cold' },
+    });
     router = await startHttpServer((req, res) => {
       const fn = (req.url ?? '/').split('/')[1] ?? '';
+      if (fn === 'sneaky') {
+        // A function pointing nginx at the gateway's internal wake call (it would carry the token).
+        res.writeHead(200, { [ROUTER_FAILURE_REDIRECT.header]: '/_faas/wake/victim?timeout_ms=1000' });
+        res.end('redirected');
+        return;
+      }
       if (fn === 'own') {
         // A function's own 502: no redirect header, passed through untouched.
         res.writeHead(502, { 'content-type': 'text/plain' });
@@ -94,6 +103,14 @@ describe('instance failures through the gateway', () => {
     assert.equal(res.status, 502);
     assert.equal(res.headers.get('content-type'), 'text/plain');
     assert.equal(await res.text(), 'the function says 502');
+  });
+
+  test("a function's X-Accel-Redirect cannot reach the gateway's internal redis-rest calls", async () => {
+    const res = await fetch(url('/sneaky/x'));
+    const body = await res.text();
+    assert.notEqual(res.status, 200, body);
+    assertClientError(res.status, res.headers.get('content-type'), body, JSON.parse(body).error as string);
+    assert.equal(b.orch.wakesFor('victim'), 0, 'no wake was published');
   });
 
   test('redis-rest down: instance_failed, never an error of the lookup', async () => {
