@@ -5,8 +5,8 @@
 # Sourced by stack.sh and test.sh; records what it started in PREREQS_STARTED for cleanup.
 # DOCKER_HOST=unix:///some/private.sock (not the shared /var/run/docker.sock): when that socket does
 # not answer, a dockerd of its own is started on it, with its state beside the socket (or in
-# FAAS_DOCKERD_ROOT), FAAS_DOCKERD_BRIDGE as its bridge (give one: it must not take over docker0)
-# and no iptables rules, so it never touches a dockerd already running on the machine.
+# FAAS_DOCKERD_ROOT), FAAS_DOCKERD_BRIDGE as its bridge (required: it must not share docker0) and
+# no iptables rules, so it never touches a dockerd already running on the machine.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Never inherited: a stack.sh run from inside npm test (or any child) must not stop the dockerd
@@ -49,9 +49,11 @@ if ! docker info >/dev/null 2>&1; then
     unix://*)
       sock="${DOCKER_HOST#unix://}"
       state="${FAAS_DOCKERD_ROOT:-$(dirname "$sock")}"
-      mkdir -p "$state"
       dockerd_args=(-H "unix://$sock" --data-root "$state/data" --exec-root "$state/exec" --pidfile "$state/dockerd.pid" --iptables=false --ip-masq=false)
-      [ -n "${FAAS_DOCKERD_BRIDGE:-}" ] && dockerd_args+=(-b "$FAAS_DOCKERD_BRIDGE")
+      # Its own bridge, or it would share docker0 (and its addresses) with the machine's dockerd.
+      [ -n "${FAAS_DOCKERD_BRIDGE:-}" ] || { echo "[prereqs] DOCKER_HOST=$DOCKER_HOST does not answer; to start a dockerd there, name its own bridge in FAAS_DOCKERD_BRIDGE (e.g. ip link add name faas-br0 type bridge && ip addr add 10.250.0.1/24 dev faas-br0 && ip link set faas-br0 up)" >&2; exit 1; }
+      dockerd_args+=(-b "$FAAS_DOCKERD_BRIDGE")
+      mkdir -p "$state"
       dockerd_log="$state/dockerd.log"
       # Not dockerd's own --pidfile: dockerd refuses to start when that file names a live process.
       PREREQS_DOCKERD_PIDFILE="$state/started-dockerd.pid"
