@@ -20,6 +20,7 @@ need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v docker >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2) # the private-dockerd test makes its bridge with ip
 command -v nginx >/dev/null 2>&1 || need_pkgs+=(nginx-light)
 [ -f /usr/share/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
 [ -f /usr/share/lua/5.1/resty/core.lua ] || need_pkgs+=(lua-resty-core)
