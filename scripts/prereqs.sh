@@ -3,11 +3,16 @@
 # missing: Debian packages (Docker engine, Redis, nginx with the Lua module, python3-grpcio, python3-pip),
 # npm dependencies, a running dockerd, the TypeScript build and the local base image.
 # Sourced by stack.sh and test.sh; records what it started in PREREQS_STARTED for cleanup.
+# DOCKER_HOST=unix:///some/private.sock (not the shared /var/run/docker.sock): when that socket does
+# not answer, a dockerd of its own is started on it, with its state beside the socket (or in
+# FAAS_DOCKERD_ROOT), FAAS_DOCKERD_BRIDGE as its bridge (required: it must not share docker0) and
+# no iptables rules, so it never touches a dockerd already running on the machine.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Never inherited: a stack.sh run from inside npm test (or any child) must not stop the dockerd
 # its parent started; each script records, and cleans up, only what it started itself.
 PREREQS_STARTED=""
+PREREQS_DOCKERD_PIDFILE=""
 
 say() { printf '[prereqs] %s\n' "$*"; }
 
@@ -15,6 +20,7 @@ need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v docker >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2) # the private-dockerd test makes its bridge with ip
 command -v nginx >/dev/null 2>&1 || need_pkgs+=(nginx-light)
 [ -f /usr/share/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
 [ -f /usr/share/lua/5.1/resty/core.lua ] || need_pkgs+=(lua-resty-core)
@@ -37,15 +43,34 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 if ! docker info >/dev/null 2>&1; then
-  say "starting dockerd"
+  dockerd_args=()
+  dockerd_log="$root/.stack/dockerd.log"
+  PREREQS_DOCKERD_PIDFILE="$root/.stack/dockerd.pid"
   mkdir -p "$root/.stack"
+  case "${DOCKER_HOST:-}" in
+    ""|unix:///var/run/docker.sock|unix:///run/docker.sock) ;;
+    unix://*)
+      sock="${DOCKER_HOST#unix://}"
+      state="${FAAS_DOCKERD_ROOT:-$(dirname "$sock")}"
+      dockerd_args=(-H "unix://$sock" --data-root "$state/data" --exec-root "$state/exec" --pidfile "$state/dockerd.pid" --iptables=false --ip-masq=false)
+      # Its own bridge, or it would share docker0 (and its addresses) with the machine's dockerd.
+      [ -n "${FAAS_DOCKERD_BRIDGE:-}" ] || { echo "[prereqs] DOCKER_HOST=$DOCKER_HOST does not answer; to start a dockerd there, name its own bridge in FAAS_DOCKERD_BRIDGE (e.g. ip link add name faas-br0 type bridge && ip addr add 10.250.0.1/24 dev faas-br0 && ip link set faas-br0 up)" >&2; exit 1; }
+      dockerd_args+=(-b "$FAAS_DOCKERD_BRIDGE")
+      mkdir -p "$state"
+      dockerd_log="$state/dockerd.log"
+      # Not dockerd's own --pidfile: dockerd refuses to start when that file names a live process.
+      PREREQS_DOCKERD_PIDFILE="$state/started-dockerd.pid"
+      ;;
+    *) echo "[prereqs] DOCKER_HOST=$DOCKER_HOST does not answer; only a unix:// socket can be started here" >&2; exit 1 ;;
+  esac
+  say "starting dockerd${dockerd_args[*]:+ ${dockerd_args[*]}}"
   # Own session (setsid): the terminal's Ctrl-C never reaches dockerd; cleanup.sh stops it after
   # the stack has removed its function containers.
-  setsid dockerd >"$root/.stack/dockerd.log" 2>&1 </dev/null &
-  echo $! >"$root/.stack/dockerd.pid"
+  setsid dockerd "${dockerd_args[@]}" >"$dockerd_log" 2>&1 </dev/null &
+  echo $! >"$PREREQS_DOCKERD_PIDFILE"
   PREREQS_STARTED="$PREREQS_STARTED dockerd"
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-  docker info >/dev/null 2>&1 || { echo "[prereqs] dockerd did not start; see .stack/dockerd.log" >&2; tail -20 "$root/.stack/dockerd.log" >&2; exit 1; }
+  docker info >/dev/null 2>&1 || { echo "[prereqs] dockerd did not start; see $dockerd_log" >&2; tail -20 "$dockerd_log" >&2; exit 1; }
 fi
 
 cd "$root"
@@ -57,4 +82,4 @@ say "building TypeScript"
 npx tsc -b
 bash "$root/scripts/make-base-image.sh"
 bash "$root/scripts/make-python-base-image.sh"
-export PREREQS_STARTED
+export PREREQS_STARTED PREREQS_DOCKERD_PIDFILE

@@ -16,3 +16,4 @@ export * from './runtime-api';
 export * from './status-api';
 export * from './image-labels';
 export * from './definition-hash';
+export * from './instance-failures';

@@ -4,8 +4,8 @@
  * header) comes from @faas/contracts through here, never as literals in the Lua.
  */
 import {
-  CLIENT_ERRORS, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE, FUNCTION_STATES, GATEWAY_API_ERROR_CODES, HEADERS, INTERNAL_AUTH,
-  RESERVED_FUNCTION_NAMES,
+  CLIENT_ERRORS, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE, FUNCTION_STATES, GATEWAY_API_ERROR_CODES, HEADERS, INSTANCE_FAILURE_CAUSES,
+  INSTANCE_FAILURE_WAIT_MS, INTERNAL_AUTH, RESERVED_FUNCTION_NAMES,
 } from '@faas/contracts';
 import { GatewayError } from './errors';
 
@@ -67,6 +67,9 @@ export function renderLuaConfig(v: LuaConfigValues): string {
     `  auth_scheme = ${luaString(INTERNAL_AUTH.scheme)},`,
     `  token_env = ${luaString(INTERNAL_AUTH.env)},`,
     `  wake_timeout_ms = ${v.wakeTimeoutMs},`,
+    // instance-failures.ts: the bounded wait for the orchestrator's record, and the causes.
+    `  failure_wait_ms = ${INSTANCE_FAILURE_WAIT_MS},`,
+    `  failure_causes = ${luaTable(INSTANCE_FAILURE_CAUSES.map((c) => [c, luaString(c)]))},`,
     `  redis_rest_host = ${luaString(v.redisRestHost)},`,
     `  redis_rest_port = ${v.redisRestPort},`,
     `  sync_wait_ms = ${v.syncWaitMs},`,

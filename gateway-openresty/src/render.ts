@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_MAX_BODY_BYTES, GATEWAY_API_QUERY, HEADERS, INTERNAL_AUTH } from '@faas/contracts';
+import { DEFAULT_MAX_BODY_BYTES, GATEWAY_API_QUERY, HEADERS, INSTANCE_FAILURE_QUERY, INTERNAL_AUTH, ROUTER_FAILURE_REDIRECT } from '@faas/contracts';
 import { GatewayError } from './errors';
 import { headerVar, renderLuaConfig } from './lua-config';
 
@@ -133,6 +133,9 @@ export function renderConfig(opts: RenderOptions, template: string = fs.readFile
     // Above the wake deadline: redis-rest answers 504 at the deadline, nginx must not cut it first.
     wake_read_timeout: `${Math.ceil(wakeTimeoutMs / 1000) + 5}s`,
     router_timeout: `${routerTimeoutS}s`,
+    failure_location: ROUTER_FAILURE_REDIRECT.location,
+    // Above redis-rest's longest hold of a failure lookup (it answers at wait_ms).
+    failure_read_timeout: `${Math.ceil(INSTANCE_FAILURE_QUERY.waitMs.max / 1000) + 2}s`,
   };
   const nginxConf = template.replace(/\{\{([a-z_]+)\}\}/g, (_m, key: string) => {
     const v = values[key];

@@ -3,8 +3,7 @@
  * state dir so it cannot disturb anyone): a second stack on the same machine refuses with one
  * clear line and a non-zero status and the first keeps serving; Ctrl-C (SIGINT to the process
  * group) stops it with status 0, removes its lock and token files and leaves no container.
- * (A stack that starts its own dockerd is not tested here: dockerd is shared on this machine;
- * the order "containers removed, then dockerd stopped" is in scripts/cleanup.sh.)
+ * (A stack that starts its own dockerd: e2e-private-dockerd.test.ts, on a private socket.)
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';

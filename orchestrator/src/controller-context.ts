@@ -2,6 +2,7 @@
 import type { ColdStartRecord, FunctionDefinition, FunctionRouteSpec, FunctionState, InstanceCounts, Logger } from '@faas/contracts';
 import type { DecideScale } from './autoscaler/types';
 import type { InstanceDriver } from './docker-driver';
+import type { FailureRecorder } from './instance-failures';
 import type { InstanceSet } from './instance-set';
 import type { PlatformMetrics } from './metrics';
 import type { RuntimeProbe } from './probe';
@@ -35,6 +36,8 @@ export interface ControllerDeps {
   gatewayGraceMs: number;
   /** Pause between in-flight reads while draining. */
   drainPollMs: number;
+  /** Where instance deaths are recorded for waiting clients (instance-failures.ts); absent = only logged. */
+  failures?: FailureRecorder;
 }
 
 export interface ControllerContext {

@@ -8,6 +8,7 @@ import { FaasError, type FunctionDefinition, LABELS, type Logger, RUNTIME_PORT }
 import type { EndpointMode } from './config';
 import { PORT_KEY, containerCreateOptions } from './container-spec';
 import type { SecretMounts } from './secret-mounts';
+import { ExitEvents } from './exit-events';
 
 export interface InstanceSpec {
   def: FunctionDefinition;
@@ -47,11 +48,12 @@ export interface InstanceDriver {
   locate(containerId: string): Promise<{ address: string; port: number } | undefined>;
   listOwned(): Promise<OwnedContainer[]>;
   /**
-   * Calls onExit(containerId) when one of this stack's containers dies; re-subscribes when the
+   * Calls onExit(containerId, exit) when one of this stack's containers dies (exit from the
+   * event: exit code, and OOM kill when an `oom` event came first; undefined if the event lacks it); re-subscribes when the
    * event stream is lost and then calls onResubscribed (exits in the gap were missed).
    * Returns a stop function.
    */
-  watchExits(onExit: (containerId: string) => void, onResubscribed?: () => void): Promise<() => void>;
+  watchExits(onExit: (containerId: string, exit: ExitInfo | undefined) => void, onResubscribed?: () => void): Promise<() => void>;
 }
 
 export interface ExitInfo {
@@ -65,6 +67,8 @@ export function newInstanceId(): string {
 }
 
 export class DockerDriver implements InstanceDriver {
+  private readonly events = new ExitEvents();
+
   constructor(
     private readonly docker: Docker,
     private readonly stack: string,
@@ -183,11 +187,11 @@ export class DockerDriver implements InstanceDriver {
   }
 
   /**
-   * Follows this stack's `die` events. The stream ends when dockerd restarts (or the socket
+   * Follows this stack's `die` (and `oom`) events. The stream ends when dockerd restarts (or the socket
    * breaks): it is then subscribed again with backoff (250 ms doubling to 30 s), and
    * onResubscribed runs so the caller can look for exits it missed in the gap.
    */
-  async watchExits(onExit: (containerId: string) => void, onResubscribed?: () => void): Promise<() => void> {
+  async watchExits(onExit: (containerId: string, exit: ExitInfo | undefined) => void, onResubscribed?: () => void): Promise<() => void> {
     let stopped = false;
     let current: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
     let retry: NodeJS.Timeout | undefined;
@@ -195,7 +199,7 @@ export class DockerDriver implements InstanceDriver {
 
     const subscribe = async (): Promise<void> => {
       const stream = (await this.docker.getEvents({
-        filters: { type: ['container'], event: ['die'], label: [`${LABELS.stack}=${this.stack}`] },
+        filters: { type: ['container'], event: ['die', 'oom'], label: [`${LABELS.stack}=${this.stack}`] },
       })) as NodeJS.ReadableStream & { destroy?: () => void };
       if (stopped) {
         stream.destroy?.();
@@ -257,14 +261,10 @@ export class DockerDriver implements InstanceDriver {
     };
   }
 
-  private exitEvent(line: string, onExit: (containerId: string) => void): void {
-    try {
-      const ev = JSON.parse(line) as { id?: unknown; Actor?: { ID?: unknown } };
-      const id = typeof ev.id === 'string' ? ev.id : typeof ev.Actor?.ID === 'string' ? ev.Actor.ID : undefined;
-      if (id) onExit(id);
-      else this.log.warn('docker_event_invalid', { reason: 'no container id', line: line.slice(0, 200) });
-    } catch {
-      this.log.warn('docker_event_invalid', { reason: 'not JSON', line: line.slice(0, 200) });
-    }
+  private exitEvent(line: string, onExit: (containerId: string, exit: ExitInfo | undefined) => void): void {
+    const ev = this.events.read(line);
+    if (ev.kind === 'exit') onExit(ev.containerId, ev.exit);
+    else if (ev.kind === 'invalid') this.log.warn('docker_event_invalid', { reason: ev.reason, line: line.slice(0, 200) });
   }
+
 }

@@ -9,7 +9,9 @@ import { FaasError, type FunctionDefinition, type FunctionMetrics, type Function
 import { chooseDrainVictims } from './autoscaler/drain-choice';
 import { type AutoscalerState, type DemandSample, INITIAL_AUTOSCALER_STATE, type ScaleDecision } from './autoscaler/types';
 import type { ControllerDeps } from './controller-context';
+import type { ExitInfo } from './docker-driver';
 import { drainAndRemove } from './drain';
+import { reportExit } from './instance-failures';
 import { InstanceSet } from './instance-set';
 import { observe } from './observe';
 import { routeSpec } from './route-spec';
@@ -257,23 +259,20 @@ export class FunctionController implements LastRemovalContext {
     return run().finally(() => this.removing.delete(instanceId));
   }
 
-  /** A container of ours died: withdraw its endpoint at once, then clean up. */
-  async instanceDied(containerId: string): Promise<void> {
+  /** A container of ours died (`exit` from the die event, else inspected): withdraw its endpoint at once, then clean up. */
+  async instanceDied(containerId: string, exit?: ExitInfo): Promise<void> {
     const inst = this.set.byContainer(containerId);
     if (!inst) return;
     this.log.warn('instance_died', { instance: inst.id, containerId, state: inst.state });
     // A starting instance is cleaned up by its own start, which sees the probe fail.
     if (inst.state === 'starting') return;
     this.set.transition(inst, 'stopped', this.deps.now());
+    // Inspected at once, beside the withdrawal: a client may be waiting to learn of an OOM kill.
+    const reported = reportExit(this, inst.id, containerId, exit);
     const withdrawn = this.push().catch((err: unknown) => this.log.warn('endpoint_withdraw_failed', { instance: inst.id, error: err }));
     if (this.readyCount() === 0 && !this.stoppingLast) await this.publish('cold').catch((err: unknown) => this.log.warn('state_publish_failed', { error: err }));
     else this.publishCounts();
-    await withdrawn;
-    const exit = await this.deps.driver.exitInfo(containerId).catch((err: unknown) => {
-      this.log.warn('container_inspect_failed', { instance: inst.id, containerId, error: err });
-      return undefined;
-    });
-    if (exit?.oomKilled) this.log.error('instance_oom', { instance: inst.id, containerId, memoryMb: this.def.memoryMb });
+    await Promise.all([withdrawn, reported]);
     await this.deps.driver.stop(containerId, 0).catch((err: unknown) => this.log.error('container_leak', { instance: inst.id, containerId, error: err }));
   }
 

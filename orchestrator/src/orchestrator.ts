@@ -9,12 +9,13 @@ import type { DecideScale } from './autoscaler/types';
 import { adoptOrRemove, drainLeftovers } from './adopt';
 import { type FleetEnv, addController, applyDefinitions, buildFor, fleetStatus } from './apply';
 import type { OrchestratorConfig } from './config';
-import { DockerDriver, type InstanceDriver, newInstanceId } from './docker-driver';
+import { DockerDriver, type ExitInfo, type InstanceDriver, newInstanceId } from './docker-driver';
 import { FunctionController } from './function-controller';
 import { ensureFunctionImage, imageOptions, removeStaleImages } from './images';
 import { createMetrics } from './metrics';
 import { readAllMetrics } from './metrics-reader';
 import { missedExits } from './missed-exits';
+import { RedisFailureRecorder } from './instance-failures';
 import { httpProbe } from './probe';
 import { listenRedisErrors } from './redis-errors';
 import { reconcileRoutes } from './route-reconcile';
@@ -100,13 +101,14 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     return p;
   };
 
+  const failures = new RedisFailureRecorder(redis, opts.stack);
   const controllers = new Map<string, FunctionController>();
   const fleet: FleetEnv = {
     controllers, rollouts: new Map<string, FunctionRollouts>(), retiring: new Map(), image, log, xds, state,
     newController: (def) => new FunctionController(def, {
       driver, xds, state, metrics, log, image, probe: httpProbe, decideScale: opts.decideScale,
       now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
-      readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs,
+      readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs, failures,
     }),
   };
   for (const def of defs) addController(fleet, def);
@@ -173,9 +175,9 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     await Promise.all([...controllers.values()].map((c) => c.register()));
     for (const c of controllers.values()) void drainLeftovers(c).catch((err: unknown) => log.error('drain_failed', { fn: c.def.name, error: err }));
 
-    const died = (containerId: string) => {
+    const died = (containerId: string, exit?: ExitInfo) => {
       const ctl = byContainer(containerId);
-      if (ctl && !closing) void ctl.instanceDied(containerId).catch((err) => log.error('instance_cleanup_failed', { containerId, error: err }));
+      if (ctl && !closing) void ctl.instanceDied(containerId, exit).catch((err) => log.error('instance_cleanup_failed', { containerId, error: err }));
     };
     // After dockerd restarted, die events of the gap were never delivered: compare instead.
     const reconcileExits = async () => {

@@ -1,5 +1,5 @@
 /** Typed fakes for FunctionController tests: Docker, xds-server, Redis states, runtime probe, clock. */
-import { type FunctionDefinition, type FunctionRouteSpec, type FunctionState, type InstanceCounts, createLogger, definitionWithDefaults } from '@faas/contracts';
+import { type FunctionDefinition, type FunctionRouteSpec, type FunctionState, type InstanceCounts, type InstanceFailureRecord, createLogger, definitionWithDefaults } from '@faas/contracts';
 import type { DecideScale, ScaleDecision } from '../src/autoscaler/types';
 import type { ControllerDeps, RouterStateClient, StatePublisher } from '../src/controller-context';
 import type { ExitInfo, InstanceDriver, InstanceSpec, OwnedContainer, RunningInstance } from '../src/docker-driver';
@@ -31,6 +31,8 @@ export class Harness {
   unreadable = new Set<string>();
   running = new Set<string>();
   oom = new Set<string>();
+  /** What the controller recorded for waiting clients (instance-failures.ts). */
+  readonly failures: InstanceFailureRecord[] = [];
   /** When set, waitReady waits for it (to observe parallel starts). */
   readyGate: Deferred | undefined;
   startsInFlight = 0;
@@ -123,6 +125,7 @@ export class Harness {
       },
       newInstanceId: () => `n${++this.nextId}`,
       readinessTimeoutMs: 1000, gatewayGraceMs: 10, drainPollMs: 25,
+      failures: { record: async (r) => void this.failures.push(r) },
     };
   }
 

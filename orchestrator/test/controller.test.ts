@@ -174,6 +174,23 @@ describe('FunctionController instance death', () => {
     assert.ok(h.logs.some((l) => l.includes('"event":"instance_oom"') && l.includes('"instance":"i1"') && l.includes('"fn":"hello"')));
     assert.ok(h.events.includes('stop:c-i1'), 'the dead container is removed');
     assert.equal(ctl.readyCount(), 1);
+    // Recorded for the client that was waiting on it (the gateway answers out_of_memory).
+    assert.deepEqual(h.failures, [{ fn: 'hello', instance: 'i1', cause: 'oom', memoryMb: 64, at: h.t, exitCode: 137 }]);
+  });
+
+  it('records any other end as exited, with its exit code', async () => {
+    const h = new Harness();
+    const ctl = h.controller(['i1', 'i2']);
+    await ctl.instanceDied('c-i2');
+    assert.deepEqual(h.failures.map((f) => [f.instance, f.cause, f.exitCode]), [['i2', 'exited', 137]]);
+  });
+
+  it('takes the cause from the die event when it has one (no inspect)', async () => {
+    const h = new Harness();
+    const ctl = h.controller(['i1', 'i2']);
+    await ctl.instanceDied('c-i1', { exitCode: 137, oomKilled: true });
+    assert.deepEqual(h.failures.map((f) => [f.instance, f.cause]), [['i1', 'oom']]);
+    assert.ok(h.logged('instance_oom'));
   });
 
   it('the death of the only instance turns the function cold', async () => {

@@ -8,7 +8,8 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import { createLogger } from '@faas/contracts';
-import { DockerDriver, type OwnedContainer } from '../src/docker-driver';
+import { DockerDriver, type ExitInfo, type OwnedContainer } from '../src/docker-driver';
+import { type ExitEvent, ExitEvents } from '../src/exit-events';
 import { missedExits } from '../src/missed-exits';
 
 const quiet = createLogger('test', {}, () => undefined);
@@ -95,6 +96,38 @@ describe('DockerDriver.watchExits', () => {
       await flush();
       assert.equal(f.calls(), 3, 'then success');
       assert.equal(resubscribed, 1);
+    } finally {
+      stop();
+    }
+  });
+});
+
+describe('ExitEvents: the cause of an exit from the event stream', () => {
+  it('an oom before die makes that exit an OOM kill; other lines as a table', () => {
+    const ev = new ExitEvents();
+    const die = (id: string, exitCode?: string) => JSON.stringify({ Action: 'die', id, Actor: { ID: id, Attributes: exitCode === undefined ? {} : { exitCode } } });
+    const cases: [string, ExitEvent][] = [
+      [JSON.stringify({ Action: 'oom', id: 'a' }), { kind: 'oom', containerId: 'a' }],
+      [die('a', '137'), { kind: 'exit', containerId: 'a', exit: { exitCode: 137, oomKilled: true } }],
+      [die('a', '137'), { kind: 'exit', containerId: 'a', exit: { exitCode: 137, oomKilled: false } }], // remembered once
+      [die('b', '0'), { kind: 'exit', containerId: 'b', exit: { exitCode: 0, oomKilled: false } }],
+      [die('c'), { kind: 'exit', containerId: 'c', exit: undefined }],
+      [JSON.stringify({ id: 'd' }), { kind: 'exit', containerId: 'd', exit: undefined }],
+      ['{"Action":"die"}', { kind: 'invalid', reason: 'no container id' }],
+      ['not json', { kind: 'invalid', reason: 'not JSON' }],
+    ];
+    for (const [line, want] of cases) assert.deepEqual(ev.read(line), want, line);
+  });
+
+  it('watchExits passes the exit from the events, oom included', async () => {
+    const f = fakeDocker();
+    const driver = new DockerDriver(f.docker, 's1', 'loopback', 'net', quiet);
+    const exits: [string, ExitInfo | undefined][] = [];
+    const stop = await driver.watchExits((id, exit) => exits.push([id, exit]));
+    try {
+      f.streams[0]!.write(`${JSON.stringify({ Action: 'oom', id: 'x' })}\n${JSON.stringify({ Action: 'die', id: 'x', Actor: { ID: 'x', Attributes: { exitCode: '137' } } })}\n`);
+      await flush();
+      assert.deepEqual(exits, [['x', { exitCode: 137, oomKilled: true }]]);
     } finally {
       stop();
     }

@@ -1,10 +1,11 @@
 /** The HTTP API of contracts/gateway-api.ts on express. Every answer, error or not, is JSON. */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
-  FUNCTION_NAME_RULE, type FunctionStates, HEADERS, type Logger, type WakeResult, isAuthorized, isValidFunctionName,
+  FUNCTION_NAME_RULE, type FunctionStates, HEADERS, type InstanceFailureAnswer, type Logger, type WakeResult, isAuthorized, isValidFunctionName,
 } from '@faas/contracts';
+import { type FailureHub, waitForFailure } from './failure-hub';
 import { ApiError, redisDown } from './errors';
-import { AFTER_RULE, WAIT_MS_RULE, WAKE_TIMEOUT_RULE, parseIntParam } from './params';
+import { AFTER_RULE, FAILURE_SINCE_RULE, FAILURE_WAIT_RULE, WAIT_MS_RULE, WAKE_TIMEOUT_RULE, parseIntParam } from './params';
 import type { RevHub } from './rev-hub';
 import type { StateStore } from './store';
 import type { WakeHub, WakeOutcome } from './wake-hub';
@@ -13,6 +14,7 @@ export interface AppDeps {
   store: StateStore;
   wakes: WakeHub;
   revs: RevHub;
+  failures: FailureHub;
   logger: Logger;
   /** True while the command connection to Redis is usable. */
   redisUp(): boolean;
@@ -119,6 +121,23 @@ export function createApp(deps: AppDeps): express.Express {
       throw new ApiError('unknown_function', `no function named ${name} is defined`, { fn: name });
     }
     res.json(read.record);
+  }));
+
+  // Why an instance of the function ended, for a request the router answered instance_failed
+  // (contracts/instance-failures.ts): held until the orchestrator's record arrives or wait_ms.
+  app.get('/v1/functions/:name/failure', wrap(async (req, res) => {
+    const started = Date.now();
+    const name = String(req.params.name);
+    checkName(name);
+    const since = parseIntParam(req.query.since, FAILURE_SINCE_RULE);
+    if (since === undefined) throw new ApiError('invalid_request', 'query parameter since (epoch ms) is required');
+    const waitMs = parseIntParam(req.query.wait_ms, FAILURE_WAIT_RULE) as number;
+    requireRedis();
+    const failure = await waitForFailure({ hub: deps.failures, store, fn: name, since, waitMs: deps.closing() ? 0 : waitMs, onClose: (f) => res.on('close', f) });
+    if (failure.malformed > 0) logger.warn('malformed_failure_records', { fn: name, count: failure.malformed });
+    if (res.destroyed || res.writableEnded) return;
+    res.json({ fn: name, failure: failure.record ?? null, waitedMs: Date.now() - started } satisfies InstanceFailureAnswer);
+    logger.info('failure_lookup', { fn: name, requestId: requestIdOf(req), cause: failure.record?.cause ?? 'none', waitedMs: Date.now() - started });
   }));
 
   app.post('/v1/functions/:name/wake', wrap(async (req, res) => {

@@ -2,9 +2,10 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { type Logger, createLogger, redisKeys } from '@faas/contracts';
+import { type Logger, createLogger, instanceFailureKeys, redisKeys } from '@faas/contracts';
 import { createApp } from './app';
-import { parseStateChange } from './parse';
+import { FailureHub } from './failure-hub';
+import { parseFailureRecord, parseStateChange } from './parse';
 import { RevHub } from './rev-hub';
 import { StateStore } from './store';
 import { WakeHub } from './wake-hub';
@@ -14,6 +15,7 @@ export { parseIntParam } from './params';
 export { parseStateChange, parseStateRecord } from './parse';
 export { WakeHub } from './wake-hub';
 export { RevHub } from './rev-hub';
+export { FailureHub, explainFailure } from './failure-hub';
 
 export interface RedisRestOptions {
   /** Bind address; loopback unless told otherwise. */
@@ -40,6 +42,7 @@ const START_REDIS_WAIT_MS = 5_000;
 export async function startRedisRest(opts: RedisRestOptions): Promise<RedisRestServer> {
   const logger = opts.logger ?? createLogger('redis-rest');
   const keys = redisKeys(opts.stack ?? 'default');
+  const failureChannel = instanceFailureKeys(opts.stack ?? 'default').channel;
   // Commands fail at once while Redis is down (no offline queue), so callers get 503 instead of hanging.
   const redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
   // The one subscriber of the process; ioredis re-subscribes after reconnecting.
@@ -59,14 +62,21 @@ export async function startRedisRest(opts: RedisRestOptions): Promise<RedisRestS
   watchClient(redis, 'command');
   watchClient(sub, 'subscriber');
 
-  const store = new StateStore(redis, keys);
+  const store = new StateStore(redis, keys, opts.stack ?? 'default');
   const wakes = new WakeHub({
     tick: (fn, requestId) => store.publishWake({ fn, requestId, at: Date.now() }),
     intervalMs: opts.wakeRepublishMs ?? 1000,
     logger,
   });
   const revs = new RevHub();
+  const failures = new FailureHub();
   sub.on('message', (channel: string, message: string) => {
+    if (channel === failureChannel) {
+      const rec = parseFailureRecord(message);
+      if (rec) failures.onFailure(rec);
+      else logger.warn('malformed_failure_message', { message: message.slice(0, 200) });
+      return;
+    }
     if (channel !== keys.stateChannel) return;
     const msg = parseStateChange(message);
     if (!msg) {
@@ -83,7 +93,7 @@ export async function startRedisRest(opts: RedisRestOptions): Promise<RedisRestS
     subReadyOnce = true;
   });
 
-  const connectAll = Promise.all([redis.connect(), sub.connect().then(() => sub.subscribe(keys.stateChannel))]);
+  const connectAll = Promise.all([redis.connect(), sub.connect().then(() => sub.subscribe(keys.stateChannel, failureChannel))]);
   connectAll.catch(() => undefined); // the race below reports the outcome
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), START_REDIS_WAIT_MS).unref());
   const first = await Promise.race([connectAll.then(() => 'ok' as const, () => 'failed' as const), timeout]);
@@ -91,12 +101,12 @@ export async function startRedisRest(opts: RedisRestOptions): Promise<RedisRestS
     logger.warn('redis_unavailable_at_start', { redisUrl: opts.redisUrl, outcome: first });
     // ioredis keeps retrying only after a first connect attempt began; lazyConnect needs a nudge if it failed.
     // Failures of these nudges reach the 'error' listeners above; requests answer 503 meanwhile.
-    if (sub.status === 'end' || sub.status === 'wait') sub.connect().then(() => sub.subscribe(keys.stateChannel)).catch(() => undefined);
+    if (sub.status === 'end' || sub.status === 'wait') sub.connect().then(() => sub.subscribe(keys.stateChannel, failureChannel)).catch(() => undefined);
     if (redis.status === 'end' || redis.status === 'wait') redis.connect().catch(() => undefined);
   }
 
   let closing = false;
-  const app = createApp({ store, wakes, revs, logger, redisUp: () => redis.status === 'ready', closing: () => closing, internalToken: opts.internalToken });
+  const app = createApp({ store, wakes, revs, failures, logger, redisUp: () => redis.status === 'ready', closing: () => closing, internalToken: opts.internalToken });
   const server = http.createServer(app);
   // Long polls last up to 120 s: no request timeout from node, the callers set their own.
   server.requestTimeout = 0;

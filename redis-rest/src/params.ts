@@ -1,5 +1,5 @@
 /** Query parameter parsing by the contract's schemas (gateway-api.ts): pure, names the parameter in every error. */
-import { GATEWAY_API_QUERY, type IntQueryRule, intQuerySchema } from '@faas/contracts';
+import { GATEWAY_API_QUERY, INSTANCE_FAILURE_QUERY, type IntQueryRule, intQuerySchema } from '@faas/contracts';
 import { ApiError } from './errors';
 
 export type IntParamRule = IntQueryRule;
@@ -14,3 +14,5 @@ export function parseIntParam(raw: unknown, rule: IntParamRule): number | undefi
 export const WAKE_TIMEOUT_RULE: IntParamRule = GATEWAY_API_QUERY.wakeTimeoutMs;
 export const WAIT_MS_RULE: IntParamRule = GATEWAY_API_QUERY.waitMs;
 export const AFTER_RULE: IntParamRule = GATEWAY_API_QUERY.after;
+export const FAILURE_SINCE_RULE: IntParamRule = INSTANCE_FAILURE_QUERY.since;
+export const FAILURE_WAIT_RULE: IntParamRule = INSTANCE_FAILURE_QUERY.waitMs;

@@ -4,7 +4,8 @@
  */
 import type { z } from 'zod';
 import {
-  type FunctionStateRecord, FunctionStateRecordSchema, type StateChangeMessage, StateChangeMessageSchema, isValidFunctionName,
+  type FunctionStateRecord, FunctionStateRecordSchema, type InstanceFailureRecord, InstanceFailureRecordSchema, type StateChangeMessage,
+  StateChangeMessageSchema, isValidFunctionName,
 } from '@faas/contracts';
 
 /** JSON text checked against a schema; undefined for bad JSON or a value the schema refuses. */
@@ -28,6 +29,12 @@ export function parseStateRecord(raw: string): FunctionStateRecord | undefined {
 export function parseStateChange(raw: string): StateChangeMessage | undefined {
   const msg = parseJsonAs(StateChangeMessageSchema, raw);
   return msg && isValidFunctionName(msg.fn) && Number.isSafeInteger(msg.rev) ? msg : undefined;
+}
+
+/** A list entry or message of the orchestrator's instance failures (instance-failures.ts); undefined when malformed. */
+export function parseFailureRecord(raw: string): InstanceFailureRecord | undefined {
+  const r = parseJsonAs(InstanceFailureRecordSchema, raw);
+  return r && isValidFunctionName(r.fn) ? r : undefined;
 }
 
 /** The rev key as stored (string or null); a missing or garbled rev reads as 0. */

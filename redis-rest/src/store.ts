@@ -1,7 +1,7 @@
 /** Reads of the orchestrator's state in Redis and the wake publish: the only Redis I/O of the request path. */
 import type { Redis } from 'ioredis';
-import type { FunctionState, FunctionStateRecord, RedisKeys, WakeMessage } from '@faas/contracts';
-import { parseRev, parseStateRecord } from './parse';
+import { type FunctionState, type FunctionStateRecord, type InstanceFailureRecord, type RedisKeys, type WakeMessage, instanceFailureKeys } from '@faas/contracts';
+import { parseFailureRecord, parseRev, parseStateRecord } from './parse';
 
 export interface StatesSnapshot {
   /** False when the functions hash does not exist: the orchestrator never ran. */
@@ -33,7 +33,18 @@ function execResults(res: [Error | null, unknown][] | null): unknown[] {
 }
 
 export class StateStore {
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys) {}
+  private readonly failureKeys;
+
+  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, stack: string) {
+    this.failureKeys = instanceFailureKeys(stack);
+  }
+
+  /** The orchestrator's recent instance failures of fn (malformed entries are counted, not trusted). */
+  async readFailures(fn: string): Promise<{ records: InstanceFailureRecord[]; malformed: number }> {
+    const raw = await this.redis.lrange(this.failureKeys.list(fn), 0, -1);
+    const records = raw.map(parseFailureRecord).filter((r): r is InstanceFailureRecord => r !== undefined && r.fn === fn);
+    return { records, malformed: raw.length - records.length };
+  }
 
   /** Whole state and its rev, read atomically (MULTI) so rev matches the states. */
   async readAll(): Promise<StatesSnapshot> {

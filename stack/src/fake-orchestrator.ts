@@ -7,7 +7,8 @@
 import { Redis } from 'ioredis';
 import {
   SET_FUNCTION_STATE_LUA,
-  type FunctionState, type FunctionStateRecord, HEARTBEAT_TTL_SECONDS, type RedisKeys, type WakeMessage, WakeMessageSchema, redisKeys,
+  type FunctionState, type FunctionStateRecord, HEARTBEAT_TTL_SECONDS, type InstanceFailureRecord, type RedisKeys, type WakeMessage,
+  WakeMessageSchema, instanceFailureKeys, redisKeys,
 } from '@faas/contracts';
 
 
@@ -31,7 +32,7 @@ export class FakeOrchestrator {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(redisUrl: string, stack: string, private readonly fns: Record<string, FakeFunction>) {
+  constructor(redisUrl: string, private readonly stack: string, private readonly fns: Record<string, FakeFunction>) {
     this.keys = redisKeys(stack);
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
     this.sub = new Redis(redisUrl);
@@ -68,6 +69,12 @@ export class FakeOrchestrator {
     this.states.set(fn, state);
     const rec: FunctionStateRecord = { name: fn, version: '1', state, readyInstances: state === 'warm' ? 1 : 0, updatedAt: Date.now() };
     return Number(await this.redis.eval(SET_FUNCTION_STATE_LUA, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state));
+  }
+
+  /** An instance end as the orchestrator records it (contracts/instance-failures.ts): list entry + message. */
+  async recordFailure(r: InstanceFailureRecord): Promise<void> {
+    const k = instanceFailureKeys(this.stack);
+    await this.redis.multi().lpush(k.list(r.fn), JSON.stringify(r)).publish(k.channel, JSON.stringify(r)).exec();
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,7 @@
  * flag or status. UH/NR replies also carry HEADERS.routerNoUpstream so the gateway can tell
  * them from a function's own 503/404. Responses from a function pass through untouched.
  */
-import { CLIENT_ERRORS, type ClientErrorCode, HEADERS } from '@faas/contracts';
+import { CLIENT_ERRORS, type ClientErrorCode, HEADERS, ROUTER_FAILURE_REDIRECT } from '@faas/contracts';
 import type { LocalReplyConfig } from './generated/envoy/extensions/filters/network/http_connection_manager/v3/LocalReplyConfig';
 import type { ResponseMapper } from './generated/envoy/extensions/filters/network/http_connection_manager/v3/ResponseMapper';
 import type { AccessLogFilter } from './generated/envoy/config/accesslog/v3/AccessLogFilter';
@@ -22,6 +22,8 @@ interface ReplyRule {
   code: ClientErrorCode;
   /** Adds the no-upstream marker. */
   marker?: true;
+  /** Hands the reply to the gateway's named location (X-Accel-Redirect, contracts/instance-failures.ts). */
+  redirect?: string;
 }
 
 const flags = (...f: string[]): AccessLogFilter => ({ response_flag_filter: { flags: f } });
@@ -39,7 +41,8 @@ const RULES: readonly ReplyRule[] = [
   { filter: flags('NR'), code: 'not_found', marker: true },
   { filter: flags('UO'), code: 'overloaded' },
   { filter: flags('UT'), code: 'upstream_timeout' },
-  { filter: flags('UC'), code: 'instance_failed' },
+  // The gateway asks the orchestrator's record why the instance ended (out_of_memory or not).
+  { filter: flags('UC'), code: 'instance_failed', redirect: ROUTER_FAILURE_REDIRECT.location },
   { filter: flags('UF', 'NC', 'URX'), code: 'no_healthy_instance' },
   { filter: status(431), code: 'headers_too_large' },
   { filter: flags('DPE'), code: 'invalid_request' },
@@ -72,6 +75,7 @@ function mapper(rule: ReplyRule): ResponseMapper {
     body_format_override: jsonBody(rule.code),
   };
   if (rule.marker) m.headers_to_add = [{ header: { key: HEADERS.routerNoUpstream, value: '1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }];
+  if (rule.redirect) m.headers_to_add = [{ header: { key: ROUTER_FAILURE_REDIRECT.header, value: rule.redirect }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }];
   return m;
 }
 

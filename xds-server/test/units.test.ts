@@ -7,7 +7,7 @@ import {
   circuitCapacity, durationMs, parseWaitMs, validateSpec, InvalidSpecError, MAX_PENDING_REQUESTS, SAFE_RETRY_ON, RETRIABLE_STATUS_CODES,
 } from '../src/index';
 import { spec } from './test-server';
-import { CLIENT_ERROR_CODES, type ClientErrorCode, HEADERS } from '@faas/contracts';
+import { CLIENT_ERROR_CODES, type ClientErrorCode, HEADERS, ROUTER_FAILURE_REDIRECT } from '@faas/contracts';
 import type { LocalReplyConfig } from '../src/generated/envoy/extensions/filters/network/http_connection_manager/v3/LocalReplyConfig';
 import { mentions, rejectedNames } from '../src/index';
 
@@ -105,6 +105,9 @@ test('listeners: Envoy socket listener from options, gRPC api_listener, same RDS
   const lrc = hcm.local_reply_config as LocalReplyConfig;
   assert.deepEqual(lrc.mappers![0]!.filter, { response_flag_filter: { flags: ['UH'] } });
   assert.deepEqual(lrc.mappers![0]!.headers_to_add, [{ header: { key: HEADERS.routerNoUpstream, value: '1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }]);
+  // instance_failed (UC) hands the reply to the gateway, which asks why the instance ended.
+  const uc = lrc.mappers!.find((m) => JSON.stringify(m.filter) === JSON.stringify({ response_flag_filter: { flags: ['UC'] } }));
+  assert.deepEqual(uc?.headers_to_add, [{ header: { key: ROUTER_FAILURE_REDIRECT.header, value: ROUTER_FAILURE_REDIRECT.location }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }]);
   // Every mapper and the default answer JSON with a contract code.
   for (const f of [...lrc.mappers!.map((m) => m.body_format_override!), lrc.body_format!]) {
     assert.equal(f.content_type, 'application/json');
