@@ -1,0 +1,86 @@
+/**
+ * When function ticks run: every statsIntervalMs for all functions (the autoscaler's fixed
+ * cadence: one window sample per tick, router metrics of all functions in one Redis pipeline),
+ * and at once for one function when a demand alert arrives (requests queue in a router: the
+ * decision is brought forward instead of waiting up to a cadence). One tick in flight per
+ * function: a slow function skips its own cadence rounds, never the others'; an alert that
+ * arrives during a tick runs right after it, with the newest alert's figures.
+ */
+import type { DemandAlert, FunctionMetrics, Logger } from '@faas/contracts';
+
+/** What started a tick: the cadence samples the windows; an alert only decides earlier. */
+export type TickTrigger = 'cadence' | 'demand_alert';
+
+export interface Tickable {
+  readonly def: { readonly name: string };
+  tick(metrics: FunctionMetrics | undefined, trigger: TickTrigger): Promise<unknown>;
+}
+
+export interface TickLoopOptions<C extends Tickable> {
+  controllers: ReadonlyMap<string, C>;
+  /** Router metrics of these functions (a failed read rejects: the round runs without them). */
+  readMetrics(fns: string[]): Promise<Map<string, FunctionMetrics | undefined>>;
+  intervalMs: number;
+  log: Logger;
+}
+
+export class TickLoop<C extends Tickable> {
+  private readonly ticking = new Set<string>();
+  private readonly queued = new Map<string, FunctionMetrics>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: TickLoopOptions<C>) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => { void this.round(); }, this.opts.intervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.queued.clear();
+  }
+
+  /** A demand alert (already validated): that function's tick now, or right after the running one. */
+  alert(a: DemandAlert): void {
+    if (this.stopped) return;
+    const ctl = this.opts.controllers.get(a.fn);
+    if (!ctl) {
+      // The listener's defined set lags a definition change by a few seconds: nothing to do.
+      this.opts.log.debug('demand_alert_unknown_function', { fn: a.fn });
+      return;
+    }
+    if (this.ticking.has(a.fn)) this.queued.set(a.fn, a.metrics);
+    else this.run(ctl, a.metrics, 'demand_alert');
+  }
+
+  /** One cadence round (exported for tests through the timer). */
+  private async round(): Promise<void> {
+    if (this.stopped) return;
+    const { controllers, log } = this.opts;
+    const figures = await this.opts.readMetrics([...controllers.keys()]).catch((err: unknown) => {
+      log.warn('metrics_read_failed', { error: err });
+      return new Map<string, FunctionMetrics | undefined>();
+    });
+    if (this.stopped) return;
+    for (const [fn, ctl] of controllers) {
+      if (!this.ticking.has(fn)) this.run(ctl, figures.get(fn), 'cadence');
+    }
+  }
+
+  private run(ctl: C, metrics: FunctionMetrics | undefined, trigger: TickTrigger): void {
+    const fn = ctl.def.name;
+    this.ticking.add(fn);
+    void ctl.tick(metrics, trigger)
+      .catch((err: unknown) => this.opts.log.error('tick_failed', { fn, trigger, error: err }))
+      .finally(() => {
+        this.ticking.delete(fn);
+        const next = this.queued.get(fn);
+        if (next === undefined || this.stopped) return;
+        this.queued.delete(fn);
+        this.run(ctl, next, 'demand_alert');
+      });
+  }
+}
