@@ -22,11 +22,17 @@ export interface TickLoopOptions<C extends Tickable> {
   readMetrics(fns: string[]): Promise<Map<string, FunctionMetrics | undefined>>;
   intervalMs: number;
   log: Logger;
+  /** Clock for the alert log (tests); default Date.now. */
+  now?: () => number;
 }
+
+/** Alerts of one function closer than this belong to one overload episode: logged once at info. */
+const EPISODE_GAP_MS = 10_000;
 
 export class TickLoop<C extends Tickable> {
   private readonly ticking = new Set<string>();
   private readonly queued = new Map<string, FunctionMetrics>();
+  private readonly lastAlertAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -52,11 +58,22 @@ export class TickLoop<C extends Tickable> {
       this.opts.log.debug('demand_alert_unknown_function', { fn: a.fn });
       return;
     }
+    this.logAlert(a);
     if (this.ticking.has(a.fn)) this.queued.set(a.fn, a.metrics);
     else this.run(ctl, a.metrics, 'demand_alert');
   }
 
-  /** One cadence round (exported for tests through the timer). */
+  /** One info line when a function's overload starts, debug for the alerts that follow it. */
+  private logAlert(a: DemandAlert): void {
+    const now = (this.opts.now ?? Date.now)();
+    const last = this.lastAlertAt.get(a.fn);
+    this.lastAlertAt.set(a.fn, now);
+    const fields = { fn: a.fn, reason: a.reason, pending: a.metrics.rqPendingActive, inflight: a.metrics.rqActive, routers: a.metrics.routers };
+    if (last === undefined || now - last >= EPISODE_GAP_MS || now < last) this.opts.log.info('demand_alert', fields);
+    else this.opts.log.debug('demand_alert', fields);
+  }
+
+  /** One cadence round. */
   private async round(): Promise<void> {
     if (this.stopped) return;
     const { controllers, log } = this.opts;

@@ -60,6 +60,8 @@ describe('decideScale: one decision', () => {
     { name: 'one slot free is not saturated', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 9 : 2))), census: ready(1), desired: 1, reason: 'steady', panic: false },
     { name: 'saturation counts ready instances only; starting ones already cover it', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 10 : 2))), census: ready(1, 1), desired: 2, reason: 'panic', panic: true },
     { name: 'a saturating sample older than the panic window does not count', sig: signals(T0, samples(T0 - 7000, 54, (i) => (i === 53 ? 10 : 2))), census: ready(1), desired: 1, reason: 'steady', panic: false },
+    { name: 'no scale-down to a count the newest sample would saturate', sig: signals(T0, samples(T0, 60, (i) => (i >= 57 ? 20 : 2))), census: ready(3), desired: 3, reason: 'steady', panic: false },
+    { name: 'scale-down stops just above the newest sample', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 15 : 2))), census: ready(3), desired: 2, reason: 'stable_demand', panic: false },
     { name: 'saturation is still bounded by max', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 30 : 2)).map((s, i) => (i === 59 ? { ...s, pending: 100 } : s))), census: ready(3), o: { maxInstances: 6 }, desired: 6, reason: 'max_instances', panic: true },
     { name: 'saturation is still bounded by the up rate', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 10 : 2)).map((s, i) => (i === 59 ? { ...s, pending: 40 } : s))), census: ready(1), o: { maxScaleUpRate: 3 }, desired: 3, reason: 'rate_limited_up', panic: true },
   ];

@@ -81,6 +81,23 @@ describe('TickLoop', () => {
     assert.deepEqual(a.calls, [{ trigger: 'demand_alert', pending: 1 }, { trigger: 'demand_alert', pending: 4 }]);
   });
 
+  it('logs one demand_alert line per overload episode at info, the rest at debug', () => {
+    const lines: { level: string; event: string }[] = [];
+    let now = 0;
+    const level = process.env.FAAS_LOG_LEVEL;
+    process.env.FAAS_LOG_LEVEL = 'debug';
+    const log = createLogger('orchestrator', {}, (l) => lines.push(JSON.parse(l) as { level: string; event: string }));
+    if (level === undefined) delete process.env.FAAS_LOG_LEVEL;
+    else process.env.FAAS_LOG_LEVEL = level;
+    const l = new TickLoop({ controllers: new Map([['a', a]]), readMetrics: async () => new Map(), intervalMs: 1000, log, now: () => now });
+    for (const t of [0, 250, 500, 20_000]) {
+      now = t;
+      l.alert(alert('a', 3));
+    }
+    l.stop();
+    assert.deepEqual(lines.filter((x) => x.event === 'demand_alert').map((x) => x.level), ['info', 'debug', 'debug', 'info']);
+  });
+
   it('ignores alerts for unknown functions and after stop', () => {
     loop.alert(alert('ghost', 3));
     loop.stop();

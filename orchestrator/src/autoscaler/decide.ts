@@ -13,7 +13,8 @@
  *   3. rates: at most ceil(max(1, ready) × max_scale_up_rate) instances, at least
  *      floor(current / max_scale_down_rate);
  *   4. idle (no activity for idle_timeout): straight to min_instances (zero when min is 0);
- *      not idle: never below one instance, so only idleness takes a function to zero;
+ *      not idle: never below one instance, so only idleness takes a function to zero, and
+ *      never down to a count the newest sample would saturate (no down-then-up);
  *   5. floors that act at once: overflow / no healthy upstream (one more instance than ready,
  *      unless some are already starting) and held wakes (enough instances for them, at least 1);
  *   6. scale_down_delay: the maximum recommendation of the last scale_down_delay;
@@ -138,6 +139,13 @@ export const decideScale: DecideScale = (settings: ScalingSettings, signals: Sca
     reason = 'idle';
   } else if (current > 0 && desired < 1) {
     desired = 1;
+    reason = 'stable_demand';
+  }
+  // A scale-down never leaves the newest sample saturating the instances that stay (it would
+  // come straight back up): keep more than newest / target_concurrency of them.
+  const unsaturated = Math.min(current, Math.floor(newest / settings.targetConcurrency) + 1);
+  if (!idle && newest > 0 && desired < unsaturated) {
+    desired = unsaturated;
     reason = 'stable_demand';
   }
 
