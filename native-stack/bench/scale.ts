@@ -95,6 +95,12 @@ async function main(): Promise<void> {
     console.log(`ramp 1->${PEAK}->1 clients, autoscaled: ${auto.samples.length} requests, lost ${lost(auto.samples)} (target 0), latency median=${fmt(a.median)} ms p99=${fmt(a.p99)} ms`);
     console.log(`same ramp, fixed pool of ${MAX}:       ${fixed.samples.length} requests, lost ${lost(fixed.samples)}, latency median=${fmt(f.median)} ms p99=${fmt(f.p99)} ms`);
     console.log(`p99 autoscaled / fixed = ${ratio.toFixed(2)}x (target <= 1.5x)`);
+    // Where the tail comes from: requests slower than 1.5x the fixed pool's p99, by ramp step.
+    const slowBound = f.p99 * 1.5;
+    const slowBySteps = (smp: Sample[]) => upAndDown(PEAK).map((clients, i) => ({ step: i, clients, slow: smp.filter((x) => x.status === 200 && x.ms > slowBound && Math.floor(x.at / STEP_MS) === i).length }));
+    const slow = { autoscaled: slowBySteps(auto.samples), fixed: slowBySteps(fixed.samples) };
+    const line = (r: { clients: number; slow: number }[]) => r.map((x) => `${x.clients}:${x.slow}`).join(' ');
+    console.log(`requests over ${fmt(slowBound)} ms by step (clients:count): autoscaled ${line(slow.autoscaled)}; fixed ${line(slow.fixed)}`);
     fs.mkdirSync(path.join(root, '.bench'), { recursive: true });
     fs.writeFileSync(path.join(root, '.bench', 'scale.json'), JSON.stringify({
       settings: { runs: RUNS, peakClients: PEAK, stepMs: STEP_MS, maxInstances: MAX, concurrency: 2, sleepMs: 300 },
@@ -103,6 +109,7 @@ async function main(): Promise<void> {
       startPhases: phases,
       ramp: { autoscaled: { requests: auto.samples.length, lost: lost(auto.samples), latency: a }, fixed: { requests: fixed.samples.length, lost: lost(fixed.samples), latency: f } },
       p99Ratio: ratio,
+      slowBySteps: { boundMs: slowBound, ...slow },
     }, null, 2));
   } finally {
     redis.disconnect();
