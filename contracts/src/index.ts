@@ -17,3 +17,4 @@ export * from './status-api';
 export * from './image-labels';
 export * from './definition-hash';
 export * from './instance-failures';
+export * from './demand-alert';

@@ -14,6 +14,8 @@ export interface RedisKeys {
   stateChannel: string;
   /** Channel: JSON WakeMessage, from redis-rest to the orchestrator. */
   wakeChannel: string;
+  /** Channel: JSON DemandAlert (demand-alert.ts), statsd-listener -> orchestrator, as soon as requests queue. */
+  demandChannel: string;
   /** String with TTL: present while an orchestrator is alive (JSON OrchestratorHeartbeat). */
   orchestratorHeartbeat: string;
   /** Hash per function: latest router metrics (see metrics.ts FunctionMetrics), by statsd-listener. */
@@ -33,6 +35,7 @@ export function redisKeys(stack: string): RedisKeys {
     stateRev: `${p}state:rev`,
     stateChannel: `${p}state`,
     wakeChannel: `${p}wake`,
+    demandChannel: `${p}demand`,
     orchestratorHeartbeat: `${p}orchestrator:heartbeat`,
     metrics: (fn: string) => `${p}metrics:${fn}`,
     statsdCounters: `${p}statsd:counters`,

@@ -24,7 +24,7 @@ test('bootstrap: the repo envoy.yaml parses; overrides apply; the placeholder st
   assert.deepEqual(b.xds, { host: 'xds-server', port: 18000 });
   assert.equal(b.protocol, 'sotw');
   assert.deepEqual(b.statsd, { host: '__STATSD_IP__', port: 8125, prefix: 'envoy' });
-  assert.equal(b.flushIntervalMs, 1000);
+  assert.equal(b.flushIntervalMs, 250);
   assert.throws(() => applyOverrides(b, {}), /not an IP literal/);
   const o = applyOverrides(b, { xdsAddress: '127.0.0.1:18000', statsdAddress: '127.0.0.1:8125', nodeId: 'n1' });
   assert.deepEqual(o.xds, { host: '127.0.0.1', port: 18000 });
@@ -37,7 +37,7 @@ test('bootstrap: errors name the field', () => {
   const text = fs.readFileSync(BOOTSTRAP, 'utf8');
   assert.throws(() => parseBootstrap(text.replace('id: envoy-gw-1', 'id: ""'), 'f.yaml'), (e: unknown) => e instanceof BootstrapError && /"node\.id"/.test(e.message));
   assert.throws(() => parseBootstrap(text.replace('api_type: GRPC', 'api_type: REST'), 'f.yaml'), /api_type.*GRPC or DELTA_GRPC/);
-  assert.throws(() => parseBootstrap(text.replace('stats_flush_interval: 1s', 'stats_flush_interval: soon'), 'f.yaml'), /stats_flush_interval/);
+  assert.throws(() => parseBootstrap(text.replace('stats_flush_interval: 0.25s', 'stats_flush_interval: soon'), 'f.yaml'), /stats_flush_interval/);
   assert.throws(() => parseBootstrap(text.replace('cluster_name: xds_cluster }', 'cluster_name: other }'), 'f.yaml'), /no static_resources\.clusters entry named "other"/);
   assert.throws(() => parseBootstrap('a: [', 'f.yaml'), /YAML/);
 });

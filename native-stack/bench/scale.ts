@@ -24,11 +24,20 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-bench-scale-'));
   const stackId = `bench-scale-${process.pid}`;
   // Orchestrator decisions, to split the reaction into "load start -> decision" and "decision -> ready".
-  const decisions: { at: number; fn: string; desired: number }[] = [];
+  const decisions: { at: number; fn: string; desired: number; trigger: string }[] = [];
+  // Phases of instances started under load (scale-up.ts's scale_up_instance_ready), to split "decision -> ready".
+  const starts: { at: number; fn: string; containerStartMs: number; readinessMs: number; routeAckMs: number; totalMs: number }[] = [];
+  const logFile = process.env.BENCH_LOG_FILE;
   const sink = (component: string, line: string): void => {
-    if (component !== 'orchestrator' || !line.includes('"event":"scale_decision"')) return;
-    const d = JSON.parse(line) as { fn?: string; desired?: number };
-    decisions.push({ at: performance.now(), fn: d.fn ?? '', desired: d.desired ?? 0 });
+    if (logFile) fs.appendFileSync(logFile, `${line}\n`);
+    if (component !== 'orchestrator') return;
+    if (line.includes('"event":"scale_decision"')) {
+      const d = JSON.parse(line) as { fn?: string; desired?: number; trigger?: string };
+      decisions.push({ at: performance.now(), fn: d.fn ?? '', desired: d.desired ?? 0, trigger: d.trigger ?? 'wake' });
+    } else if (line.includes('"event":"scale_up_instance_ready"')) {
+      const r = JSON.parse(line) as { fn?: string; containerStartMs?: number; readinessMs?: number; routeAckMs?: number; totalMs?: number };
+      starts.push({ at: performance.now(), fn: r.fn ?? '', containerStartMs: r.containerStartMs ?? NaN, readinessMs: r.readinessMs ?? NaN, routeAckMs: r.routeAckMs ?? NaN, totalMs: r.totalMs ?? NaN });
+    }
   };
   const stack = await startStack({
     root, stack: stackId, wakeTimeoutMs: 30_000, sink,
@@ -42,6 +51,8 @@ async function main(): Promise<void> {
     // Reaction: from one warm instance, a step of PEAK clients until a second instance is ready.
     const reaction: number[] = [];
     const toDecision: number[] = [];
+    const triggers: string[] = [];
+    const phases: (typeof starts)[number][] = [];
     for (let i = 0; i < RUNS; i++) {
       const warm = await fetch(url('auto'));
       if (warm.status !== 200) throw new Error(`warm-up answered ${warm.status}`);
@@ -51,7 +62,12 @@ async function main(): Promise<void> {
       await waitUntil(async () => (await ready('auto')) >= 2, 30_000, () => 'second instance ready');
       reaction.push(performance.now() - t0);
       const first = decisions.find((d) => d.fn === 'auto' && d.at >= t0 && d.desired >= 2);
-      if (first !== undefined) toDecision.push(first.at - t0);
+      if (first !== undefined) {
+        toDecision.push(first.at - t0);
+        triggers.push(first.trigger);
+      }
+      const second = starts.find((x) => x.fn === 'auto' && x.at >= t0);
+      if (second !== undefined) phases.push(second);
       await load.stop();
     }
     // Full ramp up and down, then to zero, on the autoscaled function.
@@ -73,17 +89,27 @@ async function main(): Promise<void> {
     const f = lat(fixed.samples);
     const ratio = a.p99 / f.p99;
     console.log(`scale-up reaction (load start -> 2nd instance ready) n=${r.n} median=${fmt(r.median)} ms p99=${fmt(r.p99)} ms (target <= 2000 ms)`);
-    console.log(`  of which load start -> first decision for >= 2 instances: median=${fmt(dd.median)} ms p99=${fmt(dd.p99)} ms; the rest is start + router ACKs`);
+    console.log(`  of which load start -> first decision for >= 2 instances: median=${fmt(dd.median)} ms p99=${fmt(dd.p99)} ms (triggers: ${triggers.join(', ')})`);
+    const phase = (k: 'containerStartMs' | 'readinessMs' | 'routeAckMs' | 'totalMs') => fmt(summarize(phases.map((x) => x[k])).median);
+    console.log(`  start of the new instance, medians: total ${phase('totalMs')} ms = container create+start ${phase('containerStartMs')} + readiness ${phase('readinessMs')} + router ACK ${phase('routeAckMs')} ms`);
     console.log(`ramp 1->${PEAK}->1 clients, autoscaled: ${auto.samples.length} requests, lost ${lost(auto.samples)} (target 0), latency median=${fmt(a.median)} ms p99=${fmt(a.p99)} ms`);
     console.log(`same ramp, fixed pool of ${MAX}:       ${fixed.samples.length} requests, lost ${lost(fixed.samples)}, latency median=${fmt(f.median)} ms p99=${fmt(f.p99)} ms`);
     console.log(`p99 autoscaled / fixed = ${ratio.toFixed(2)}x (target <= 1.5x)`);
+    // Where the tail comes from: requests slower than 1.5x the fixed pool's p99, by ramp step.
+    const slowBound = f.p99 * 1.5;
+    const slowBySteps = (smp: Sample[]) => upAndDown(PEAK).map((clients, i) => ({ step: i, clients, slow: smp.filter((x) => x.status === 200 && x.ms > slowBound && Math.floor(x.at / STEP_MS) === i).length }));
+    const slow = { autoscaled: slowBySteps(auto.samples), fixed: slowBySteps(fixed.samples) };
+    const line = (r: { clients: number; slow: number }[]) => r.map((x) => `${x.clients}:${x.slow}`).join(' ');
+    console.log(`requests over ${fmt(slowBound)} ms by step (clients:count): autoscaled ${line(slow.autoscaled)}; fixed ${line(slow.fixed)}`);
     fs.mkdirSync(path.join(root, '.bench'), { recursive: true });
     fs.writeFileSync(path.join(root, '.bench', 'scale.json'), JSON.stringify({
       settings: { runs: RUNS, peakClients: PEAK, stepMs: STEP_MS, maxInstances: MAX, concurrency: 2, sleepMs: 300 },
       reactionMs: { samples: reaction, ...r },
-      toDecisionMs: { samples: toDecision, ...dd },
+      toDecisionMs: { samples: toDecision, triggers, ...dd },
+      startPhases: phases,
       ramp: { autoscaled: { requests: auto.samples.length, lost: lost(auto.samples), latency: a }, fixed: { requests: fixed.samples.length, lost: lost(fixed.samples), latency: f } },
       p99Ratio: ratio,
+      slowBySteps: { boundMs: slowBound, ...slow },
     }, null, 2));
   } finally {
     redis.disconnect();

@@ -1,7 +1,8 @@
 /**
  * Autoscaling end to end (issue 8): a burst against `sleep` scales out, a ramp up and down loses
- * no request, the function returns to one instance and then to zero once idle, and a load
- * killed mid-ramp leaves containers and the orchestrator's record in agreement. Real processes
+ * no request, the function returns to one instance and then to zero once idle, a load
+ * killed mid-ramp leaves containers and the orchestrator's record in agreement, and requests
+ * queued in the router take the event-driven path (demand alert) to a scale-out. Real processes
  * and dockerd; short windows so the file stays quick. Waits are bounded waits on the event.
  */
 import assert from 'node:assert/strict';
@@ -87,12 +88,14 @@ describe('autoscaling: burst, ramps, back to zero, load killed mid-ramp', { time
 
   it('once load stops it returns to one instance, then to zero after the idle time', async () => {
     let last = '';
+    // One condition: a container whose instance already left the set may still be stopping
+    // (SIGTERM grace) when another removal publishes the counts.
     await waitUntil(async () => {
       const r = await record();
-      last = JSON.stringify(r?.instances);
-      return instanceTotal(r) === 1 && r?.instances?.ready === 1;
-    }, 30_000, () => `one ready instance (last ${last})`);
-    assert.equal(await running(), 1, 'one container while one instance is reported');
+      const n = await running();
+      last = `${JSON.stringify(r?.instances)}, ${n} running`;
+      return instanceTotal(r) === 1 && r?.instances?.ready === 1 && n === 1;
+    }, 30_000, () => `one ready instance and one container (last ${last})`);
     await waitForZero(30_000);
     assert.ok(logs.count((l) => l.includes('"event":"scale_down_done"')) > 0, 'scale-downs went through the drain');
   });
@@ -111,5 +114,22 @@ describe('autoscaling: burst, ramps, back to zero, load killed mid-ramp', { time
       return JSON.stringify(before) === JSON.stringify(after) && (after?.instances?.starting ?? 0) === 0 && (after?.instances?.draining ?? 0) === 0 && n === instanceTotal(after);
     }, 30_000, () => `containers = reported instances (${last})`);
     await waitForZero(40_000);
+  });
+
+  it('requests queued in the router reach the orchestrator as a demand alert and scale out from one instance', async () => {
+    assert.equal((await fetch(url)).status, 200, 'warm-up');
+    await waitUntil(async () => { const r = await record(); return instanceTotal(r) === 1 && r?.instances?.ready === 1; }, 30_000, () => 'one ready instance');
+    const mark = logs.lines.length;
+    const since = () => logs.lines.slice(mark);
+    const burst = startRamp(url, [8], 60_000);
+    try {
+      // The listener publishes when the router reports its queue; the orchestrator ticks at once.
+      await waitUntil(async () => since().some((l) => l.includes('"event":"demand_alert"') && l.includes(`"fn":"${FN}"`)), 30_000, () => 'a demand_alert in the orchestrator log');
+      await waitUntil(async () => ((await record())?.instances?.ready ?? 0) > 1, 30_000, () => 'a second ready instance');
+    } finally {
+      await burst.stop();
+    }
+    const bad = burst.samples.filter((x) => x.status !== 200);
+    assert.deepEqual(bad.slice(0, 5), [], `${bad.length} of ${burst.samples.length} requests failed`);
   });
 });

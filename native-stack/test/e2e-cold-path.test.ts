@@ -68,7 +68,7 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
     assert.deepEqual((await containers(id, 'hello')).map((c) => c.Id), before);
   });
 
-  it('20 concurrent requests to a cold function all get 200 and start exactly one container', async (t) => {
+  it('20 concurrent requests to a cold function all get 200 through exactly one cold start', async (t) => {
     assert.equal((await containers(id, 'echo')).length, 0);
     const redis = new Redis(stack.redisUrl);
     // Disconnected whatever the outcome: an open client would keep the test process alive.
@@ -83,8 +83,11 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
       assert.equal(r.status, 200, r.body);
       assert.equal(r.body, `req-${i}`);
     });
-    assert.equal((await containers(id, 'echo')).length, 1);
-    // Not only one container at the end: exactly one cold start happened during the burst.
+    // The wakes share one cold start; once it is warm the burst queues in the router (20 on
+    // concurrency 4), and the autoscaler may add instances for it (scale-ups, not cold starts),
+    // never more than max_instances (5 by default).
+    const n = (await containers(id, 'echo')).length;
+    assert.ok(n >= 1 && n <= 5, `${n} echo containers`);
     assert.equal((await echoStarts()) - startsBefore, 1, 'one cold start for 20 concurrent wakes');
   });
 

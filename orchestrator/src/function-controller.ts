@@ -19,6 +19,7 @@ import { RouterPush } from './router-push';
 import { startInstance } from './scale-up';
 import { shutdownInstances } from './shutdown';
 import { Serial } from './serial';
+import type { TickTrigger } from './tick-loop';
 import { RolloutError } from './xds-client';
 import { type LastRemovalContext, lastRemoval } from './last-removal';
 
@@ -165,7 +166,7 @@ export class FunctionController implements LastRemovalContext {
   }
 
   /** One reconcile round: observe, decide, act. Acts run on; `settled()` awaits them. */
-  async tick(metrics: FunctionMetrics | undefined): Promise<ScaleDecision> {
+  async tick(metrics: FunctionMetrics | undefined, trigger: TickTrigger = 'cadence'): Promise<ScaleDecision> {
     await this.refreshStats();
     const now = this.deps.now();
     const census = this.set.census();
@@ -173,20 +174,21 @@ export class FunctionController implements LastRemovalContext {
       now, metrics, instances: this.set.all(), history: this.history, windowMs: this.def.scaling.stableWindowMs,
       lastWakeAt: this.lastWakeAt, waking: census.ready > 0 ? 0 : this.waking,
     });
-    this.history = history;
+    // An alert only brings the decision forward: the windows keep one sample per cadence tick.
+    if (trigger === 'cadence') this.history = history;
     const d = this.deps.decideScale(this.def.scaling, signals, census, this.autoscaler);
     this.autoscaler = d.next;
     this.deps.metrics.instances(this.def.name, this.set.size);
-    if (!this.closed && !this.cold && !this.rollingOut) this.act(d);
+    if (!this.closed && !this.cold && !this.rollingOut) this.act(d, trigger);
     return d;
   }
 
-  private act(d: ScaleDecision): void {
+  private act(d: ScaleDecision, trigger: TickTrigger): void {
     const c = this.set.census();
     const current = c.ready + c.starting;
     const key = `${d.desired}/${current}/${d.reason}`;
     const changes = d.desired !== current;
-    const fields = { desired: d.desired, reason: d.reason, panic: d.panic, census: c, inputs: d.inputs };
+    const fields = { desired: d.desired, reason: d.reason, panic: d.panic, trigger, census: c, inputs: d.inputs };
     if (changes && key !== this.lastLogged) this.log.info('scale_decision', fields);
     else this.log.debug('scale_decision', fields);
     this.lastLogged = key;

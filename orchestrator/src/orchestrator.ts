@@ -12,6 +12,7 @@ import type { OrchestratorConfig } from './config';
 import { DockerDriver, type ExitInfo, type InstanceDriver, newInstanceId } from './docker-driver';
 import { FunctionController } from './function-controller';
 import { ensureFunctionImage, imageOptions, removeStaleImages } from './images';
+import { type DemandAlertSubscription, subscribeDemandAlerts } from './demand-alerts';
 import { createMetrics } from './metrics';
 import { readAllMetrics } from './metrics-reader';
 import { missedExits } from './missed-exits';
@@ -24,6 +25,7 @@ import { SecretMounts } from './secret-mounts';
 import { checkSecretsAtStart, sweepSecrets } from './secrets-lifecycle';
 import type { FunctionRollouts } from './rollout';
 import { StateStore } from './state';
+import { TickLoop } from './tick-loop';
 import { parseWake } from './wake';
 import { XdsClient } from './xds-client';
 
@@ -119,14 +121,20 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   const quietly = (what: string) => (err: unknown) => log.warn('shutdown_step_failed', { what, error: err });
 
   let stopWatch: () => void = () => undefined;
-  let statsTimer: NodeJS.Timeout | undefined;
+  const ticks = new TickLoop({
+    controllers, readMetrics: (fns) => readAllMetrics(redis, keys, fns), intervalMs: opts.statsIntervalMs, log,
+    // A start that raced a rollout's switch can leave an old-version instance: drained here.
+    afterTick: (fn) => void fleet.rollouts.get(fn)?.sweepStale().catch((err: unknown) => log.error('stale_sweep_failed', { fn, error: err })),
+  });
+  let alerts: DemandAlertSubscription | undefined;
   let reconcileTimer: NodeJS.Timeout | undefined;
   let closing = false;
 
   const close = async () => {
     if (closing) return;
     closing = true;
-    if (statsTimer) clearInterval(statsTimer);
+    ticks.stop();
+    await alerts?.close();
     if (reconcileTimer) clearInterval(reconcileTimer);
     stopWatch();
     for (const r of fleet.rollouts.values()) r.cancel();
@@ -207,26 +215,9 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
       ctl.ensureWarm(requestId, waiting).catch((err) => log.error('wake_failed', { fn, requestId, error: err }));
     });
 
-    // One tick in flight per function: a slow function skips its own rounds, never the others'.
-    // Router metrics of all functions come in one Redis pipeline per round.
-    const ticking = new Set<FunctionController>();
-    statsTimer = setInterval(() => {
-      if (closing) return;
-      void (async () => {
-        const figures = await readAllMetrics(redis, keys, [...controllers.keys()]).catch((err: unknown) => {
-          log.warn('metrics_read_failed', { error: err });
-          return new Map();
-        });
-        for (const ctl of controllers.values()) {
-          if (ticking.has(ctl)) continue;
-          ticking.add(ctl);
-          void ctl.tick(figures.get(ctl.def.name))
-            .then(() => void fleet.rollouts.get(ctl.def.name)?.sweepStale())
-            .catch((err: unknown) => log.error('tick_failed', { fn: ctl.def.name, error: err }))
-            .finally(() => ticking.delete(ctl));
-        }
-      })();
-    }, opts.statsIntervalMs);
+    // Ticks every statsIntervalMs, and at once for a function whose requests queue (tick-loop.ts).
+    ticks.start();
+    alerts = await subscribeDemandAlerts(opts.redisUrl, keys.demandChannel, (a) => ticks.alert(a), log);
 
     // Shared state can be lost under us: Redis restarted without persistence (gateways would
     // see no functions and answer 503 forever) or xds-server restarted without its desired

@@ -54,6 +54,16 @@ describe('decideScale: one decision', () => {
     { name: 'a held burst is still bounded by max', sig: signals(T0, samples(T0, 60, 0), { waking: 230 }), census: ready(0), o: { maxInstances: 4 }, desired: 4, reason: 'max_instances' },
     { name: 'spike: panic on the panic window', sig: signals(T0, samples(T0, 60, (i) => (i >= 54 ? 40 : 5))), census: ready(1), desired: 8, reason: 'panic', panic: true },
     { name: 'just below the threshold: no panic', sig: signals(T0, samples(T0, 60, (i) => (i >= 54 ? 9 : 5))), census: ready(1), desired: 2, reason: 'stable_demand', panic: false },
+    // Saturation: the newest sample alone, judged against the ready instances' target_concurrency.
+    { name: 'saturated: the newest sample fills the ready instance, one more at once', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 10 : 2))), census: ready(1), desired: 2, reason: 'saturated', panic: true },
+    { name: 'saturated with requests queued: enough for all of them', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 10 : 2)).map((s, i) => (i === 59 ? { ...s, pending: 8 } : s))), census: ready(1), desired: 4, reason: 'saturated', panic: true },
+    { name: 'one slot free is not saturated', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 9 : 2))), census: ready(1), desired: 1, reason: 'steady', panic: false },
+    { name: 'saturation counts ready instances only; starting ones already cover it', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 10 : 2))), census: ready(1, 1), desired: 2, reason: 'panic', panic: true },
+    { name: 'a saturating sample older than the panic window does not count', sig: signals(T0, samples(T0 - 7000, 54, (i) => (i === 53 ? 10 : 2))), census: ready(1), desired: 1, reason: 'steady', panic: false },
+    { name: 'no scale-down to a count the newest sample would saturate', sig: signals(T0, samples(T0, 60, (i) => (i >= 57 ? 20 : 2))), census: ready(3), desired: 3, reason: 'steady', panic: false },
+    { name: 'scale-down stops just above the newest sample', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 15 : 2))), census: ready(3), desired: 2, reason: 'stable_demand', panic: false },
+    { name: 'saturation is still bounded by max', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 30 : 2)).map((s, i) => (i === 59 ? { ...s, pending: 100 } : s))), census: ready(3), o: { maxInstances: 6 }, desired: 6, reason: 'max_instances', panic: true },
+    { name: 'saturation is still bounded by the up rate', sig: signals(T0, samples(T0, 60, (i) => (i === 59 ? 10 : 2)).map((s, i) => (i === 59 ? { ...s, pending: 40 } : s))), census: ready(1), o: { maxScaleUpRate: 3 }, desired: 3, reason: 'rate_limited_up', panic: true },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -108,6 +118,23 @@ describe('decideScale: panic across ticks', () => {
     const later = decide(signals(T0 + 100_000, samples(T0 + 100_000, 60, 0)), ready(20), o, again.next);
     assert.equal(later.panic, true, 'less than a stable window since the last over-threshold tick');
     assert.equal(later.desired, 20);
+  });
+});
+
+describe('decideScale: saturation across ticks', () => {
+  const o = { stableWindowMs: 60_000, panicWindowMs: 6_000 };
+  it('holds like panic, and leaves only once the stable window wants what the present load needs', () => {
+    // One instance saturated at T0: two at once.
+    const enter = decide(signals(T0, samples(T0, 60, (i) => (i === 59 ? 10 : 0))), ready(1), o);
+    assert.deepEqual([enter.desired, enter.reason, enter.panic], [2, 'saturated', true]);
+    // A stable window later load is flat at 10 but the window still holds the climb to it: the
+    // stable average wants 1 while the newest sample needs 2, so panic holds instead of flapping.
+    const climb = (at: number) => samples(at, 60, (i) => (i < 50 ? i / 10 : 10));
+    const lag = decide(signals(T0 + 60_000, climb(T0 + 60_000)), ready(2), o, enter.next);
+    assert.deepEqual([lag.desired, lag.panic], [2, true]);
+    // Once the window is all 10s it wants 2 too: panic ends, nothing is removed.
+    const caught = decide(signals(T0 + 120_000, samples(T0 + 120_000, 60, 10)), ready(2), o, lag.next);
+    assert.deepEqual([caught.desired, caught.panic, caught.reason], [2, false, 'steady']);
   });
 });
 
@@ -178,10 +205,12 @@ describe('decideScale: simulated load', () => {
     assert.equal(run[lastLoad + 30]!.desired, 0);
     assert.equal(run[lastLoad + 30]!.reason, 'idle');
     assert.equal(run.at(-1)!.desired, 0);
-    // Knative's trade-off, kept on purpose: the stable average lags a slow ramp (about half its
-    // window; panic only reacts to 2× capacity) but never flaps. It only rises while load rises.
+    // The stable average alone lags a slow ramp by about half its window (Knative's trade-off);
+    // saturation of the ready instances enters panic, which follows the panic window instead,
+    // so the peak is reached with the load. It only rises while load rises, and never flaps.
     for (let t = 1; t < 110; t++) assert.ok(run[t]!.desired >= run[t - 1]!.desired, `dropped under rising load at t=${t}`);
-    assert.ok(run.slice(40, 100).some((r) => r.desired < 8), 'lags a slow ramp (documents the trade-off)');
+    assert.ok(run.slice(10, 40).some((r) => r.reason === 'saturated' || r.panic), 'saturation while the load climbs');
+    assert.equal(run[40]!.desired, 8, 'at the peak with the load');
   });
   it('a burst against a cold function starts several instances at once, not one', () => {
     const run = simulate({ maxInstances: 10 }, (t) => (t < 30 ? 30 : 0), 40);

@@ -44,6 +44,12 @@ export function functionStat(name: string, clusterPrefix: string): { fn: string;
   return { fn, stat: name.slice(dot + 1) };
 }
 
+const NONE: readonly string[] = [];
+
+function zeroFigures(windowMs: number, now: number): FunctionMetrics {
+  return { rqActive: 0, rqPendingActive: 0, rqPerSecond: 0, pendingOverflow: 0, noneHealthy: 0, latencyMedianMs: -1, latencyP99Ms: -1, routers: 0, windowMs, updatedAt: now };
+}
+
 function newHistogram(): hdr.Histogram {
   // Two significant digits is 1% resolution: plenty for scaling decisions, ~9 KB per function.
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_TIMER_MS, numberOfSignificantValueDigits: 2, autoResize: false });
@@ -76,8 +82,13 @@ export class MetricsAggregator {
     return this.defined.size;
   }
 
-  /** Record the metrics of one datagram from `source` ("ip:port") received at `now`. */
-  ingest(source: string, metrics: readonly StatsdMetric[], now: number): void {
+  /**
+   * Record the metrics of one datagram from `source` ("ip:port") received at `now`. Returns the
+   * functions for which it carried a sign of demand beyond capacity (a pending gauge above 0, or
+   * an overflow or no-healthy-upstream count): candidates for a demand alert.
+   */
+  ingest(source: string, metrics: readonly StatsdMetric[], now: number): readonly string[] {
+    let alerting: string[] | undefined;
     for (const m of metrics) {
       const fs = functionStat(m.name, this.clusterPrefix);
       if (fs === undefined || !this.defined.has(fs.fn)) continue;
@@ -87,14 +98,16 @@ export class MetricsAggregator {
       if (sf === undefined) perFn.set(fs.fn, (sf = { lastSeen: now, gauges: new Map() }));
       sf.lastSeen = now;
       if (m.type === 'g') {
-        const v = m.gaugeDelta ? (sf.gauges.get(fs.stat) ?? 0) + m.value : m.value;
-        sf.gauges.set(fs.stat, Math.max(0, v));
+        const v = Math.max(0, m.gaugeDelta ? (sf.gauges.get(fs.stat) ?? 0) + m.value : m.value);
+        sf.gauges.set(fs.stat, v);
+        if (v > 0 && fs.stat === ENVOY_CLUSTER_STATS.rqPendingActive) (alerting ??= []).push(fs.fn);
         continue;
       }
       let w = this.window.get(fs.fn);
       if (w === undefined) this.window.set(fs.fn, (w = { counters: new Map() }));
       if (m.type === 'c') {
         w.counters.set(fs.stat, (w.counters.get(fs.stat) ?? 0) + m.value);
+        if (m.value > 0 && (fs.stat === ENVOY_CLUSTER_STATS.rqPendingOverflow || fs.stat === ENVOY_CLUSTER_STATS.cxNoneHealthy)) (alerting ??= []).push(fs.fn);
       } else if (fs.stat === ENVOY_CLUSTER_STATS.rqTime) {
         if (w.rqTime === undefined) {
           let h = this.histograms.get(fs.fn);
@@ -105,6 +118,29 @@ export class MetricsAggregator {
         w.rqTime.recordValue(Math.min(MAX_TIMER_MS, Math.round(m.value)));
       }
     }
+    return alerting ?? NONE;
+  }
+
+  /**
+   * One function's figures now, mid-window, without closing the window (a demand alert): gauges
+   * summed over the sources that are not stale, counters of the window so far, no latencies.
+   */
+  snapshot(fn: string, now: number, windowMs: number): FunctionMetrics | undefined {
+    if (!this.defined.has(fn)) return undefined;
+    const m = zeroFigures(windowMs, now);
+    for (const perFn of this.sources.values()) {
+      const sf = perFn.get(fn);
+      if (sf === undefined || now - sf.lastSeen >= this.staleMs) continue;
+      m.rqActive += sf.gauges.get(ENVOY_CLUSTER_STATS.rqActive) ?? 0;
+      m.rqPendingActive += sf.gauges.get(ENVOY_CLUSTER_STATS.rqPendingActive) ?? 0;
+      m.routers++;
+    }
+    const w = this.window.get(fn);
+    if (w !== undefined) {
+      m.pendingOverflow = w.counters.get(ENVOY_CLUSTER_STATS.rqPendingOverflow) ?? 0;
+      m.noneHealthy = w.counters.get(ENVOY_CLUSTER_STATS.cxNoneHealthy) ?? 0;
+    }
+    return m;
   }
 
   /** Sources currently kept (any function). */
@@ -118,9 +154,7 @@ export class MetricsAggregator {
    */
   closeWindow(now: number, windowMs: number): Map<string, FunctionMetrics> {
     const out = new Map<string, FunctionMetrics>();
-    for (const fn of this.defined) {
-      out.set(fn, { rqActive: 0, rqPendingActive: 0, rqPerSecond: 0, pendingOverflow: 0, noneHealthy: 0, latencyMedianMs: -1, latencyP99Ms: -1, routers: 0, windowMs, updatedAt: now });
-    }
+    for (const fn of this.defined) out.set(fn, zeroFigures(windowMs, now));
     for (const [source, perFn] of this.sources) {
       for (const [fn, sf] of perFn) {
         const m = out.get(fn);

@@ -5,9 +5,10 @@
 import * as dgram from 'node:dgram';
 import { Redis } from 'ioredis';
 import {
-  ENVOY_STATSD_PREFIX, FaasError, type FunctionMetrics, type Logger, createLogger, redisKeys,
+  DEMAND_ALERT_MIN_INTERVAL_MS, type DemandAlert, ENVOY_STATSD_PREFIX, FaasError, type FunctionMetrics, type Logger, createLogger, redisKeys,
 } from '@faas/contracts';
 import { MetricsAggregator } from './aggregate';
+import { DemandAlertGate, alertReason } from './demand-alerts';
 import { parseDatagram } from './parse';
 
 export interface StatsdListenerOptions {
@@ -23,6 +24,8 @@ export interface StatsdListenerOptions {
   staleMs?: number;
   /** How often the defined functions are re-read from Redis. Default 3000 ms. */
   definedRefreshMs?: number;
+  /** At most one demand alert per function per this many ms; 0 sends none. Default 250. */
+  alertMinIntervalMs?: number;
   /** Clock (tests); default Date.now. */
   now?: () => number;
   logger?: Logger;
@@ -32,13 +35,18 @@ export interface StatsdListener {
   port: number;
   close(): Promise<void>;
   /** Totals since start, for tests and logs. */
-  counters(): { received: number; lines: number; malformed: number };
+  counters(): { received: number; lines: number; malformed: number; alerts: number };
 }
 
 export class StatsdListenerError extends FaasError {}
 
 /** Metrics hashes live this many windows without refresh, so a dead listener's figures vanish. */
 const EXPIRE_WINDOWS = 5;
+/**
+ * A demand alert waits this long after its trigger so that the rest of the router's flush (one
+ * datagram per stat) is in the figures it carries.
+ */
+const ALERT_COALESCE_MS = 5;
 /** At most one malformed-line log per this many ms (a flood must not flood the log). */
 const MALFORMED_LOG_INTERVAL_MS = 5000;
 
@@ -76,7 +84,24 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
   // Not fatal: ioredis keeps reconnecting, and the defined set is re-read every refresh.
   const connected = redis.connect().catch((err: Error) => log.warn('redis_connect_failed', { message: err.message }));
 
-  const totals = { received: 0, lines: 0, malformed: 0 };
+  const totals = { received: 0, lines: 0, malformed: 0, alerts: 0 };
+  const alertMinIntervalMs = opts.alertMinIntervalMs ?? DEMAND_ALERT_MIN_INTERVAL_MS;
+  const gate = new DemandAlertGate(alertMinIntervalMs);
+  const alertTimers = new Map<string, NodeJS.Timeout>();
+  // Event-driven: queued requests reach the orchestrator now, not when the window closes.
+  const publishAlert = (fn: string): void => {
+    alertTimers.delete(fn);
+    const metrics = agg.snapshot(fn, clock(), windowMs);
+    const reason = metrics && alertReason(metrics);
+    if (!metrics || !reason || redis.status !== 'ready') return;
+    const alert: DemandAlert = { fn, reason, metrics };
+    totals.alerts++;
+    redis.publish(keys.demandChannel, JSON.stringify(alert)).catch((err: Error) => log.warn('demand_alert_failed', { fn, message: err.message }));
+  };
+  const considerAlert = (fn: string, now: number): void => {
+    if (alertMinIntervalMs <= 0 || alertTimers.has(fn) || !gate.take(fn, now)) return;
+    alertTimers.set(fn, setTimeout(publishAlert, ALERT_COALESCE_MS, fn));
+  };
   const pending = { received: 0, lines: 0, malformed: 0 };
   let lastMalformedLog = 0;
   let suppressed = 0;
@@ -98,7 +123,10 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
         suppressed += parsed.malformed.length;
       }
     }
-    if (parsed.metrics.length > 0) agg.ingest(`${rinfo.address}:${rinfo.port}`, parsed.metrics, clock());
+    if (parsed.metrics.length > 0) {
+      const now = clock();
+      for (const fn of agg.ingest(`${rinfo.address}:${rinfo.port}`, parsed.metrics, now)) considerAlert(fn, now);
+    }
   });
   socket.on('error', (err) => log.error('udp_error', { message: err.message }));
   try {
@@ -123,6 +151,7 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
   const flush = async () => {
     const now = clock();
     const figures = agg.closeWindow(now, windowMs);
+    gate.prune(now);
     const delta = { ...pending };
     pending.received = 0; pending.lines = 0; pending.malformed = 0;
     if (flushing) return; // a slow Redis: skip this write rather than pile up
@@ -182,6 +211,8 @@ export async function startStatsdListener(opts: StatsdListenerOptions): Promise<
       closed ??= (async () => {
         clearInterval(timer);
         clearInterval(definedTimer);
+        for (const t of alertTimers.values()) clearTimeout(t);
+        alertTimers.clear();
         await new Promise<void>((resolve) => socket.close(() => resolve()));
         await flush();
         redis.disconnect();

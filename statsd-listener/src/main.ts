@@ -1,5 +1,5 @@
 /** Process entry of the statsd-listener. */
-import { DEFAULT_PORTS, ENVOY_STATSD_PREFIX, createLogger, envInt, envString, stackId } from '@faas/contracts';
+import { DEFAULT_PORTS, DEMAND_ALERT_MIN_INTERVAL_MS, ENVOY_STATSD_PREFIX, createLogger, envInt, envString, stackId } from '@faas/contracts';
 import { startStatsdListener } from './listener';
 
 async function main(): Promise<void> {
@@ -12,6 +12,7 @@ async function main(): Promise<void> {
       stack: stackId(),
       windowMs: envInt('STATSD_WINDOW_MS', 1000, process.env, 10, 600_000),
       prefix: envString('STATSD_PREFIX', ENVOY_STATSD_PREFIX),
+      alertMinIntervalMs: envInt('STATSD_ALERT_INTERVAL_MS', DEMAND_ALERT_MIN_INTERVAL_MS, process.env, 0, 600_000),
       logger: log,
     });
     const stop = (signal: string) => {

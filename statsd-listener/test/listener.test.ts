@@ -4,7 +4,7 @@ import * as dgram from 'node:dgram';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type RedisProcess, startRedis } from '@faas/stack';
-import { createLogger, parseFunctionMetrics, redisKeys } from '@faas/contracts';
+import { type DemandAlert, createLogger, parseDemandAlert, parseFunctionMetrics, redisKeys } from '@faas/contracts';
 import { type StatsdListener, startStatsdListener } from '../src/listener';
 
 let redis: RedisProcess;
@@ -76,7 +76,9 @@ test('real UDP datagrams from two routers end up summed in the Redis hash', asyn
     assert.equal(c.received, '4');
     assert.equal(c.lines, '9');
     assert.equal(c.malformed, '1');
-    assert.deepEqual(listener.counters(), { received: 4, lines: 9, malformed: 1 });
+    const { alerts, ...totals } = listener.counters();
+    assert.deepEqual(totals, { received: 4, lines: 9, malformed: 1 });
+    assert.ok(alerts >= 1, 'the pending gauge sent a demand alert');
   } finally {
     r1.close();
     r2.close();
@@ -118,4 +120,46 @@ test('a function defined later is picked up by the refresh; an undefined one is 
   await client.del(keys.metrics('idle'));
   await republished();
   assert.equal(await client.exists(keys.metrics('idle')), 0);
+});
+
+test('queued requests are published at once on the demand channel, at most once per interval per function', async () => {
+  // Its own stack and clock: the bound is checked by the clock, not by waiting.
+  const stack2 = `t-${randomUUID().slice(0, 8)}`;
+  const keys2 = redisKeys(stack2);
+  await client.hset(keys2.functions, { busy: '{}' });
+  let now = 1_000_000;
+  const l2 = await startStatsdListener({ port: 0, redisUrl: redis.url, stack: stack2, windowMs: 60_000, alertMinIntervalMs: 1000, now: () => now, logger: quiet });
+  const sub = new Redis(redis.url);
+  const r = dgram.createSocket('udp4');
+  const got: DemandAlert[] = [];
+  try {
+    sub.on('message', (_ch: string, raw: string) => {
+      const a = parseDemandAlert(raw);
+      assert.ok(a, raw);
+      got.push(a);
+    });
+    await sub.subscribe(keys2.demandChannel);
+    // No queue: figures only, no alert. Then a router reports 3 queued: an alert long before the
+    // 60 s window closes, carrying the gauges of the same flush.
+    await send(r, 'envoy.cluster.fn-busy.upstream_rq_active:2|g', l2.port);
+    await send(r, 'envoy.cluster.fn-busy.upstream_rq_pending_active:3|g', l2.port);
+    await waitFor(async () => (got.length >= 1 ? true : undefined));
+    assert.equal(got[0]?.fn, 'busy');
+    assert.equal(got[0]?.reason, 'pending');
+    assert.deepEqual([got[0]?.metrics.rqActive, got[0]?.metrics.rqPendingActive, got[0]?.metrics.routers, got[0]?.metrics.updatedAt], [2, 3, 1, now]);
+    // Half an interval later: suppressed. A whole interval later: the next alert, with the new figure.
+    now += 500;
+    await send(r, 'envoy.cluster.fn-busy.upstream_rq_pending_active:4|g', l2.port);
+    now += 600;
+    await send(r, 'envoy.cluster.fn-busy.upstream_rq_pending_overflow:1|c\nenvoy.cluster.fn-busy.upstream_rq_pending_active:5|g', l2.port);
+    await waitFor(async () => (got.length >= 2 ? true : undefined));
+    assert.equal(got.length, 2, 'the alert inside the interval was not sent (messages arrive in order)');
+    assert.equal(got[1]?.reason, 'overflow');
+    assert.equal(got[1]?.metrics.rqPendingActive, 5);
+    assert.equal(l2.counters().alerts, 2);
+  } finally {
+    r.close();
+    sub.disconnect();
+    await l2.close();
+  }
 });

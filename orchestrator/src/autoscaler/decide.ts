@@ -4,12 +4,17 @@
  * function. The model is Knative's KPA (pkg/autoscaler/scaling), in this order:
  *   1. demand = in-flight + pending, averaged over the stable and the panic window;
  *      wanted = ceil(demand / (target_concurrency × target_utilization));
- *   2. panic when panic-window demand >= panic_threshold × capacity of the ready instances;
- *      it lasts until a whole stable window passed without that, and never scales down;
+ *   2. panic when panic-window demand >= panic_threshold × capacity of the ready instances, or
+ *      when the newest sample saturates them (demand >= ready × target_concurrency: the next
+ *      request queues in the router); it lasts until a whole stable window passed without
+ *      either and the stable window wants at least what the newest sample needs; it never
+ *      scales down; saturation wants enough instances for the newest sample
+ *      at once (with target_utilization < 1 that is at least one more: pre-warming);
  *   3. rates: at most ceil(max(1, ready) × max_scale_up_rate) instances, at least
  *      floor(current / max_scale_down_rate);
  *   4. idle (no activity for idle_timeout): straight to min_instances (zero when min is 0);
- *      not idle: never below one instance, so only idleness takes a function to zero;
+ *      not idle: never below one instance, so only idleness takes a function to zero, and
+ *      never down to a count the newest sample would saturate (no down-then-up);
  *   5. floors that act at once: overflow / no healthy upstream (one more instance than ready,
  *      unless some are already starting) and held wakes (enough instances for them, at least 1);
  *   6. scale_down_delay: the maximum recommendation of the last scale_down_delay;
@@ -53,15 +58,25 @@ function windowDemand(samples: ScaleSignals['samples'], now: number, stableMs: n
 
 const wanted = (demand: number, perInstance: number): number => Math.max(0, Math.ceil(demand / perInstance - 1e-9));
 
+/** Demand of the newest sample; 0 unless it is inside the panic window (an old one never counts). */
+function newestDemand(samples: ScaleSignals['samples'], now: number, panicMs: number): number {
+  const s = samples[samples.length - 1];
+  return s === undefined || s.at > now || now - s.at >= panicMs ? 0 : s.inflight + s.pending;
+}
+
 interface PanicStep {
   panicking: boolean;
   panicSince: number | undefined;
 }
 
-/** Knative's panic mode: entered (or extended) whenever over the threshold, left a stable window later. */
-function panicStep(over: boolean, state: AutoscalerState, now: number, stableMs: number): PanicStep {
+/**
+ * Knative's panic mode: entered (or extended) whenever over the threshold, left a stable window
+ * later, and not while the stable window still lags the present demand (`lagging`): leaving
+ * then would drop instances the newest sample needs and start them again a few ticks later.
+ */
+function panicStep(over: boolean, lagging: boolean, state: AutoscalerState, now: number, stableMs: number): PanicStep {
   if (over) return { panicking: true, panicSince: now };
-  if (state.panicSince !== undefined && now - state.panicSince < stableMs) return { panicking: true, panicSince: state.panicSince };
+  if (state.panicSince !== undefined && (now - state.panicSince < stableMs || lagging)) return { panicking: true, panicSince: state.panicSince };
   return { panicking: false, panicSince: undefined };
 }
 
@@ -97,16 +112,22 @@ export const decideScale: DecideScale = (settings: ScalingSettings, signals: Sca
   const minDown = Math.floor(current / settings.maxScaleDownRate);
   const rated = (n: number): number => (n > maxUp ? maxUp : n < minDown ? minDown : n);
 
-  // 2. Panic mode.
-  const over = w.panicCount > 0 && w.panic >= settings.panicThreshold * Math.max(1, census.ready) * perInstance;
-  const p = panicStep(over, state, now, settings.stableWindowMs);
+  // 2. Panic mode (the window over its threshold, or the newest sample saturating the instances).
+  // Saturated: the newest sample takes every slot of the ready instances (or requests queue).
+  const newest = newestDemand(signals.samples, now, settings.panicWindowMs);
+  const newestWant = wanted(newest, perInstance);
+  const saturated = census.ready > 0 && newest > 0 && newest >= census.ready * settings.targetConcurrency;
+  const saturatedWant = saturated ? newestWant : 0;
+  const over = saturated || (w.panicCount > 0 && w.panic >= settings.panicThreshold * Math.max(1, census.ready) * perInstance);
+  const p = panicStep(over, stableWant < newestWant, state, now, settings.stableWindowMs);
   let desired: number;
   let reason: ScaleReason;
   if (p.panicking) {
     // Never scale down while panicking: hold the highest count seen since entering (at least current).
     const held = Math.max(state.panicSince === undefined ? current : state.panicDesired, current);
-    desired = Math.max(rated(panicWant), held);
-    reason = panicWant > maxUp ? 'rate_limited_up' : 'panic';
+    const want = Math.max(panicWant, saturatedWant);
+    desired = Math.max(rated(want), held);
+    reason = want > maxUp ? 'rate_limited_up' : saturatedWant > panicWant && desired > held ? 'saturated' : 'panic';
   } else {
     desired = rated(stableWant);
     reason = stableWant > maxUp ? 'rate_limited_up' : stableWant < minDown ? 'rate_limited_down' : 'stable_demand';
@@ -118,6 +139,13 @@ export const decideScale: DecideScale = (settings: ScalingSettings, signals: Sca
     reason = 'idle';
   } else if (current > 0 && desired < 1) {
     desired = 1;
+    reason = 'stable_demand';
+  }
+  // A scale-down never leaves the newest sample saturating the instances that stay (it would
+  // come straight back up): keep more than newest / target_concurrency of them.
+  const unsaturated = Math.min(current, Math.floor(newest / settings.targetConcurrency) + 1);
+  if (!idle && newest > 0 && desired < unsaturated) {
+    desired = unsaturated;
     reason = 'stable_demand';
   }
 

@@ -63,6 +63,7 @@ export type ScaleReason =
   | 'steady'            // desired equals current
   | 'stable_demand'     // follows the stable-window average
   | 'panic'             // panic window demand >= threshold × capacity
+  | 'saturated'         // the newest sample fills every ready instance (requests queue): its demand, at once
   | 'overflow'          // router shed load or found no healthy instance
   | 'wake'              // requests held at gateways, no instance
   | 'rate_limited_up'   // wanted more, capped by max_scale_up_rate
