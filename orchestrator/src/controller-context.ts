@@ -38,6 +38,8 @@ export interface ControllerDeps {
   drainPollMs: number;
   /** Where instance deaths are recorded for waiting clients (instance-failures.ts); absent = only logged. */
   failures?: FailureRecorder;
+  /** Remove the function's other images, keeping these tags (image-prune.ts); absent = never pruned. */
+  pruneImages?: (fn: string, keepTags: string[]) => Promise<unknown>;
 }
 
 export interface ControllerContext {

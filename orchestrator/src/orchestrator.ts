@@ -12,6 +12,7 @@ import type { OrchestratorConfig } from './config';
 import { DockerDriver, type ExitInfo, type InstanceDriver, newInstanceId } from './docker-driver';
 import { FunctionController } from './function-controller';
 import { ensureFunctionImage, imageOptions, removeStaleImages } from './images';
+import { pruneFunctionImages } from './image-prune';
 import { type DemandAlertSubscription, subscribeDemandAlerts } from './demand-alerts';
 import { createMetrics } from './metrics';
 import { readAllMetrics } from './metrics-reader';
@@ -111,6 +112,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
       driver, xds, state, metrics, log, image, probe: httpProbe, decideScale: opts.decideScale,
       now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
       readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs, failures,
+      pruneImages: (fn, keep) => pruneFunctionImages(docker, fn, keep, { logger: log }),
     }),
   };
   for (const def of defs) addController(fleet, def);

@@ -224,9 +224,20 @@ export class FunctionRollouts {
 
   private activate(from: FunctionDefinition, to: FunctionDefinition, image: string, draining: boolean): void {
     this.versions.set(to.version, 'active', { image });
+    void this.pruneImages(from, image);
     if (from.version === to.version) return;
     if (draining) this.versions.set(from.version, 'draining');
     else this.versions.drop(from.version);
+  }
+
+  /** Old builds pile up otherwise: the active and the previous version's images stay (a rollback). */
+  private async pruneImages(from: FunctionDefinition, image: string): Promise<void> {
+    const { deps, log } = this.ctl;
+    if (!deps.pruneImages) return;
+    // Cached: the previous version served, so its image was resolved before.
+    const previous = await deps.image(from).catch(() => undefined);
+    await deps.pruneImages(from.name, previous && previous !== image ? [image, previous] : [image])
+      .catch((err: unknown) => log.warn('image_prune_failed', { error: err }));
   }
 
   private drainOld(from: FunctionDefinition, to: FunctionDefinition, old: Instance[], log: Logger, t0: number): void {

@@ -117,6 +117,7 @@ export class Harness {
         if (err) throw err;
         return `img-${d.version}`;
       },
+      pruneImages: async (fn: string, keep: string[]) => void this.events.push(`prune:${fn}:${keep.join('+')}`),
       now: () => this.t,
       sleep: async (ms: number) => {
         this.t += ms;

@@ -35,6 +35,7 @@ describe('version rollout', () => {
     assert.deepEqual(r.status().versions.map((x) => `${x.version}:${x.state}`), ['2:active'], 'the old version retired from the list');
     assert.equal(r.status().activeVersion, '2');
     assert.ok(h.logged('rollout_done'));
+    assert.ok(h.events.includes('prune:hello:img-2+img-1'), 'images other than the active and the previous version are pruned');
   });
 
   it('new route settings apply with the switch', async () => {
