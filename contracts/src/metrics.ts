@@ -30,7 +30,7 @@ export function envoyClusterStat(cluster: string, stat: string): string {
 
 /**
  * The per-function metrics hash in Redis (RedisKeys.metrics(fn)), written by the statsd-listener
- * once per window (1 s, Envoy's flush interval) for every defined function. Gauges are summed over
+ * once per window (1 s; Envoy flushes every 250 ms) for every defined function. Gauges are summed over
  * the routers that reported recently; counters are per window. Redis hash values are strings, so
  * the schema coerces; readers use parseFunctionMetrics and never trust the hash blindly.
  */
