@@ -1,6 +1,7 @@
 /** Orchestrator settings from the environment, validated once at start. */
 import * as path from 'node:path';
-import { DEFAULT_PORTS, FaasError, envInt, envString, stackId } from '@faas/contracts';
+import { CALL_ENV, DEFAULT_PORTS, FaasError, envInt, envString, stackId } from '@faas/contracts';
+import type { CallReach } from './container-spec';
 
 /**
  * How routers reach function containers:
@@ -30,6 +31,26 @@ export interface OrchestratorConfig {
   gatewayGraceMs: number;
   /** How often lost shared state (Redis states, xds-server desired state) is checked for. */
   reconcileIntervalMs: number;
+  /** How function containers reach the gateway for call(); absent: they cannot call functions. */
+  call?: CallReach;
+}
+
+/** FAAS_CALL_SOCKET_DIR (native stack: host dir of the gateway's socket) or FAAS_CALL_URL (compose), not both. */
+export function callReachOf(env: NodeJS.ProcessEnv): CallReach | undefined {
+  const dir = env.FAAS_CALL_SOCKET_DIR || undefined;
+  const url = env[CALL_ENV.url] || undefined;
+  if (dir !== undefined && url !== undefined) {
+    throw new FaasError('invalid_env', `set FAAS_CALL_SOCKET_DIR or ${CALL_ENV.url}, not both`, { dir, url });
+  }
+  if (dir !== undefined) {
+    if (!path.isAbsolute(dir) || dir.includes(':')) throw new FaasError('invalid_env', `environment variable FAAS_CALL_SOCKET_DIR=${JSON.stringify(dir)} must be an absolute path without ':'`, { value: dir });
+    return { socketDir: dir };
+  }
+  if (url !== undefined) {
+    if (!/^(http:\/\/[^\s/?#]+\/?|unix:\/\S+)$/.test(url)) throw new FaasError('invalid_env', `environment variable ${CALL_ENV.url}=${JSON.stringify(url)} must be http://host:port or unix:/path`, { value: url });
+    return { url };
+  }
+  return undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = process.cwd()): OrchestratorConfig {
@@ -51,5 +72,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     statsIntervalMs: envInt('FAAS_STATS_INTERVAL_MS', 1_000, env, 50, 60_000),
     gatewayGraceMs: envInt('FAAS_GATEWAY_GRACE_MS', 250, env, 0, 60_000),
     reconcileIntervalMs: envInt('FAAS_RECONCILE_INTERVAL_MS', 2_000, env, 100, 600_000),
+    ...withCall(callReachOf(env)),
   };
+}
+
+function withCall(call: CallReach | undefined): { call?: CallReach } {
+  return call === undefined ? {} : { call };
 }

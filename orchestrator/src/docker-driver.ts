@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { FaasError, type FunctionDefinition, LABELS, type Logger, RUNTIME_PORT } from '@faas/contracts';
 import type { EndpointMode } from './config';
-import { PORT_KEY, containerCreateOptions } from './container-spec';
+import { type CallReach, PORT_KEY, containerCreateOptions } from './container-spec';
 
 export interface InstanceSpec {
   def: FunctionDefinition;
@@ -72,13 +72,15 @@ export class DockerDriver implements InstanceDriver {
     private readonly log: Logger,
     /** LABELS.run on every container (FAAS_RUN_ID); '' leaves the label out. */
     private readonly run = '',
+    /** The path to the gateway for call() (container-spec.ts); absent: none. */
+    private readonly call?: CallReach,
   ) {}
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     const { def, image, instanceId } = spec;
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network }));
+      container = await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network, ...(this.call ? { call: this.call } : {}) }));
     } catch (err) {
       throw new FaasError('container_create_failed', `cannot create container for ${def.name}: ${(err as Error).message}`, { fn: def.name, image });
     }

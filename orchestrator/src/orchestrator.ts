@@ -73,7 +73,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   const state = new StateStore(redis, keys, opts.stack, (what, err) => log.warn('redis_write_failed', { what, error: err }));
   const xds = new XdsClient(opts.xdsUrl, opts.ackTimeoutMs, opts.internalToken);
   const metrics = createMetrics(opts.statsdAddress);
-  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '');
+  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '', opts.call);
 
   const imageTags = new Map<string, Promise<string>>();
   const image = (def: FunctionDefinition) => {
