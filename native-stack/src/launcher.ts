@@ -4,9 +4,11 @@
  * and by the end-to-end tests (each test stack gets its own ports and FAAS_STACK id).
  */
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
-import { DEFAULT_PORTS, LABELS, runId as checkRunId } from '@faas/contracts';
+import { CALL_SOCKET, DEFAULT_PORTS, LABELS, runId as checkRunId } from '@faas/contracts';
 import { startGateway } from '@faas/gateway-openresty';
 import { freePort, startRedis } from '@faas/stack';
 import type { RestartPolicy } from './backoff';
@@ -48,6 +50,12 @@ export interface StackOptions {
   /** Shared secret of the internal APIs (FAAS_INTERNAL_TOKEN); a new one per call when omitted. */
   internalToken?: string;
   restartPolicy?: RestartPolicy;
+  /**
+   * Directory of the gateway's unix socket for call(), mounted read-only into every function
+   * container (npm run stack: <state dir>/call); a new one under the temp dir when omitted.
+   * Created at start, removed at stop.
+   */
+  callSocketDir?: string;
 }
 
 export interface ComponentExit {
@@ -59,6 +67,8 @@ export interface ComponentExit {
 export interface Stack {
   ports: StackPorts;
   redisUrl: string;
+  /** The gateway's unix socket for call() (host path; FAAS_CALL_URL=unix:<this> reaches the stack from the host too). */
+  callSocket: string;
   stack: string;
   runId: string;
   internalToken: string;
@@ -119,6 +129,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const log = (event: Record<string, unknown>) => opts.sink('stack', JSON.stringify(event));
   const common: NodeJS.ProcessEnv = { FAAS_STACK: opts.stack, FAAS_RUN_ID: runId, FAAS_INTERNAL_TOKEN: internalToken, ...opts.env };
   const redisUrl = `redis://127.0.0.1:${ports.redis}`;
+  // The functions' only path to the platform: the gateway's socket, in a directory of its own
+  // (a restarted nginx re-creates the file; the directory is what containers mount).
+  const callSocketDir = opts.callSocketDir ?? path.join(os.tmpdir(), `faas-call-${opts.stack}-${runId}`);
+  fs.mkdirSync(callSocketDir, { recursive: true, mode: 0o755 });
+  fs.chmodSync(callSocketDir, 0o755);
+  const callSocket = path.join(callSocketDir, CALL_SOCKET.fileName);
   /** In start order: Redis first, the gateway last. */
   const components: Supervised[] = [];
 
@@ -142,6 +158,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       .catch((err: unknown) => { log({ event: 'sweep_failed', level: 'error', error: String(err) }); return 0; });
     if (leaked > 0) log({ event: 'swept_leaked_containers', count: leaked });
     await first?.stop();
+    fs.rmSync(callSocketDir, { recursive: true, force: true });
   };
 
   try {
@@ -166,6 +183,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       FAAS_BASE_IMAGE: opts.baseImage ?? 'faas-node-base:local',
       FAAS_PYTHON_BASE_IMAGE: 'faas-python-base:local',
       ENDPOINT_MODE: 'loopback',
+      FAAS_CALL_SOCKET_DIR: callSocketDir,
       FAAS_STATSD_ADDRESS: `127.0.0.1:${ports.statsd}`,
       ...opts.orchestratorEnv,
     });
@@ -179,6 +197,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         workers: opts.gatewayWorkers ?? 2,
         redisRestPort: ports.redisRest,
         routerPort: ports.router,
+        callSocket,
         onLog: (line) => opts.sink('gateway', line),
         ...(opts.wakeTimeoutMs !== undefined ? { wakeTimeoutMs: opts.wakeTimeoutMs } : {}),
       });
@@ -196,7 +215,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   }
   const find = (component: string) => components.find((c) => c.component === component);
   return {
-    ports, redisUrl, stack: opts.stack, runId, internalToken, stop,
+    ports, redisUrl, callSocket, stack: opts.stack, runId, internalToken, stop,
     pid: (component) => find(component)?.pid(),
     async restart(component, how) {
       const c = find(component);
