@@ -159,7 +159,7 @@ describe('loadDefinitionFile', () => {
   });
   it('loads the repository definition file', () => {
     const defs = loadDefinitionFile(path.resolve(__dirname, '../../../global-function-definition.yml'));
-    assert.deepEqual(defs.map((d) => d.name), ['add', 'echo', 'hello', 'lambda-hello', 'py-hello', 'sleep']);
+    assert.deepEqual(defs.map((d) => d.name), ['add', 'echo', 'fanclub', 'getavatar', 'hello', 'lambda-hello', 'py-hello', 'sleep']);
   });
 });
 

@@ -34,12 +34,12 @@ export function currentCallContext(): CallContext | undefined {
 }
 
 /** A request's depth and remaining deadline from its headers (absent or malformed: depth 0, no deadline). */
-export function callContextOfHeaders(headers: Record<string, string | string[] | undefined>, requestId: string, now: number): CallContext & { remainingMs?: number } {
+export function callContextOfHeaders(headers: Record<string, string | string[] | undefined>, requestId: string, now: number): CallContext {
   const int = (name: string): number | undefined => {
     const v = headers[name];
     const s = Array.isArray(v) ? v[0] : v;
     return s !== undefined && /^[0-9]{1,9}$/.test(s) ? Number(s) : undefined;
   };
   const remainingMs = int(CALL_HEADERS.deadlineMs);
-  return { requestId, depth: int(CALL_HEADERS.depth) ?? 0, ...(remainingMs !== undefined ? { deadline: now + remainingMs, remainingMs } : {}) };
+  return { requestId, depth: int(CALL_HEADERS.depth) ?? 0, ...(remainingMs !== undefined ? { deadline: now + remainingMs } : {}) };
 }
