@@ -27,6 +27,7 @@ export const CLIENT_ERRORS = {
   draining: { status: 503, meaning: 'the instance is shutting down' },
   shutting_down: { status: 503, meaning: 'the platform is shutting down' },
   wake_timeout: { status: 503, meaning: 'the function did not become ready before the wake deadline' },
+  call_depth_exceeded: { status: 508, meaning: 'a chain of function calls went deeper than the platform allows (a call loop?)' },
   function_timeout: { status: 504, meaning: "the request exceeded the function's timeout" },
   upstream_timeout: { status: 504, meaning: 'the router gave up waiting for the instance' },
 } as const satisfies Record<string, { status: number; meaning: string }>;

@@ -18,3 +18,4 @@ export * from './image-labels';
 export * from './definition-hash';
 export * from './instance-failures';
 export * from './demand-alert';
+export * from './call-api';

@@ -168,7 +168,7 @@ describe('loadDefinitionFile', () => {
     const defs = loadDefinitionFile(path.resolve(__dirname, '../../../global-function-definition.yml'));
     // Examples are added over time: these must be there (and sorted), others may join.
     const names = defs.map((d) => d.name);
-    for (const n of ['add', 'echo', 'hello', 'lambda-hello', 'payroll', 'py-hello', 'secret', 'sleep']) assert.ok(names.includes(n), n);
+    for (const n of ['add', 'echo', 'fanclub', 'getavatar', 'hello', 'lambda-hello', 'payroll', 'py-hello', 'secret', 'sleep']) assert.ok(names.includes(n), n);
     assert.deepEqual(names, [...names].sort());
     assert.deepEqual(defs.find((d) => d.name === 'secret')?.secrets, { 'api-token': path.resolve(__dirname, '../../../functions/secret/demo-token.secret') });
   });

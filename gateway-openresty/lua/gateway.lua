@@ -66,6 +66,16 @@ function M.access()
     return errors.send('invalid_name', 'invalid function name ' .. json.encode(fn or '') .. ': ' .. cfg.name_rule .. ', and not reserved (' .. cfg.reserved_list .. ')')
   end
   ngx.var.faas_fn = fn
+  -- A call from a function (call-api.ts) says how deep it is: a loop ends here, before any wake.
+  local depth = ngx.var[cfg.headers.call_depth_var]
+  if depth ~= nil then
+    if not ngx.re.find(depth, [[^[0-9]{1,9}\z]], 'jo') then
+      return errors.send('invalid_request', cfg.headers.call_depth .. ' must be a whole number', fn)
+    end
+    if tonumber(depth) > cfg.call_max_depth then
+      return errors.send('call_depth_exceeded', 'call depth ' .. depth .. ' exceeds the limit of ' .. cfg.call_max_depth .. ' nested calls', fn)
+    end
+  end
   local state = dict:get('s:' .. fn)
   if state == WARM then return end
   if state == nil and dict:get('primed') then

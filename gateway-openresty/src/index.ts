@@ -16,7 +16,7 @@ export type { LogSink } from './nginx-process';
 /** The nginx settings startGateway passes through to renderConfig unchanged. */
 type ForwardedRenderOptions = Pick<RenderOptions,
   'workers' | 'redisRestHost' | 'redisRestPort' | 'routerHost' | 'routerPort' | 'wakeTimeoutMs' | 'routerTimeoutS'
-  | 'flavor' | 'luaDir' | 'user' | 'syncWaitMs' | 'resolver' | 'errorLogLevel' | 'maxBodyBytes'>;
+  | 'flavor' | 'luaDir' | 'user' | 'syncWaitMs' | 'resolver' | 'errorLogLevel' | 'maxBodyBytes' | 'callSocket'>;
 
 export interface GatewayOptions extends ForwardedRenderOptions {
   /** Shared secret for redis-rest (contracts/internal-auth.ts); sent on every call, never logged. Default: loadInternalToken() from this process's env. */
@@ -44,6 +44,21 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** The socket's directory exists; a socket left by a killed nginx is removed (bind would fail). */
+function prepareCallSocket(socket: string): void {
+  fs.mkdirSync(path.dirname(socket), { recursive: true, mode: 0o755 });
+  fs.rmSync(socket, { force: true });
+}
+
+/**
+ * nginx creates the socket with its umask and has no mode option: function containers run as
+ * uid 10001, and connecting needs write permission on the socket, so it is opened to all. The
+ * socket is reachable only where its directory is mounted (the orchestrator mounts it read-only).
+ */
+function openCallSocket(socket: string): void {
+  fs.chmodSync(socket, 0o666);
+}
+
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? createLogger('gateway');
   const internalToken = opts.internalToken ?? loadInternalToken();
@@ -67,9 +82,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       prefix, listenHost: host, port, workers: opts.workers, redisRestHost: opts.redisRestHost, redisRestPort: opts.redisRestPort,
       routerHost: opts.routerHost, routerPort: opts.routerPort, wakeTimeoutMs: opts.wakeTimeoutMs, routerTimeoutS: opts.routerTimeoutS,
       flavor: opts.flavor, luaDir: opts.luaDir, user: opts.user, syncWaitMs: opts.syncWaitMs, errorLogLevel: opts.errorLogLevel,
-      resolver: opts.resolver, maxBodyBytes: opts.maxBodyBytes,
+      resolver: opts.resolver, maxBodyBytes: opts.maxBodyBytes, callSocket: opts.callSocket,
       accessLog: accessLogFile ?? 'off',
     });
+    if (opts.callSocket !== undefined) prepareCallSocket(opts.callSocket);
     const conf = writeConfig(prefix, rendered);
     const tail: FileTail | undefined = accessLogFile ? tailFile(accessLogFile, (l) => sink(l, 'stdout')) : undefined;
     // Only through the environment: a token rendered into the config would sit on disk under the prefix.
@@ -82,6 +98,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     };
     try {
       await waitHealthy(nginx, host, port, opts.startTimeoutMs ?? 10_000, () => stderrLines.join(' | '));
+      if (opts.callSocket !== undefined) openCallSocket(opts.callSocket);
     } catch (err) {
       await stopAll();
       throw err;

@@ -4,7 +4,7 @@
  * header) comes from @faas/contracts through here, never as literals in the Lua.
  */
 import {
-  CLIENT_ERRORS, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE, FUNCTION_STATES, GATEWAY_API_ERROR_CODES, HEADERS, INSTANCE_FAILURE_CAUSES,
+  CALL_HEADERS, CALL_MAX_DEPTH, CLIENT_ERRORS, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE, FUNCTION_STATES, GATEWAY_API_ERROR_CODES, HEADERS, INSTANCE_FAILURE_CAUSES,
   INSTANCE_FAILURE_WAIT_MS, INTERNAL_AUTH, RESERVED_FUNCTION_NAMES,
 } from '@faas/contracts';
 import { GatewayError } from './errors';
@@ -62,7 +62,10 @@ export function renderLuaConfig(v: LuaConfigValues): string {
       ['request_id', luaString(HEADERS.requestId)],
       ['held_ms', luaString(HEADERS.heldMs)],
       ['router_no_upstream_var', luaString(headerVar('upstream_http_', HEADERS.routerNoUpstream))],
+      ['call_depth', luaString(CALL_HEADERS.depth)],
+      ['call_depth_var', luaString(headerVar('http_', CALL_HEADERS.depth))],
     ])},`,
+    `  call_max_depth = ${CALL_MAX_DEPTH},`,
     `  auth_header = ${luaString(INTERNAL_AUTH.header)},`,
     `  auth_scheme = ${luaString(INTERNAL_AUTH.scheme)},`,
     `  token_env = ${luaString(INTERNAL_AUTH.env)},`,

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     nginxBin: envString('NGINX_BIN', '/usr/sbin/nginx'),
     flavor,
     ...(process.env.GATEWAY_RESOLVER ? { resolver: envString('GATEWAY_RESOLVER', '') } : {}),
+    ...(process.env.GATEWAY_CALL_SOCKET ? { callSocket: envString('GATEWAY_CALL_SOCKET', '') } : {}),
     logger,
   });
   logger.info('ready', { port: gw.port, prefix: gw.prefix, pid: gw.pid });

@@ -42,6 +42,11 @@ export interface RenderOptions {
   workerConnections?: number;
   /** Long poll length of the state sync (default 25000). */
   syncWaitMs?: number;
+  /**
+   * Also listen on this unix socket (absolute path): the functions' path to the platform for
+   * call() in the native stack (contracts/src/call-api.ts), mounted into their containers.
+   */
+  callSocket?: string;
 }
 
 export interface RenderedConfig {
@@ -129,6 +134,7 @@ export function renderConfig(opts: RenderOptions, template: string = fs.readFile
     redis_rest_host: redisRestHost,
     redis_rest_port: String(redisRestPort),
     listen: `${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
+    call_listen: opts.callSocket === undefined ? '# no call socket' : `listen unix:${pathOpt('callSocket', opts.callSocket)};`,
     max_body_bytes: String(maxBodyBytes),
     // Above the wake deadline: redis-rest answers 504 at the deadline, nginx must not cut it first.
     wake_read_timeout: `${Math.ceil(wakeTimeoutMs / 1000) + 5}s`,

@@ -5,9 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
-import { DEFAULT_PORTS, LABELS, runId as checkRunId } from '@faas/contracts';
+import { CALL_SOCKET, DEFAULT_PORTS, LABELS, runId as checkRunId } from '@faas/contracts';
 import { startGateway } from '@faas/gateway-openresty';
 import { freePort, startRedis } from '@faas/stack';
 import type { RestartPolicy } from './backoff';
@@ -53,6 +54,12 @@ export interface StackOptions {
   restartPolicy?: RestartPolicy;
   /** FAAS_SECRETS_DIR of the orchestrator (default <root>/.stack/secrets). */
   secretsDir?: string;
+  /**
+   * Directory of the gateway's unix socket for call(), mounted read-only into every function
+   * container (npm run stack: <state dir>/call); a new one under the temp dir when omitted.
+   * Created at start, removed at stop.
+   */
+  callSocketDir?: string;
 }
 
 export interface ComponentExit {
@@ -64,6 +71,8 @@ export interface ComponentExit {
 export interface Stack {
   ports: StackPorts;
   redisUrl: string;
+  /** The gateway's unix socket for call() (host path; FAAS_CALL_URL=unix:<this> reaches the stack from the host too). */
+  callSocket: string;
   stack: string;
   runId: string;
   internalToken: string;
@@ -126,6 +135,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const redisUrl = `redis://127.0.0.1:${ports.redis}`;
   // Instances' secret files (the orchestrator keeps <dir>/<stack>/<instance>/).
   const secretsDir = opts.secretsDir ?? path.join(opts.root, '.stack', 'secrets');
+  // The functions' only path to the platform: the gateway's socket, in a directory of its own
+  // (a restarted nginx re-creates the file; the directory is what containers mount).
+  const callSocketDir = opts.callSocketDir ?? path.join(os.tmpdir(), `faas-call-${opts.stack}-${runId}`);
+  fs.mkdirSync(callSocketDir, { recursive: true, mode: 0o755 });
+  fs.chmodSync(callSocketDir, 0o755);
+  const callSocket = path.join(callSocketDir, CALL_SOCKET.fileName);
   /** In start order: Redis first, the gateway last. */
   const components: Supervised[] = [];
 
@@ -151,6 +166,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // With the containers gone nothing mounts this stack's secrets (a killed orchestrator left them).
     fs.rmSync(path.join(secretsDir, opts.stack), { recursive: true, force: true });
     await first?.stop();
+    fs.rmSync(callSocketDir, { recursive: true, force: true });
   };
 
   try {
@@ -176,6 +192,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       FAAS_PYTHON_BASE_IMAGE: 'faas-python-base:local',
       ENDPOINT_MODE: 'loopback',
       FAAS_SECRETS_DIR: secretsDir,
+      FAAS_CALL_SOCKET_DIR: callSocketDir,
       FAAS_STATSD_ADDRESS: `127.0.0.1:${ports.statsd}`,
       FAAS_STATUS_HOST: '127.0.0.1',
       FAAS_STATUS_PORT: String(ports.status),
@@ -191,6 +208,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         workers: opts.gatewayWorkers ?? 2,
         redisRestPort: ports.redisRest,
         routerPort: ports.router,
+        callSocket,
         onLog: (line) => opts.sink('gateway', line),
         ...(opts.wakeTimeoutMs !== undefined ? { wakeTimeoutMs: opts.wakeTimeoutMs } : {}),
       });
@@ -208,7 +226,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   }
   const find = (component: string) => components.find((c) => c.component === component);
   return {
-    ports, redisUrl, stack: opts.stack, runId, internalToken, stop,
+    ports, redisUrl, callSocket, stack: opts.stack, runId, internalToken, stop,
     pid: (component) => find(component)?.pid(),
     async restart(component, how) {
       const c = find(component);

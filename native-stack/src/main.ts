@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   }
   try {
     stack = await startStack({
-      root, stack: stackName, runId, internalToken, ports, sink,
+      root, stack: stackName, runId, internalToken, ports, sink, callSocketDir: path.join(stateDir, 'call'),
       ...(process.env.FAAS_DEFINITIONS ? { definitionsFile: process.env.FAAS_DEFINITIONS } : {}),
     });
   } catch (err) {
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (stopRequested) return stop(`${stopRequested} during start-up`);
-  log({ event: 'ready', message: `curl 127.0.0.1:${stack.ports.gateway}/hello (status: curl 127.0.0.1:${stack.ports.status}/v1/status)`, ports: stack.ports, runId, pid: process.pid, tokenFile });
+  log({ event: 'ready', message: `curl 127.0.0.1:${stack.ports.gateway}/hello (status: curl 127.0.0.1:${stack.ports.status}/v1/status)`, ports: stack.ports, runId, pid: process.pid, tokenFile, callSocket: stack.callSocket });
 }
 
 main().catch((err: unknown) => {

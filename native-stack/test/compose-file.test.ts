@@ -67,10 +67,13 @@ test('function containers are isolated from the control plane', () => {
   assert.equal(compose.networks.control?.internal, true, 'control network is internal');
   assert.equal(svc('orchestrator').environment?.FAAS_NETWORK, fnNet?.name, 'orchestrator attaches functions to that network');
   assert.equal(svc('orchestrator').environment?.ENDPOINT_MODE, 'network');
-  for (const name of ['redis', 'redis-rest', 'xds-server', 'statsd-listener', 'gateway']) {
+  for (const name of ['redis', 'redis-rest', 'xds-server', 'statsd-listener']) {
     assert.ok(!(svc(name).networks ?? []).includes('functions'), `${name} is not reachable from functions`);
   }
   assert.ok(svc('envoy').networks?.includes('functions'), 'Envoy reaches the functions');
+  // call(): functions reach the platform's public entry, the gateway, and it is their FAAS_CALL_URL.
+  assert.ok(svc('gateway').networks?.includes('functions'), 'the gateway is the entry of call() on the functions network');
+  assert.equal(svc('orchestrator').environment?.FAAS_CALL_URL, `http://gateway:${DEFAULT_PORTS.gateway}`);
   for (const name of SERVICES.filter((n) => n !== 'orchestrator')) {
     assert.ok(!(svc(name).volumes ?? []).some((v) => v.includes('docker.sock')), `${name} has no Docker socket`);
   }

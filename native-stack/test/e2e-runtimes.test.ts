@@ -11,27 +11,10 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LABELS } from '@faas/contracts';
 import { type Stack, startStack } from '../src/launcher';
-import { containers, copyCode, docker, root } from './helpers';
+import { containers, docker, root, writeExampleDefinitions } from './helpers';
 
 const logs: string[] = [];
 const INVOKE = '2015-03-31/functions/function/invocations';
-
-/** The repository's definitions of these examples, with their code copied next to the file. */
-function writeExampleDefinitions(dir: string, names: readonly string[]): string {
-  const text = fs.readFileSync(path.join(root, 'global-function-definition.yml'), 'utf8');
-  const lines = text.split('\n');
-  const out = ['functions:'];
-  let keep = false;
-  for (const line of lines) {
-    const head = /^ {2}([a-z][a-z0-9-]*):\s*$/.exec(line);
-    if (head) keep = names.includes(head[1] as string);
-    else if (!line.startsWith('    ')) keep = false;
-    if (keep) out.push(line.replace(/^( {4}code: )(.*)$/, (_, k: string, v: string) => `${k}${copyCode(dir, path.join(root, v))}`));
-  }
-  const file = path.join(dir, 'defs.yml');
-  fs.writeFileSync(file, `${out.join('\n')}\n`);
-  return file;
-}
 
 describe('runtimes and handler styles end to end', { timeout: 120_000 }, () => {
   let stack: Stack;

@@ -39,3 +39,20 @@ export function containers(stack: string, fn?: string): Promise<Docker.Container
   const label = [`${LABELS.stack}=${stack}`, ...(fn ? [`${LABELS.function}=${fn}`] : [])];
   return docker.listContainers({ all: true, filters: { label } });
 }
+
+/** The repository's definitions of these examples, each code folder copied next to the file; `extra` is more YAML under `functions:`. */
+export function writeExampleDefinitions(dir: string, names: readonly string[], extra = ''): string {
+  const text = fs.readFileSync(path.join(root, 'global-function-definition.yml'), 'utf8');
+  const lines = text.split('\n');
+  const out = ['functions:'];
+  let keep = false;
+  for (const line of lines) {
+    const head = /^ {2}([a-z][a-z0-9-]*):\s*$/.exec(line);
+    if (head) keep = names.includes(head[1] as string);
+    else if (!line.startsWith('    ')) keep = false;
+    if (keep) out.push(line.replace(/^( {4}code: )(.*)$/, (_, k: string, v: string) => `${k}${copyCode(dir, path.join(root, v))}`));
+  }
+  const file = path.join(dir, 'defs.yml');
+  fs.writeFileSync(file, `${out.join('\n')}\n${extra}`);
+  return file;
+}

@@ -22,10 +22,20 @@ export const IMAGE_PATHS = {
   function: '/opt/faas/function',
   /** Python packages from requirements.txt (on PYTHONPATH). */
   deps: '/opt/faas/deps',
+  /** Found by require() from the function and the runtime alike (Node looks in /opt/faas/node_modules). */
+  callClient: '/opt/faas/node_modules/@faas/call',
 } as const;
 
 /** Work done on the host before the docker build: compiling TypeScript, installing requirements.txt. */
 export type BuildStep = 'typescript' | 'requirements';
+
+/** Compiled @faas/call (its dist/src), copied into every Node image: `require('@faas/call')` resolves there. */
+export function callClientDir(): string {
+  return path.dirname(require.resolve('@faas/call'));
+}
+
+/** Context folder of the call client in a Node build. */
+const CALL_CLIENT_REL = 'lib/faas-call';
 
 export interface ContextFile {
   /** Path inside the build context, always with '/' separators. */
@@ -74,6 +84,8 @@ interface RuntimeImage {
   env: string;
   /** Dockerfile lines run after the COPYs, as root; `extraDirs` are further image directories with code (deps). */
   buildSteps: (extraDirs: readonly string[]) => string[];
+  /** COPY lines of libraries every function of the runtime gets (after the runtime's own). */
+  libraryCopies: string[];
   isRuntimeFile: (rel: string) => boolean;
   buildHint: string;
 }
@@ -86,6 +98,7 @@ const RUNTIME_IMAGES: Record<Runtime, RuntimeImage> = {
     cmd: ['node', `${IMAGE_PATHS.runtime}/server.js`],
     env: 'NODE_ENV=production',
     buildSteps: () => [],
+    libraryCopies: [`COPY ${CALL_CLIENT_REL}/ ${IMAGE_PATHS.callClient}/`],
     isRuntimeFile: (rel) => rel.endsWith('.js'),
     buildHint: 'build faas-runtime/node first',
   },
@@ -98,6 +111,8 @@ const RUNTIME_IMAGES: Record<Runtime, RuntimeImage> = {
     // Bytecode made at build (exec form: the local base has no shell): the container cannot
     // write it and compiling at every cold start costs ~0.3 s; a syntax error fails the build.
     buildSteps: (extraDirs) => ['USER 0', `RUN [${['python3', '-m', 'compileall', '-q', IMAGE_PATHS.runtime, IMAGE_PATHS.function, ...extraDirs].map((a) => `"${a}"`).join(', ')}]`],
+    // faas_call.py sits in the runtime directory, which is on sys.path: `import faas_call` works.
+    libraryCopies: [],
     isRuntimeFile: (rel) => rel.endsWith('.py'),
     buildHint: 'expected faas-runtime/python',
   },
@@ -127,6 +142,7 @@ export function renderDockerfile(def: Pick<FunctionDefinition, 'name' | 'version
     `ARG BASE_IMAGE=${rt.defaultBase}`,
     'FROM ${BASE_IMAGE}',
     `COPY runtime/ ${IMAGE_PATHS.runtime}/`,
+    ...rt.libraryCopies,
     `COPY function/ ${IMAGE_PATHS.function}/`,
     ...(deps ? [`COPY deps/ ${IMAGE_PATHS.deps}/`] : []),
     ...rt.buildSteps(deps ? [IMAGE_PATHS.deps] : []),
@@ -143,7 +159,7 @@ export function renderDockerfile(def: Pick<FunctionDefinition, 'name' | 'version
  * Everything that decides an image's content, hashed: equal hash means the existing image is
  * still right. `baseRef` is the base image id when known (so a rebuilt base invalidates), else its name.
  */
-export async function collectBuildInputs(def: FunctionDefinition, runtimeDir: string, baseRef: string, toolchain: BuildToolchain): Promise<BuildInputs> {
+export async function collectBuildInputs(def: FunctionDefinition, runtimeDir: string, baseRef: string, toolchain: BuildToolchain, callDir: string = callClientDir()): Promise<BuildInputs> {
   const rt = RUNTIME_IMAGES[def.runtime];
   const runtimeFiles = await listFiles(runtimeDir, rt.isRuntimeFile);
   if (!runtimeFiles.some((f) => f.rel === rt.entry)) {
@@ -156,6 +172,9 @@ export async function collectBuildInputs(def: FunctionDefinition, runtimeDir: st
   const dockerfile = renderDockerfile(def, steps);
   const files: ContextFile[] = [{ rel: 'Dockerfile', data: Buffer.from(dockerfile) }];
   for (const f of runtimeFiles) files.push({ rel: `runtime/${f.rel}`, data: await fs.readFile(f.abs) });
+  if (rt.libraryCopies.length > 0) {
+    for (const f of await listFiles(callDir, (rel) => rel.endsWith('.js'))) files.push({ rel: `${CALL_CLIENT_REL}/${f.rel}`, data: await fs.readFile(f.abs) });
+  }
   for (const f of fnFiles) files.push({ rel: `function/${f.rel}`, data: await fs.readFile(f.abs) });
   const h = createHash('sha256');
   h.update('faas-image-inputs-v1\0');

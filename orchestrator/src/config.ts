@@ -1,6 +1,7 @@
 /** Orchestrator settings from the environment, validated once at start. */
 import * as path from 'node:path';
-import { DEFAULT_PORTS, FaasError, envInt, envString, stackId } from '@faas/contracts';
+import { CALL_ENV, DEFAULT_PORTS, FaasError, envInt, envString, stackId } from '@faas/contracts';
+import type { CallReach } from './container-spec';
 
 /**
  * How routers reach function containers:
@@ -48,12 +49,32 @@ export interface OrchestratorConfig {
   watchDebounceMs: number;
   /** Poll the definition file and code folders every this many ms; 0 uses OS file events. */
   watchPollMs: number;
+  /** How function containers reach the gateway for call(); absent: they cannot call functions. */
+  call?: CallReach;
 }
 
 /** A field only when the variable is set and not blank. */
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
   const v = value?.trim();
   return v ? ({ [key]: v } as Partial<Record<K, string>>) : {};
+}
+
+/** FAAS_CALL_SOCKET_DIR (native stack: host dir of the gateway's socket) or FAAS_CALL_URL (compose), not both. */
+export function callReachOf(env: NodeJS.ProcessEnv): CallReach | undefined {
+  const dir = env.FAAS_CALL_SOCKET_DIR || undefined;
+  const url = env[CALL_ENV.url] || undefined;
+  if (dir !== undefined && url !== undefined) {
+    throw new FaasError('invalid_env', `set FAAS_CALL_SOCKET_DIR or ${CALL_ENV.url}, not both`, { dir, url });
+  }
+  if (dir !== undefined) {
+    if (!path.isAbsolute(dir) || dir.includes(':')) throw new FaasError('invalid_env', `environment variable FAAS_CALL_SOCKET_DIR=${JSON.stringify(dir)} must be an absolute path without ':'`, { value: dir });
+    return { socketDir: dir };
+  }
+  if (url !== undefined) {
+    if (!/^(http:\/\/[^\s/?#]+\/?|unix:\/\S+)$/.test(url)) throw new FaasError('invalid_env', `environment variable ${CALL_ENV.url}=${JSON.stringify(url)} must be http://host:port or unix:/path`, { value: url });
+    return { url };
+  }
+  return undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = process.cwd()): OrchestratorConfig {
@@ -84,5 +105,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     statusPort: envInt('FAAS_STATUS_PORT', DEFAULT_PORTS.status, env, 0, 65535),
     watchDebounceMs: envInt('FAAS_WATCH_DEBOUNCE_MS', 300, env, 10, 60_000),
     watchPollMs: envInt('FAAS_WATCH_POLL_MS', 0, env, 0, 60_000),
+    ...withCall(callReachOf(env)),
   };
+}
+
+function withCall(call: CallReach | undefined): { call?: CallReach } {
+  return call === undefined ? {} : { call };
 }

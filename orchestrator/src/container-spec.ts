@@ -4,7 +4,7 @@
  * definition) are table-tested without a daemon and shared by every way an instance is created.
  */
 import type Docker from 'dockerode';
-import { LABELS, RUNTIME_PORT } from '@faas/contracts';
+import { CALL_ENV, CALL_SOCKET, CONTAINER_CALL_URL, LABELS, RUNTIME_PORT } from '@faas/contracts';
 import type { EndpointMode } from './config';
 import { containerConfigHash } from './config-hash';
 import type { InstanceSpec } from './docker-driver';
@@ -19,6 +19,24 @@ export interface ContainerContext {
   mode: EndpointMode;
   /** Docker network for 'network' mode. */
   network: string;
+  /** How the function's `call()` reaches the platform's entry; absent: FAAS_CALL_URL is not set. */
+  call?: CallReach;
+}
+
+/**
+ * The path to the gateway the orchestrator gives each container, and nothing else: in the native
+ * stack the directory of the gateway's unix socket (host path), mounted read-only at
+ * CALL_SOCKET.containerDir; in compose the gateway's URL on the functions network.
+ */
+export type CallReach = { socketDir: string } | { url: string };
+
+function callEnv(call: CallReach | undefined): string[] {
+  if (call === undefined) return [];
+  return [`${CALL_ENV.url}=${'socketDir' in call ? CONTAINER_CALL_URL : call.url}`];
+}
+
+function callBinds(call: CallReach | undefined): { Binds?: string[] } {
+  return call !== undefined && 'socketDir' in call ? { Binds: [`${call.socketDir}:${CALL_SOCKET.containerDir}:ro`] } : {};
 }
 
 export function containerName(stack: string, fn: string, instanceId: string): string {
@@ -44,6 +62,7 @@ export function containerCreateOptions(spec: InstanceSpec, ctx: ContainerContext
       `FAAS_HANDLER_STYLE=${def.handlerStyle}`,
       `FAAS_MAX_BODY_BYTES=${def.maxBodyBytes}`,
       `FAAS_MEMORY_MB=${def.memoryMb}`,
+      ...callEnv(ctx.call),
     ],
     Labels: {
       [LABELS.function]: def.name,
@@ -64,6 +83,7 @@ export function containerCreateOptions(spec: InstanceSpec, ctx: ContainerContext
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       ...(secretsSource !== undefined ? { Mounts: [{ Type: 'bind' as const, Source: secretsSource, Target: SECRETS_MOUNT, ReadOnly: true }] } : {}),
+      ...callBinds(ctx.call),
       ...(ctx.mode === 'loopback'
         ? { PortBindings: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '' }] } }
         : { NetworkMode: ctx.network }),

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { FaasError, type FunctionDefinition, LABELS, type Logger, RUNTIME_PORT } from '@faas/contracts';
 import type { EndpointMode } from './config';
-import { PORT_KEY, containerCreateOptions } from './container-spec';
+import { type CallReach, PORT_KEY, containerCreateOptions } from './container-spec';
 import type { SecretMounts } from './secret-mounts';
 import { ExitEvents } from './exit-events';
 
@@ -79,6 +79,8 @@ export class DockerDriver implements InstanceDriver {
     private readonly run = '',
     /** Where instances' secrets are written; without it a function with secrets cannot start. */
     private readonly secrets?: SecretMounts,
+    /** The path to the gateway for call() (container-spec.ts); absent: none. */
+    private readonly call?: CallReach,
   ) {}
 
   /** Container id -> instance id, for removing an instance's secrets with its container. */
@@ -89,7 +91,7 @@ export class DockerDriver implements InstanceDriver {
     let container: Docker.Container;
     const secretsSource = await this.prepareSecrets(spec);
     try {
-      container = await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network }, secretsSource));
+      container = await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network, ...(this.call ? { call: this.call } : {}) }, secretsSource));
       this.instanceOf.set(container.id, instanceId);
     } catch (err) {
       await this.releaseSecrets(instanceId);

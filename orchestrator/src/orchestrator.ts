@@ -88,7 +88,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   const xds = new XdsClient(opts.xdsUrl, opts.ackTimeoutMs, opts.internalToken);
   const metrics = createMetrics(opts.statsdAddress);
   const secretMounts = new SecretMounts({ dir: opts.secretsDir, hostDir: () => dockerVisiblePath(docker, opts.secretsDir, opts.secretsHostDir), stack: opts.stack, log });
-  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '', secretMounts);
+  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '', secretMounts, opts.call);
 
   // Per definition object: a rollout's new definition gets its own build, an unchanged one is cached.
   const imageTags = new WeakMap<FunctionDefinition, Promise<string>>();

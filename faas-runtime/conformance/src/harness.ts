@@ -15,7 +15,7 @@ export interface RuntimeUnderTest {
   name: string;
   command: string;
   args: string[];
-  /** Directory holding this runtime's fixture handlers (echo, slow, boom, probe, lambda). */
+  /** Directory holding this runtime's fixture handlers (echo, slow, boom, probe, lambda, caller). */
   fixturesDir: string;
 }
 

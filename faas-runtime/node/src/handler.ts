@@ -1,5 +1,6 @@
 /** Loading the user's handler and calling it with a deadline. */
 import * as path from 'node:path';
+import type { BoundCall } from './calls';
 import { HandlerLoadError } from './errors';
 
 export interface FaasEvent {
@@ -23,6 +24,10 @@ export interface FaasContext {
   /** Epoch ms after which the runtime answers 504. */
   deadline: number;
   getRemainingTimeInMillis(): number;
+  /** call(name, args) through the platform, carrying this request's id, deadline and depth (@faas/call). */
+  call: BoundCall;
+  /** How many calls deep this request is (0 for a client's own request). */
+  callDepth: number;
 }
 
 export type Handler = (event: FaasEvent, context: FaasContext, callback?: (err: unknown, result?: unknown) => void) => unknown;

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
 import { BodyAbortedError, BodyTooLargeError, declaredLength, readBody } from './body';
+import { type RequestCalls, requestCalls, runWithCalls } from './calls';
 import type { RuntimeConfig } from './config';
 import { type FaasContext, type Handler, HandlerTimeoutError, invokeHandler } from './handler';
 import { apiGatewayEvent, lambdaErrorBody } from './lambda';
@@ -107,7 +108,8 @@ export function createRequestHandler(cfg: RuntimeConfig, log: RuntimeLogger, sta
     else state.served++;
   };
 
-  const invoke = async (req: http.IncomingMessage, fn: Handler, requestId: string, target: NonNullable<ReturnType<typeof parseTarget>>, body: Buffer, deadline: number): Promise<HttpResponse> => {
+  const invoke = async (req: http.IncomingMessage, fn: Handler, requestId: string, target: NonNullable<ReturnType<typeof parseTarget>>, body: Buffer, calls: RequestCalls): Promise<HttpResponse> => {
+    const { deadline } = calls;
     const context: FaasContext = {
       functionName: cfg.functionName,
       functionVersion: cfg.functionVersion,
@@ -116,6 +118,8 @@ export function createRequestHandler(cfg: RuntimeConfig, log: RuntimeLogger, sta
       memoryLimitInMB: cfg.memoryMb !== undefined ? String(cfg.memoryMb) : undefined,
       deadline,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      call: calls.call,
+      callDepth: calls.ctx.depth,
     };
     const headers = handlerHeaders(req);
     const lambdaInvoke = cfg.handlerStyle === 'lambda' && req.method === 'POST' && target.path === LAMBDA_INVOKE_PATH;
@@ -132,7 +136,7 @@ export function createRequestHandler(cfg: RuntimeConfig, log: RuntimeLogger, sta
       event = { method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, query: target.query, headers, body, requestId };
     }
     try {
-      const result = await invokeHandler(fn, event as Parameters<Handler>[0], context);
+      const result = await runWithCalls(calls, () => invokeHandler(fn, event as Parameters<Handler>[0], context));
       if (lambdaInvoke) return jsonResponse(200, (JSON.parse(JSON.stringify(result ?? null) ?? 'null') as Record<string, unknown>));
       return toHttpResponse(result);
     } catch (err) {
@@ -189,7 +193,7 @@ export function createRequestHandler(cfg: RuntimeConfig, log: RuntimeLogger, sta
         }
         throw err;
       }
-      const response = await invoke(req, fn, requestId, target, body, started + cfg.timeoutMs);
+      const response = await invoke(req, fn, requestId, target, body, requestCalls(req, requestId, started, cfg.timeoutMs));
       status = response.statusCode;
       send(res, requestId, response);
     } catch (err) {

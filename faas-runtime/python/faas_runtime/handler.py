@@ -7,6 +7,8 @@ import sys
 import threading
 import time
 
+import faas_call
+
 
 class HandlerLoadError(Exception):
     pass
@@ -45,13 +47,17 @@ def load_handler(code_dir, module, export):
 class Context:
     """Lambda's context: Python's snake_case names, and the camelCase ones the contract lists."""
 
-    def __init__(self, cfg, request_id, deadline):
+    def __init__(self, cfg, request_id, deadline, calls=None):
         self.function_name = self.functionName = cfg.function_name
         self.function_version = self.functionVersion = cfg.function_version
         self.aws_request_id = self.awsRequestId = self.requestId = request_id
         mem = None if cfg.memory_mb is None else str(cfg.memory_mb)
         self.memory_limit_in_mb = self.memoryLimitInMB = mem
         self.deadline = deadline  # epoch ms, as in the Node runtime
+        # call(name, args) through the platform with this request's id, deadline and depth (faas_call.py).
+        self.calls = calls or faas_call.CallContext(request_id, deadline, 0)
+        self.call = self.calls.call
+        self.call_depth = self.callDepth = self.calls.depth
 
     def get_remaining_time_in_millis(self):
         return max(0, int(self.deadline - time.time() * 1000))
@@ -65,6 +71,7 @@ def invoke(fn, event, context, timeout_ms):
     box = {}
 
     def run():
+        faas_call.bind(context.calls)  # a plain faas_call.call() in the handler's thread propagates too
         try:
             r = fn(event, context)
             if inspect.isawaitable(r):

@@ -8,6 +8,8 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler
 
+import faas_call
+
 from .body import BadBody, BodyTooLarge, read_chunked
 from .constants import LAMBDA_INVOKE_PATH, READY_PATH, REQUEST_ID_HEADER, STATS_PATH
 from .events import api_gateway_event, http_event, split_target
@@ -142,7 +144,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 status = 400
                 self.refuse_unread(error_response("invalid_request", str(err), fn, rid))
                 return
-            response = self.call(path, raw, body, started * 1000 + rt.cfg.timeout_ms)
+            response = self.call(path, raw, body, self.calls(started * 1000))
             status = response[0]
             self.send(response)
         except (BrokenPipeError, ConnectionResetError):
@@ -183,8 +185,16 @@ class RequestHandler(BaseHTTPRequestHandler):
                 out[k] = f"{out[k]}, {v}" if k in out else v
         return out
 
-    def call(self, path, raw, body, deadline):
+    def calls(self, started_ms):
+        """The request's call context; its deadline is the function's timeout or the caller's earlier one."""
+        ctx = faas_call.CallContext.from_headers(self.handler_headers(), self.request_id(), started_ms)
+        own = started_ms + self.rt.cfg.timeout_ms
+        ctx.deadline = own if ctx.deadline is None else min(own, ctx.deadline)
+        return ctx
+
+    def call(self, path, raw, body, calls):
         rt, fn, rid = self.rt, self.rt.cfg.function_name, self.request_id()
+        deadline = calls.deadline
         cfg = rt.cfg
         headers = self.handler_headers()
         lambda_invoke = cfg.handler_style == "lambda" and self.command == "POST" and path == LAMBDA_INVOKE_PATH
@@ -198,7 +208,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         else:
             event = http_event(self.command, path, raw, headers, body, rid)
         try:
-            result = invoke(rt.handler, event, rt.context(rid, deadline), cfg.timeout_ms)
+            result = invoke(rt.handler, event, rt.context(rid, deadline, calls), cfg.timeout_ms)
             if lambda_invoke:
                 return json_response(200, result)
             return to_http_response(result)

@@ -85,8 +85,8 @@ class Runtime:
             return error_response("body_too_large", f"request body of {n} bytes does not fit in this instance's free memory", fn, rid)
         return None
 
-    def context(self, request_id, deadline):
-        return Context(self.cfg, request_id, deadline)
+    def context(self, request_id, deadline, calls=None):
+        return Context(self.cfg, request_id, deadline, calls)
 
     # -- connections and the drain
     def connection_opened(self, conn):
