@@ -14,3 +14,4 @@ export * from './internal-auth';
 export * from './definition-defaults';
 export * from './runtime-api';
 export * from './status-api';
+export * from './wake-tier';

@@ -1,6 +1,7 @@
 /**
  * Start-up reconciliation of containers this stack left behind (a crash, a restart): keep
- * those that run the current image and answer ready, remove every other one.
+ * those that run the current image and answer ready, or are paused (warm tier) and current,
+ * remove every other one.
  */
 import type { Logger } from '@faas/contracts';
 import type { InstanceDriver, OwnedContainer } from './docker-driver';
@@ -16,13 +17,16 @@ export interface CurrentBuild {
   image: string | undefined;
   /** containerConfigHash of the current definition. */
   configHash: string;
+  /** The definition still wants a paused tier (else paused containers go). */
+  keepsPaused: boolean;
 }
 
 /** Pure part: may this container be kept, given what is defined now? */
 export function adoptDecision(c: OwnedContainer, current: ReadonlyMap<string, CurrentBuild>): AdoptDecision {
   const want = current.get(c.fn);
   if (!want) return { action: 'remove', reason: 'function no longer defined' };
-  if (!c.running) return { action: 'remove', reason: 'not running' };
+  if (!c.running && !c.paused) return { action: 'remove', reason: 'not running' };
+  if (c.paused && !want.keepsPaused) return { action: 'remove', reason: 'paused, but the function has no paused tier now' };
   if (c.version !== want.version) return { action: 'remove', reason: `version ${c.version} is not the current ${want.version}` };
   if (want.image === undefined || c.image !== want.image) return { action: 'remove', reason: 'image is not the current build' };
   // Limits, concurrency, timeout and env are fixed at create time: another hash is another config.
@@ -37,7 +41,7 @@ export async function adoptOrRemove(
   images: ReadonlyMap<string, string | undefined>,
   log: Logger,
 ): Promise<{ adopted: number; removed: number }> {
-  const current = new Map<string, CurrentBuild>([...controllers].map(([fn, c]) => [fn, { version: c.def.version, image: images.get(fn), configHash: containerConfigHash(c.def) }]));
+  const current = new Map<string, CurrentBuild>([...controllers].map(([fn, c]) => [fn, { version: c.def.version, image: images.get(fn), configHash: containerConfigHash(c.def), keepsPaused: c.def.warm === 'paused' }]));
   let adopted = 0;
   let removed = 0;
   for (const c of await driver.listOwned()) {
@@ -50,8 +54,9 @@ export async function adoptOrRemove(
       });
       try {
         if (!loc) throw new Error('no address');
-        await waitReady(loc.address, loc.port, 2000);
-        ctl.adopt({ id: c.instanceId, containerId: c.containerId, ...loc });
+        // A frozen runtime cannot answer; its readiness is checked when a wake unpauses it.
+        if (!c.paused) await waitReady(loc.address, loc.port, 2000);
+        ctl.adopt({ id: c.instanceId, containerId: c.containerId, ...loc, paused: c.paused });
         adopted += 1;
         continue;
       } catch (err) {

@@ -1,6 +1,7 @@
 /** Orchestrator settings from the environment, validated once at start. */
 import * as path from 'node:path';
 import { DEFAULT_PORTS, FaasError, envInt, envString, stackId } from '@faas/contracts';
+import { defaultPausedBudgetMb } from './warm-pool';
 
 /**
  * How routers reach function containers:
@@ -30,6 +31,8 @@ export interface OrchestratorConfig {
   gatewayGraceMs: number;
   /** How often lost shared state (Redis states, xds-server desired state) is checked for. */
   reconcileIntervalMs: number;
+  /** Memory (sum of memory_mb) all paused warm-tier instances may hold (FAAS_PAUSED_BUDGET_MB). */
+  pausedBudgetMb: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = process.cwd()): OrchestratorConfig {
@@ -51,5 +54,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     statsIntervalMs: envInt('FAAS_STATS_INTERVAL_MS', 1_000, env, 50, 60_000),
     gatewayGraceMs: envInt('FAAS_GATEWAY_GRACE_MS', 250, env, 0, 60_000),
     reconcileIntervalMs: envInt('FAAS_RECONCILE_INTERVAL_MS', 2_000, env, 100, 600_000),
+    pausedBudgetMb: envInt('FAAS_PAUSED_BUDGET_MB', defaultPausedBudgetMb(), env, 0, 16 * 1024 * 1024),
   };
 }

@@ -1,10 +1,11 @@
 /** What the controller's act modules (scale-up, drain) share: dependencies and the instance set. */
-import type { ColdStartRecord, FunctionDefinition, FunctionRouteSpec, FunctionState, InstanceCounts, Logger } from '@faas/contracts';
+import type { ColdStartRecord, FunctionDefinition, FunctionRouteSpec, FunctionState, InstanceCounts, Logger, WakeTier } from '@faas/contracts';
 import type { DecideScale } from './autoscaler/types';
 import type { InstanceDriver } from './docker-driver';
 import type { InstanceSet } from './instance-set';
 import type { PlatformMetrics } from './metrics';
 import type { RuntimeProbe } from './probe';
+import type { WarmPool } from './warm-pool';
 
 /** The part of the xds-server client a controller uses (XdsClient implements it). */
 export interface RouterStateClient {
@@ -14,7 +15,8 @@ export interface RouterStateClient {
 
 /** The part of the Redis state store a controller uses (StateStore implements it). */
 export interface StatePublisher {
-  set(fn: string, version: string, state: FunctionState, counts: InstanceCounts): Promise<number>;
+  /** `wakeTier`: the tier whose wake last made the function warm (repeated on every write). */
+  set(fn: string, version: string, state: FunctionState, counts: InstanceCounts, wakeTier?: WakeTier): Promise<number>;
   recordColdStart(r: ColdStartRecord): Promise<void>;
 }
 
@@ -35,6 +37,8 @@ export interface ControllerDeps {
   gatewayGraceMs: number;
   /** Pause between in-flight reads while draining. */
   drainPollMs: number;
+  /** Paused instances of every function under one memory budget (warm-pool.ts). */
+  warmPool: WarmPool;
 }
 
 export interface ControllerContext {
@@ -44,7 +48,8 @@ export interface ControllerContext {
   readonly set: InstanceSet;
   /** Send the current router state; resolves when every router ACKed a state including the caller's change. */
   push(): Promise<void>;
-  publish(state: FunctionState): Promise<void>;
+  /** `tier`: a wake's instance made the function warm from this tier (x-faas-wake-tier). */
+  publish(state: FunctionState, tier?: WakeTier): Promise<void>;
   /** Publish instance counts with the last state (counts changed, state did not). */
   publishCounts(): void;
 }

@@ -33,6 +33,8 @@ export interface OwnedContainer {
   /** LABELS.configHash ('' when absent: created by an older orchestrator). */
   configHash: string;
   running: boolean;
+  /** Frozen by docker pause (warm tier); Docker then reports it not 'running'. */
+  paused: boolean;
 }
 
 export interface InstanceDriver {
@@ -40,6 +42,9 @@ export interface InstanceDriver {
   /** Stop (SIGTERM, then SIGKILL after graceSeconds) and remove. Idempotent. */
   stop(containerId: string, graceSeconds: number): Promise<void>;
   isRunning(containerId: string): Promise<boolean>;
+  /** Freeze (docker pause, cgroup freezer) / thaw a running container: the paused warm tier. */
+  pause(containerId: string): Promise<void>;
+  unpause(containerId: string): Promise<void>;
   /** How a stopped container ended; undefined when it is gone. */
   exitInfo(containerId: string): Promise<ExitInfo | undefined>;
   /** Address of an already running container (for adoption). */
@@ -132,6 +137,22 @@ export class DockerDriver implements InstanceDriver {
     }
   }
 
+  async pause(containerId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).pause();
+    } catch (err) {
+      throw new FaasError('container_pause_failed', `cannot pause container ${containerId}: ${(err as Error).message}`, { containerId }, { cause: err });
+    }
+  }
+
+  async unpause(containerId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).unpause();
+    } catch (err) {
+      throw new FaasError('container_unpause_failed', `cannot unpause container ${containerId}: ${(err as Error).message}`, { containerId }, { cause: err });
+    }
+  }
+
   async exitInfo(containerId: string): Promise<ExitInfo | undefined> {
     try {
       const { State } = await this.docker.getContainer(containerId).inspect();
@@ -152,6 +173,7 @@ export class DockerDriver implements InstanceDriver {
       image: c.Image,
       configHash: c.Labels[LABELS.configHash] ?? '',
       running: c.State === 'running',
+      paused: c.State === 'paused',
     }));
   }
 

@@ -2,11 +2,12 @@
  * Remove one instance without losing a request, in this order:
  *   1. draining: endpoint DRAINING, wait for every router's ACK (no new requests reach it);
  *   2. wait until the runtime reports zero in flight, or the drain deadline (logged);
- *   3. stopped: endpoint withdrawn (ACKed);
- *   4. SIGTERM with a grace period, then the container is removed.
+ *   3. endpoint withdrawn (ACKed);
+ *   4. paused (warm tier, warm-tier.ts), or SIGTERM with a grace period and the container removed.
  */
 import type { ControllerContext } from './controller-context';
 import type { Instance } from './instance-set';
+import { retireDrained } from './warm-tier';
 
 export type DrainOutcome = 'drained' | 'gone' | 'deadline';
 
@@ -46,9 +47,8 @@ export async function drainAndRemove(ctx: ControllerContext, inst: Instance): Pr
   }
   ctx.publishCounts();
   const outcome = await waitDrained(ctx, inst);
-  ctx.set.transition(inst, 'stopped', deps.now());
-  await ctx.push().catch((err: unknown) => log.warn('endpoint_withdraw_failed', { error: err }));
-  if (inst.containerId) await deps.driver.stop(inst.containerId, Math.ceil(ctx.def.timeoutMs / 1000));
-  log.info('instance_drained', { outcome });
+  // Withdrawn (ACKed), then paused (warm tier) or stopped: warm-tier.ts.
+  await retireDrained(ctx, inst, outcome === 'drained');
+  log.info('instance_drained', { outcome, state: inst.state });
   return true;
 }

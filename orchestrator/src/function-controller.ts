@@ -5,7 +5,7 @@
  * concurrent wakes start one group of instances and a wake during the last drain cancels it.
  * Other scale-ups and drains run in parallel; the instance set (instance-set.ts) is their truth.
  */
-import { FaasError, type FunctionDefinition, type FunctionMetrics, type FunctionRouteSpec, type FunctionState, type Logger } from '@faas/contracts';
+import { FaasError, type FunctionDefinition, type FunctionMetrics, type FunctionRouteSpec, type FunctionState, type Logger, type WakeTier } from '@faas/contracts';
 import { chooseDrainVictims } from './autoscaler/drain-choice';
 import { type AutoscalerState, type DemandSample, INITIAL_AUTOSCALER_STATE, type ScaleDecision } from './autoscaler/types';
 import type { ControllerDeps } from './controller-context';
@@ -14,7 +14,7 @@ import { InstanceSet } from './instance-set';
 import { observe } from './observe';
 import { routeSpec } from './route-spec';
 import { RouterPush } from './router-push';
-import { startInstance } from './scale-up';
+import { addInstance, pausedSource } from './warm-tier';
 import { shutdownInstances } from './shutdown';
 import { Serial } from './serial';
 import { RolloutError } from './xds-client';
@@ -39,6 +39,7 @@ export class FunctionController implements LastRemovalContext {
   private published: FunctionState = 'cold';
   /** Last state sent to Redis (maybe not yet confirmed): what a re-publication must repeat. */
   private intended: FunctionState = 'cold';
+  private tier: WakeTier | undefined; // of the last wake that made it warm (in every state write)
   /** A wake counts as activity: requests held at gateways have not reached the instance yet. */
   lastWakeAt = 0;
   /** Wakes since the function was last routable: the size of the burst held at gateways. */
@@ -54,6 +55,7 @@ export class FunctionController implements LastRemovalContext {
   constructor(readonly def: FunctionDefinition, readonly deps: ControllerDeps) {
     this.log = deps.log.child({ fn: def.name });
     this.router = new RouterPush(() => deps.xds.put(this.desiredRoute()));
+    deps.warmPool.register(pausedSource(this));
   }
 
   readyCount(): number {
@@ -69,14 +71,15 @@ export class FunctionController implements LastRemovalContext {
     return this.router.push();
   }
 
-  async publish(state: FunctionState): Promise<void> {
+  async publish(state: FunctionState, tier?: WakeTier): Promise<void> {
     this.intended = state;
-    await this.deps.state.set(this.def.name, this.def.version, state, this.set.census());
+    this.tier = tier ?? this.tier;
+    await this.deps.state.set(this.def.name, this.def.version, state, this.set.census(), this.tier);
     this.published = state;
   }
 
   publishCounts(): void {
-    this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census())
+    this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census(), this.tier)
       .catch((err: unknown) => this.log.warn('state_publish_failed', { what: 'instance counts', error: err }));
   }
 
@@ -146,7 +149,7 @@ export class FunctionController implements LastRemovalContext {
     await this.publish('starting');
     const n = Math.min(this.coldDesired(), this.def.scaling.maxInstances - this.set.size);
     this.log.info('scale_decision', { reason: 'wake', desired: n, waking: this.waking, requestId });
-    const results = await Promise.allSettled(Array.from({ length: n }, () => startInstance(this, requestId, true)));
+    const results = await Promise.allSettled(Array.from({ length: n }, () => addInstance(this, requestId, true)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (this.readyCount() === 0 && failed) throw failed.reason;
   }
@@ -154,7 +157,7 @@ export class FunctionController implements LastRemovalContext {
   private growColdStart(requestId: string): void {
     const census = this.set.census();
     const more = Math.min(this.coldDesired() - census.starting - census.ready, this.def.scaling.maxInstances - this.set.size);
-    for (let k = 0; k < more; k += 1) this.track(startInstance(this, requestId, true).then(() => undefined), 'scale_up_failed');
+    for (let k = 0; k < more; k += 1) this.track(addInstance(this, requestId, true).then(() => undefined), 'scale_up_failed');
   }
 
   /** One reconcile round: observe, decide, act. Acts run on; `settled()` awaits them. */
@@ -171,6 +174,7 @@ export class FunctionController implements LastRemovalContext {
     this.autoscaler = d.next;
     this.deps.metrics.instances(this.def.name, this.set.size);
     if (!this.closed && !this.cold) this.act(d);
+    if (!this.closed) this.track(this.deps.warmPool.sweep(now), 'paused_sweep_failed');
     return d;
   }
 
@@ -186,7 +190,7 @@ export class FunctionController implements LastRemovalContext {
     if (d.desired > current) {
       const n = Math.min(d.desired, this.def.scaling.maxInstances - c.draining) - current;
       if (c.ready === 0) this.track(this.ensureWarm('autoscaler'), 'scale_up_failed');
-      else for (let k = 0; k < n; k += 1) this.track(startInstance(this, 'autoscaler', false).then(() => undefined), 'scale_up_failed');
+      else for (let k = 0; k < n; k += 1) this.track(addInstance(this, 'autoscaler', false).then(() => undefined), 'scale_up_failed');
       return;
     }
     if (d.desired >= c.ready || c.starting > 0) return;
@@ -218,7 +222,7 @@ export class FunctionController implements LastRemovalContext {
   /** Read every instance's in-flight figures; detect instances that stopped answering. */
   async refreshStats(): Promise<void> {
     await Promise.all(this.set.all().map(async (i) => {
-      if (!i.endpoint || !i.containerId || i.state === 'starting') return;
+      if (!i.endpoint || !i.containerId || i.state === 'starting' || i.state === 'paused') return;
       const containerId = i.containerId;
       try {
         i.stats = await this.deps.probe.readStats(i.endpoint.address, i.endpoint.port);
@@ -275,13 +279,14 @@ export class FunctionController implements LastRemovalContext {
   /** Publish the current state again (Redis lost its data, e.g. restarted without persistence). */
   republish(): Promise<void> {
     // Not through the Serial: a cold start can hold it for seconds while gateways see nothing.
-    return this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census()).then(() => undefined);
+    return this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census(), this.tier).then(() => undefined);
   }
 
-  /** Take over a running, ready container found at start-up. */
-  adopt(i: { id: string; containerId: string; address: string; port: number }): void {
-    this.set.add({ id: i.id, containerId: i.containerId, endpoint: { address: i.address, port: i.port }, state: 'ready', since: this.deps.now(), stats: undefined, statsFailures: 0 });
-    this.log.info('instance_adopted', { instance: i.id, containerId: i.containerId });
+  /** Take over a container found at start-up: running and ready, or paused (its TTL starts again). */
+  adopt(i: { id: string; containerId: string; address: string; port: number; paused?: boolean }): void {
+    const now = this.deps.now();
+    this.set.add({ id: i.id, containerId: i.containerId, endpoint: { address: i.address, port: i.port }, state: i.paused ? 'paused' : 'ready', since: now, stats: undefined, statsFailures: 0, warm: i.paused ? { pausedAt: now, version: this.def.version } : undefined });
+    this.log.info('instance_adopted', { instance: i.id, containerId: i.containerId, paused: i.paused === true });
   }
 
   /** Shut down: hold new requests at the gateways, drain in the router, stop every container. */

@@ -2,20 +2,25 @@
  * One function's instances and their lifecycle states. Transitions (and nothing else):
  *
  *   starting ──ready probe + every router ACKed──> ready ──drain chosen──> draining ──> stopped
- *       └──────────── start failed / died ───────────────────────────────────────────────┘
+ *       │  ^                                                                  │   ^
+ *       │  └── wake: unpause, ready probe ── paused <── withdrawn (ACKed) ────┘   │
+ *       │                                      └── TTL / budget / stale version ──┤
+ *       └──────────── start failed / died ────────────────────────────────────────┘
  *
  * - starting: container being created, started, probed; counts as capacity being added,
  *   never routable.
  * - ready: HEALTHY endpoint ACKed by every router; serves traffic.
  * - draining: DRAINING endpoint (ACKed): no new requests, in-flight ones finish.
+ * - paused (warm tier, `warm: paused`): drained, endpoint withdrawn and ACKed, then frozen by
+ *   docker pause; never routable, not capacity (not in the census nor in `size`). A wake turns
+ *   it back into starting (unpause, probe) instead of creating a container (warm-tier.ts).
  * - stopped: endpoint withdrawn, container stopped; the record leaves the set.
- * Warm tiers later (paused, created-not-started) slot in between stopped and starting.
  */
 import type { InstanceCensus } from './autoscaler/types';
 import type { InstanceStats } from './probe';
 import type { RoutableInstance } from './route-spec';
 
-export type InstanceState = 'starting' | 'ready' | 'draining' | 'stopped';
+export type InstanceState = 'starting' | 'ready' | 'draining' | 'paused' | 'stopped';
 
 export interface Instance {
   id: string;
@@ -29,6 +34,8 @@ export interface Instance {
   stats: InstanceStats | undefined;
   /** Consecutive failed stats reads. */
   statsFailures: number;
+  /** Set once docker pause finished (state 'paused'); only such an instance can be unpaused. */
+  warm?: { pausedAt: number; version: string };
 }
 
 export class InstanceSet {
@@ -62,13 +69,16 @@ export class InstanceSet {
     return this.all().filter((i) => i.state === state);
   }
 
+  /** Instances holding or adding capacity (paused ones excluded: they count against max_instances only once woken). */
   get size(): number {
-    return this.byId.size;
+    let n = 0;
+    for (const i of this.byId.values()) if (i.state !== 'paused') n += 1;
+    return n;
   }
 
   census(): InstanceCensus {
     const c = { starting: 0, ready: 0, draining: 0 };
-    for (const i of this.byId.values()) if (i.state !== 'stopped') c[i.state] += 1;
+    for (const i of this.byId.values()) if (i.state !== 'stopped' && i.state !== 'paused') c[i.state] += 1;
     return c;
   }
 

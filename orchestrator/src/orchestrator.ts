@@ -19,6 +19,7 @@ import { listenRedisErrors } from './redis-errors';
 import { reconcileRoutes } from './route-reconcile';
 import { StateStore } from './state';
 import { parseWake } from './wake';
+import { WarmPool } from './warm-pool';
 import { XdsClient } from './xds-client';
 
 export interface OrchestratorOptions extends OrchestratorConfig {
@@ -88,11 +89,12 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   };
 
   const controllers = new Map<string, FunctionController>();
+  const warmPool = new WarmPool(opts.pausedBudgetMb);
   for (const def of defs) {
     controllers.set(def.name, new FunctionController(def, {
       driver, xds, state, metrics, log, image: () => image(def), probe: httpProbe, decideScale: opts.decideScale,
       now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
-      readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs,
+      readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs, warmPool,
     }));
   }
   const byContainer = (containerId: string) => [...controllers.values()].find((c) => c.set.byContainer(containerId) !== undefined);

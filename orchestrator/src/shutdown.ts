@@ -1,11 +1,13 @@
 /** A function's part of the orchestrator's shutdown: every instance drains at once, then goes. */
 import type { ControllerContext } from './controller-context';
 import { waitDrained } from './drain';
+import { removeAllPaused } from './warm-tier';
 
 /** Gateways hold new requests ('stopping'), routers drain, in-flight requests finish, containers stop. */
 export async function shutdownInstances(ctx: ControllerContext): Promise<void> {
   const warn = (what: string) => (err: unknown) => ctx.log.warn('shutdown_step_failed', { what, error: err });
   const { deps, set } = ctx;
+  await removeAllPaused(ctx);
   if (set.size === 0) {
     await ctx.publish('cold').catch(warn('publish cold'));
     return;

@@ -47,8 +47,8 @@ describe('parseWake', () => {
 
 describe('adoptDecision', () => {
   const configHash = containerConfigHash(def);
-  const current = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash }]]);
-  const c = { containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'faas-fn-hello:1-abc', configHash, running: true };
+  const current = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash, keepsPaused: true }]]);
+  const c = { containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'faas-fn-hello:1-abc', configHash, running: true, paused: false };
   it('adopts a running container of the current build', () => {
     assert.deepEqual(adoptDecision(c, current), { action: 'adopt' });
   });
@@ -58,14 +58,23 @@ describe('adoptDecision', () => {
     assert.equal(adoptDecision({ ...c, image: 'faas-fn-hello:1-old' }, current).action, 'remove');
     assert.equal(adoptDecision({ ...c, running: false }, current).action, 'remove');
   });
+  it('adopts a paused container of the current build, removes it when outdated or no longer wanted paused', () => {
+    const paused = { ...c, running: false, paused: true };
+    assert.deepEqual(adoptDecision(paused, current), { action: 'adopt' });
+    assert.equal(adoptDecision({ ...paused, version: '0' }, current).action, 'remove');
+    assert.equal(adoptDecision({ ...paused, image: 'faas-fn-hello:1-old' }, current).action, 'remove');
+    const none = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash, keepsPaused: false }]]);
+    assert.equal(adoptDecision(paused, none).action, 'remove');
+    assert.deepEqual(adoptDecision(c, none), { action: 'adopt' });
+  });
 });
 
 describe('containerConfigHash and adoption of changed configurations', () => {
   const hash = containerConfigHash(def);
   const owned = (d: FunctionDefinition) => ({
-    containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'img', configHash: containerConfigHash(d), running: true,
+    containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'img', configHash: containerConfigHash(d), running: true, paused: false,
   });
-  const current = new Map([['hello', { version: '1', image: 'img', configHash: hash }]]);
+  const current = new Map([['hello', { version: '1', image: 'img', configHash: hash, keepsPaused: true }]]);
 
   it('is stable: same definition, same hash; env order does not matter', () => {
     assert.equal(containerConfigHash({ ...def }), hash);

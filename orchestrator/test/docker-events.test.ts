@@ -102,12 +102,15 @@ describe('DockerDriver.watchExits', () => {
 });
 
 describe('missedExits', () => {
-  const owned = (containerId: string, running: boolean): OwnedContainer => ({
-    containerId, fn: 'hello', version: '1', instanceId: 'i', image: 'img', configHash: 'h', running,
+  const owned = (containerId: string, running: boolean, paused = false): OwnedContainer => ({
+    containerId, fn: 'hello', version: '1', instanceId: 'i', image: 'img', configHash: 'h', running, paused,
   });
   it('names known containers that are gone or stopped, nothing else', () => {
     assert.deepEqual(missedExits(['a', 'b', 'c'], [owned('a', true), owned('b', false), owned('z', false)]), ['b', 'c']);
     assert.deepEqual(missedExits([], [owned('a', false)]), []);
     assert.deepEqual(missedExits(['a'], [owned('a', true)]), []);
+  });
+  it('a paused container (warm tier) is alive', () => {
+    assert.deepEqual(missedExits(['p'], [owned('p', false, true)]), []);
   });
 });

@@ -1,0 +1,114 @@
+/**
+ * The paused warm tier's I/O (issue 11); what to do is decided in autoscaler/tier-choice.ts.
+ *   - retire: a drained instance whose endpoint the routers ACKed as withdrawn is frozen
+ *     (docker pause) into state 'paused' instead of being removed, budget permitting;
+ *   - add: a wake or scale-up unpauses a paused instance of the current version, probes its
+ *     readiness and registers it like a new one; when none is left (or an unpause fails, e.g.
+ *     the container was removed behind our back) it starts a new container;
+ *   - evict: TTL expiry, stale version, budget (warm-pool.ts), stack stop: the container goes.
+ * A frozen runtime keeps its sockets and counters (it was drained: nothing in flight); its
+ * timers fire on thaw, before it answers the readiness probe, so the endpoint is registered
+ * only after any keep-alive timeout has already closed idle connections.
+ */
+import type { EvictReason, PausedEntry } from './autoscaler/tier-choice';
+import { afterDrain, chooseUnpause } from './autoscaler/tier-choice';
+import type { ControllerContext } from './controller-context';
+import type { Instance } from './instance-set';
+import { bringUp, startInstance } from './scale-up';
+import type { PausedSource } from './warm-pool';
+
+export function pausedEntries(ctx: ControllerContext): PausedEntry[] {
+  return ctx.set.inState('paused').flatMap((i) => (i.warm ? [{
+    key: `${ctx.def.name}/${i.id}`, fn: ctx.def.name, instanceId: i.id, memoryMb: ctx.def.memoryMb,
+    pausedAt: i.warm.pausedAt, ttlMs: ctx.def.pausedTtlMs, version: i.warm.version, currentVersion: ctx.def.version,
+  }] : []));
+}
+
+/** What a controller registers with the global pool. */
+export function pausedSource(ctx: ControllerContext): PausedSource {
+  return { fn: ctx.def.name, entries: () => pausedEntries(ctx), evict: (id, reason) => evictPaused(ctx, id, reason) };
+}
+
+/**
+ * The end of a drain (drain.ts): withdraw the endpoint (routers ACK), then pause or remove.
+ * `withdrawn` false: the routers did not confirm, so the container is removed, never frozen.
+ */
+export async function retireDrained(ctx: ControllerContext, inst: Instance, drained: boolean): Promise<void> {
+  const { deps } = ctx;
+  const log = ctx.log.child({ instance: inst.id });
+  const plan = afterDrain({ warm: ctx.def.warm, drained, memoryMb: ctx.def.memoryMb, budgetMb: deps.warmPool.budgetMb, paused: deps.warmPool.entries(), now: deps.now() });
+  // Not routable either way ('paused' keeps the record, without `warm` until frozen).
+  ctx.set.transition(inst, plan.action === 'pause' ? 'paused' : 'stopped', deps.now());
+  let withdrawn = true;
+  await ctx.push().catch((err: unknown) => {
+    withdrawn = false;
+    log.warn('endpoint_withdraw_failed', { error: err });
+  });
+  const containerId = inst.containerId;
+  if (!containerId) return;
+  if (plan.action === 'pause' && withdrawn && inst.state === 'paused') {
+    try {
+      await deps.warmPool.evict(plan.evict);
+      await deps.driver.pause(containerId);
+      // Died or evicted meanwhile (instanceDied, shutdown): not ours to mark.
+      if (ctx.set.get(inst.id) === inst && inst.state === 'paused') {
+        inst.warm = { pausedAt: deps.now(), version: ctx.def.version };
+        log.info('instance_paused', { containerId, ttlMs: ctx.def.pausedTtlMs, memoryMb: ctx.def.memoryMb, evicted: plan.evict.length });
+        ctx.publishCounts();
+        return;
+      }
+    } catch (err) {
+      log.warn('instance_pause_failed', { containerId, error: err });
+    }
+  } else if (plan.action === 'remove') {
+    log.debug('instance_not_paused', { reason: plan.reason });
+  }
+  if (ctx.set.get(inst.id) === inst) ctx.set.transition(inst, 'stopped', deps.now());
+  await deps.driver.stop(containerId, Math.ceil(ctx.def.timeoutMs / 1000));
+}
+
+/** Remove a paused instance (no-op when it is no longer paused: idempotent, races are fine). */
+export async function evictPaused(ctx: ControllerContext, instanceId: string, reason: EvictReason): Promise<void> {
+  const inst = ctx.set.get(instanceId);
+  if (!inst || inst.state !== 'paused' || !inst.warm || !inst.containerId) return;
+  ctx.set.transition(inst, 'stopped', ctx.deps.now());
+  ctx.log.info('paused_instance_removed', { instance: inst.id, containerId: inst.containerId, reason, pausedMs: ctx.deps.now() - inst.warm.pausedAt });
+  // Frozen and drained: nothing to finish, SIGKILL at once (Docker kills a paused container).
+  await ctx.deps.driver.stop(inst.containerId, 0);
+  ctx.publishCounts();
+}
+
+/** One more instance for a wake or a scale-up: a paused one when there is one, else a new container. */
+export async function addInstance(ctx: ControllerContext, requestId: string, cold: boolean): Promise<Instance> {
+  const pick = chooseUnpause(pausedEntries(ctx), 1)[0];
+  const inst = pick ? ctx.set.get(pick.instanceId) : undefined;
+  if (inst?.containerId && inst.endpoint && inst.warm) {
+    // Synchronously out of 'paused': a concurrent wake can no longer choose it.
+    const t0 = ctx.deps.now();
+    const pausedMs = t0 - inst.warm.pausedAt;
+    const containerId = inst.containerId;
+    inst.warm = undefined;
+    ctx.set.transition(inst, 'starting', t0);
+    ctx.publishCounts();
+    try {
+      return await bringUp(ctx, inst, { requestId, cold, tier: 'paused', t0, publishOnFailure: false }, async () => {
+        const from = ctx.deps.now();
+        await ctx.deps.driver.unpause(containerId);
+        return { containerFrom: from, extra: { pausedMs } };
+      });
+    } catch (err) {
+      // bringUp removed the container and logged; a normal cold start replaces it.
+      ctx.log.warn('unpause_fallback', { instance: inst.id, requestId, error: err });
+    }
+  }
+  return startInstance(ctx, requestId, cold);
+}
+
+/** Stack stop: paused instances have nothing to drain (and cannot answer a stats read). */
+export async function removeAllPaused(ctx: ControllerContext): Promise<void> {
+  const paused = ctx.set.inState('paused');
+  await Promise.all(paused.map(async (i) => {
+    ctx.set.transition(i, 'stopped', ctx.deps.now());
+    if (i.containerId) await ctx.deps.driver.stop(i.containerId, 0).catch((err: unknown) => ctx.log.error('container_leak', { instance: i.id, containerId: i.containerId, error: err }));
+  }));
+}
