@@ -37,8 +37,10 @@ export async function retireDrained(ctx: ControllerContext, inst: Instance, drai
   const { deps } = ctx;
   const log = ctx.log.child({ instance: inst.id });
   const plan = afterDrain({ warm: ctx.def.warm, drained, memoryMb: ctx.def.memoryMb, budgetMb: deps.warmPool.budgetMb, paused: deps.warmPool.entries(), now: deps.now() });
-  // Not routable either way ('paused' keeps the record, without `warm` until frozen).
+  // Not routable either way ('paused' keeps the record, without `warm` until frozen). Its last
+  // figures go: stale in-flight counts would read as demand (observe.ts) for as long as it sleeps.
   ctx.set.transition(inst, plan.action === 'pause' ? 'paused' : 'stopped', deps.now());
+  inst.stats = undefined;
   let withdrawn = true;
   await ctx.push().catch((err: unknown) => {
     withdrawn = false;
@@ -49,7 +51,7 @@ export async function retireDrained(ctx: ControllerContext, inst: Instance, drai
   if (plan.action === 'pause' && withdrawn && inst.state === 'paused') {
     try {
       await deps.warmPool.evict(plan.evict);
-      await deps.driver.pause(containerId);
+      await freeze(ctx, containerId);
       // Died or evicted meanwhile (instanceDied, shutdown): not ours to mark.
       if (ctx.set.get(inst.id) === inst && inst.state === 'paused') {
         inst.warm = { pausedAt: deps.now(), version: ctx.def.version };
@@ -65,6 +67,22 @@ export async function retireDrained(ctx: ControllerContext, inst: Instance, drai
   }
   if (ctx.set.get(inst.id) === inst) ctx.set.transition(inst, 'stopped', deps.now());
   await deps.driver.stop(containerId, Math.ceil(ctx.def.timeoutMs / 1000));
+}
+
+/** Pause attempts: the freezer can time out on a starved machine ("unable to freeze"); runc thaws it again. */
+const FREEZE_ATTEMPTS = 3;
+
+async function freeze(ctx: ControllerContext, containerId: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await ctx.deps.driver.pause(containerId);
+      return;
+    } catch (err) {
+      if (attempt >= FREEZE_ATTEMPTS) throw err;
+      ctx.log.debug('instance_pause_retry', { containerId, attempt, error: err });
+      await ctx.deps.sleep(100 * attempt);
+    }
+  }
 }
 
 /** Remove a paused instance (no-op when it is no longer paused: idempotent, races are fine). */

@@ -41,6 +41,8 @@ export class Harness {
   maxStartsInFlight = 0;
   failState: FunctionState | undefined;
   paused = new Set<string>();
+  /** Pause attempts that fail ("unable to freeze") before one succeeds. */
+  pauseFailures = 0;
   /** Containers whose unpause fails (removed behind the orchestrator's back). */
   unpauseFails = new Set<string>();
   readonly warmPool: WarmPool;
@@ -65,6 +67,7 @@ export class Harness {
     },
     isRunning: async (containerId: string) => this.running.has(containerId),
     pause: async (containerId: string) => {
+      if (this.pauseFailures > 0 && this.pauseFailures--) throw new Error('unable to freeze');
       this.paused.add(containerId);
       this.events.push(`pause:${containerId}`);
     },

@@ -126,6 +126,32 @@ describe('paused warm tier', () => {
     assert.equal(ctl.set.all().length, 0);
   });
 
+  it('a paused instance keeps no figures: its last in-flight count is not read as demand', async () => {
+    const h = new Harness();
+    const ctl = h.controller(['i1', 'i2'], pausedDef);
+    h.desired = 1;
+    h.inflight.set('i1', [1, 0]);
+    h.inflight.set('i2', [2]);
+    await ctl.tick(undefined);
+    await ctl.settled();
+    const [p] = ctl.set.inState('paused');
+    assert.equal(p?.id, 'i1', h.events.join(' | '));
+    assert.equal(p.stats, undefined);
+  });
+
+  it('a freeze that times out is retried; one that keeps failing removes the instance', async () => {
+    const h = new Harness();
+    h.pauseFailures = 2;
+    const ctl = await idleToPaused(h);
+    assert.equal(ctl.set.inState('paused').length, 1, 'third attempt froze it');
+    const h2 = new Harness();
+    h2.pauseFailures = 3;
+    const ctl2 = await idleToPaused(h2);
+    assert.equal(ctl2.set.all().length, 0);
+    assert.ok(h2.events.includes('stop:c-i1'));
+    assert.ok(h2.logged('instance_pause_failed'));
+  });
+
   it('warm: none removes as before', async () => {
     const h = new Harness();
     const ctl = h.controller(['i1']);

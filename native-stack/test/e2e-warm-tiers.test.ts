@@ -1,0 +1,146 @@
+/**
+ * The paused warm tier end to end (issue 11), real processes and dockerd: an idle instance is
+ * drained, withdrawn and paused (not removed, not routable); a wake unpauses it and the gateway
+ * names the tier; a burst unpauses then starts; the memory budget and the paused TTL remove;
+ * an orchestrator crash adopts paused containers (and removes outdated ones); stack stop
+ * leaves nothing. Every wait is bounded and on an observed event, never on elapsed time.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type ColdStartRecord, type FunctionRouteSpec, HEADERS, authorizationHeader, coldStartsKey } from '@faas/contracts';
+import { Redis } from 'ioredis';
+import { type Stack, startStack } from '../src/launcher';
+import { containers, root, writeDefinitions } from './helpers';
+
+const logs: string[] = [];
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    assert.ok(Date.now() < deadline, `${what}: not within ${timeoutMs} ms\n${logs.filter((l) => l.startsWith('orchestrator')).slice(-40).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('paused warm tier end to end', { timeout: 300_000 }, () => {
+  let stack: Stack;
+  let stopped = false;
+  let dir: string;
+  let redis: Redis;
+  let base: string;
+  const id = `warm-${randomBytes(3).toString('hex')}`;
+  const hello = { version: '1', idle_timeout: '1s', paused_ttl: '10m', memory_mb: 64, concurrency: 2, max_instances: 4 };
+  const defs = (helloVersion: string) => writeDefinitions(dir, {
+    hello: { ...hello, version: helloVersion },
+    ttl: { version: '1', code: path.join(root, 'functions/hello'), idle_timeout: '1s', paused_ttl: '2s', memory_mb: 16 },
+  });
+  const logged = (event: string, extra = '') => logs.filter((l) => l.includes(`"event":"${event}"`) && l.includes(extra)).length;
+  const pausedOf = async (fn: string) => (await containers(id, fn)).filter((c) => c.State === 'paused');
+  const endpoints = async (fn: string) => {
+    const res = await fetch(`http://127.0.0.1:${stack.ports.xdsHttp}/v1/functions`, { headers: authorizationHeader(stack.internalToken) });
+    return ((await res.json()) as { functions: FunctionRouteSpec[] }).functions.find((f) => f.name === fn)?.endpoints ?? [];
+  };
+  /** Every container of fn has gone idle: exactly one is left, and it is paused. */
+  const onePaused = (fn: string) => until(`${fn} paused`, 60_000, async () => {
+    const all = await containers(id, fn);
+    return all.length === 1 && all[0]!.State === 'paused' ? all[0]! : undefined;
+  });
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-warm-'));
+    stack = await startStack({
+      root, stack: id, wakeTimeoutMs: 30_000, definitionsFile: defs('1'),
+      sink: (c, l) => logs.push(`${c} ${l}`),
+      // Room for one 64 MB hello plus the 16 MB ttl function: a second paused hello evicts.
+      orchestratorEnv: { FAAS_STATS_INTERVAL_MS: '200', FAAS_PAUSED_BUDGET_MB: '100' },
+    });
+    redis = new Redis(stack.redisUrl);
+    base = `http://127.0.0.1:${stack.ports.gateway}`;
+  });
+
+  after(async () => {
+    redis?.disconnect();
+    if (!stopped) await stack?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('idle: the instance is drained, withdrawn and paused, not removed; its endpoint is not routable', async () => {
+    const cold = await fetch(`${base}/hello`);
+    assert.equal(cold.status, 200, await cold.text());
+    assert.equal(cold.headers.get(HEADERS.wakeTier), 'cold');
+    const [first] = await containers(id, 'hello');
+    const paused = await onePaused('hello');
+    assert.equal(paused.Id, first!.Id, 'the same container, frozen');
+    assert.deepEqual(await endpoints('hello'), [], 'no endpoint for a paused instance');
+    assert.ok(logged('instance_paused') >= 1);
+  });
+
+  it('a wake unpauses it: served by the same container, the header names the tier, phases recorded', async () => {
+    const [paused] = await pausedOf('hello');
+    const res = await fetch(`${base}/hello?name=thawed`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'Hello, thawed!\n');
+    assert.equal(res.headers.get(HEADERS.wakeTier), 'paused');
+    assert.match(res.headers.get(HEADERS.heldMs) ?? '', /^\d+$/);
+    assert.ok((await containers(id, 'hello')).some((c) => c.Id === paused!.Id && c.State === 'running'), 'the paused one serves');
+    const rec = (await redis.lrange(coldStartsKey(id), 0, -1)).map((r) => JSON.parse(r) as ColdStartRecord).find((r) => r.fn === 'hello');
+    assert.equal(rec?.tier, 'paused');
+    assert.ok(rec && rec.containerStartMs >= 0 && rec.readinessMs >= 0 && rec.routeAckMs >= 0);
+  });
+
+  it('a burst against a paused function unpauses it and starts more; the budget then keeps one paused', async () => {
+    const paused = await onePaused('hello');
+    const results = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
+      const r = await fetch(`${base}/hello?name=b${i}`);
+      return { status: r.status, body: await r.text() };
+    }));
+    results.forEach((r, i) => assert.deepEqual(r, { status: 200, body: `Hello, b${i}!\n` }));
+    const during = await containers(id, 'hello');
+    assert.ok(during.some((c) => c.Id === paused.Id && c.State === 'running'), 'the paused one was unpaused');
+    const kept = await onePaused('hello');
+    assert.ok(kept);
+    if (during.length > 1) assert.ok(logged('paused_instance_removed', '"reason":"over_budget"') >= 1, 'over-budget paused instances removed');
+  });
+
+  it('the paused TTL removes the container', async () => {
+    const res = await fetch(`${base}/ttl`);
+    assert.equal(res.status, 200, await res.text());
+    await until('ttl paused', 30_000, async () => (await pausedOf('ttl')).length === 1);
+    await until('ttl removed', 30_000, async () => (await containers(id, 'ttl')).length === 0);
+    assert.ok(logged('paused_instance_removed', '"reason":"ttl_expired"') >= 1);
+  });
+
+  it('an orchestrator crash keeps paused containers: adopted as paused, then woken', async () => {
+    const paused = await onePaused('hello');
+    await stack.restart('orchestrator', 'crash');
+    assert.ok(logs.some((l) => l.includes('"event":"instance_adopted"') && l.includes('"paused":true')), 'adopted as paused');
+    const res = await fetch(`${base}/hello?name=adopted`);
+    assert.equal(res.status, 200, await res.text());
+    assert.equal(res.headers.get(HEADERS.wakeTier), 'paused');
+    // (A slow wake can add instances: each wake republished while it waits counts as one more request.)
+    assert.ok((await containers(id, 'hello')).some((c) => c.Id === paused.Id && c.State === 'running'), 'the adopted one serves');
+  });
+
+  it('after a version change, an outdated paused container is removed, never unpaused', async () => {
+    const paused = await onePaused('hello');
+    defs('2');
+    await stack.restart('orchestrator', 'crash');
+    assert.ok(!(await containers(id, 'hello')).some((c) => c.Id === paused.Id), 'outdated paused container removed at start');
+    const res = await fetch(`${base}/hello`);
+    assert.equal(res.status, 200, await res.text());
+    assert.equal(res.headers.get(HEADERS.wakeTier), 'cold');
+  });
+
+  it('stack stop with a paused container leaves nothing', async () => {
+    await onePaused('hello');
+    stopped = true;
+    await stack.stop();
+    assert.deepEqual(await containers(id), [], 'no function container left');
+  });
+});
