@@ -41,6 +41,19 @@ async function until(docker: Docker, stack: string, fn: string, ok: (states: str
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
+/** The freezer can time out while a process is mid-start or starved ("unable to freeze"): try again. */
+async function pauseRetrying(c: Docker.Container): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await c.pause();
+      return;
+    } catch (err) {
+      if (attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
 /** Docker's floor for each tier, with the create options of a real instance (its image, env, limits). */
 async function dockerFloor(docker: Docker, like: string): Promise<{ unpause: number[]; start: number[]; createStart: number[] }> {
   const info = await docker.getContainer(like).inspect();
@@ -59,7 +72,7 @@ async function dockerFloor(docker: Docker, like: string): Promise<{ unpause: num
     made.push(running);
     await running.start();
     for (let i = 0; i < RUNS; i += 1) {
-      await running.pause();
+      await pauseRetrying(running);
       const t0 = process.hrtime.bigint();
       await running.unpause();
       out.unpause.push(ms(t0));
@@ -89,7 +102,7 @@ async function main(): Promise<void> {
   const docker = new Docker();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-bench-tiers-'));
   const defs = path.join(dir, 'defs.yml');
-  const fn = (name: string, warm: string) => `  ${name}:\n    runtime: node\n    version: "1"\n    code: ${path.join(root, 'functions/hello')}\n    idle_timeout: 300ms\n    warm: ${warm}\n`;
+  const fn = (name: string, warm: string) => `  ${name}:\n    runtime: node\n    version: "1"\n    code: ${path.join(root, 'functions/hello')}\n    idle_timeout: 500ms\n    warm: ${warm}\n`;
   fs.writeFileSync(defs, `functions:\n${fn('tier-cold', 'none')}${fn('tier-paused', 'paused')}`);
   const stackId = `bench-tiers-${process.pid}`;
   const logLines: string[] = [];
@@ -97,6 +110,9 @@ async function main(): Promise<void> {
     root, stack: stackId, definitionsFile: defs, sink: (c, l) => logLines.push(`${c} ${l}`),
     orchestratorEnv: { FAAS_STATS_INTERVAL_MS: '50', FAAS_GATEWAY_GRACE_MS: '50' },
     env: { STANDIN_ACCESS_LOG: '0' },
+  }).catch((err: unknown) => {
+    process.stderr.write(`${logLines.slice(-20).join('\n')}\n`);
+    throw err;
   });
   const redis = new Redis(stack.redisUrl);
   try {
