@@ -1,8 +1,8 @@
 /**
  * The paused warm tier end to end (issue 11), real processes and dockerd: an idle instance is
  * drained, withdrawn and paused (not removed, not routable); a wake unpauses it and the gateway
- * names the tier; a burst unpauses then starts; the memory budget and the paused TTL remove;
- * an orchestrator crash adopts paused containers (and removes outdated ones); stack stop
+ * names the tier; a burst unpauses then starts; the memory budget and the paused TTL remove; a
+ * paused container removed behind our back is replaced by a cold start; an orchestrator crash adopts paused containers (and removes outdated ones); stack stop
  * leaves nothing. Every wait is bounded and on an observed event, never on elapsed time.
  */
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { type ColdStartRecord, type FunctionRouteSpec, HEADERS, authorizationHeader, coldStartsKey } from '@faas/contracts';
 import { Redis } from 'ioredis';
 import { type Stack, startStack } from '../src/launcher';
-import { containers, root, writeDefinitions } from './helpers';
+import { containers, docker, root, writeDefinitions } from './helpers';
 
 const logs: string[] = [];
 
@@ -114,6 +114,15 @@ describe('paused warm tier end to end', { timeout: 300_000 }, () => {
     await until('ttl paused', 30_000, async () => (await pausedOf('ttl')).length === 1);
     await until('ttl removed', 30_000, async () => (await containers(id, 'ttl')).length === 0);
     assert.ok(logged('paused_instance_removed', '"reason":"ttl_expired"') >= 1);
+  });
+
+  it('a paused container removed behind the orchestrator\'s back is noticed; the next wake starts a new one', async () => {
+    const paused = await onePaused('hello');
+    await docker.getContainer(paused.Id).remove({ force: true });
+    await until('death noticed', 30_000, async () => logs.some((l) => l.includes('"event":"instance_died"') && l.includes(paused.Id)));
+    const res = await fetch(`${base}/hello?name=again`);
+    assert.equal(res.status, 200, await res.text());
+    assert.equal(res.headers.get(HEADERS.wakeTier), 'cold');
   });
 
   it('an orchestrator crash keeps paused containers: adopted as paused, then woken', async () => {
