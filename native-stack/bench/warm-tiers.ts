@@ -1,6 +1,6 @@
 /**
  * npm run bench, warm tiers (issue 11): a wake from each tier (cold: nothing there; paused: a
- * drained instance frozen by docker pause), median and p99 at the client and per phase over
+ * drained instance frozen by docker pause; created: a container pre-created by docker create), median and p99 at the client and per phase over
  * >= 25 wakes each, next to Docker's own floor measured in the same run through the Docker API
  * (unpause of a paused container, start of a created one, create + start of a new one) with
  * the same image and limits, and the ratio of each tier to its floor plus the route ACK.
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-bench-tiers-'));
   const defs = path.join(dir, 'defs.yml');
   const fn = (name: string, warm: string) => `  ${name}:\n    runtime: node\n    version: "1"\n    code: ${path.join(root, 'functions/hello')}\n    idle_timeout: 500ms\n    warm: ${warm}\n`;
-  fs.writeFileSync(defs, `functions:\n${fn('tier-cold', 'none')}${fn('tier-paused', 'paused')}`);
+  fs.writeFileSync(defs, `functions:\n${fn('tier-cold', 'none')}${fn('tier-paused', 'paused')}${fn('tier-created', 'created')}`);
   const stackId = `bench-tiers-${process.pid}`;
   const logLines: string[] = [];
   const stack = await startStack({
@@ -117,10 +117,11 @@ async function main(): Promise<void> {
   const redis = new Redis(stack.redisUrl);
   try {
     const gw = stack.ports.gateway;
-    const client: Record<'cold' | 'paused', number[]> = { cold: [], paused: [] };
+    const client: Record<'cold' | 'paused' | 'created', number[]> = { cold: [], paused: [], created: [] };
     // Paused first: one cold start, then each wake finds the instance frozen again.
     for (const [tier, name, settled] of [
       ['paused', 'tier-paused', (s: string[]) => s.length === 1 && s[0] === 'paused'],
+      ['created', 'tier-created', (s: string[]) => s.length === 1 && s[0] === 'created'],
       ['cold', 'tier-cold', (s: string[]) => s.length === 0],
     ] as const) {
       const first = await get(gw, `/${name}`);
@@ -141,6 +142,7 @@ async function main(): Promise<void> {
     const ratio = (tier: number[], fl: number[], ack: number[]) => fmt(med(tier) / (med(fl) + med(ack)));
     const p = of('paused');
     const c = of('cold');
+    const m = of('created');
     const lines = [
       `Warm tiers (${RUNS} wakes per tier, hello function, node runtime; Docker floor measured in the same run)`,
       line('paused: client-observed total', client.paused),
@@ -148,6 +150,11 @@ async function main(): Promise<void> {
       line('paused: phase readiness', p.map((r) => r.readinessMs)),
       line('paused: phase route ACK', p.map((r) => r.routeAckMs)),
       line('paused: orchestrator total', p.map((r) => r.totalMs)),
+      line('created: client-observed total', client.created),
+      line('created: phase start', m.map((r) => r.containerStartMs)),
+      line('created: phase readiness', m.map((r) => r.readinessMs)),
+      line('created: phase route ACK', m.map((r) => r.routeAckMs)),
+      line('created: orchestrator total', m.map((r) => r.totalMs)),
       line('cold: client-observed total', client.cold),
       line('cold: phase create+start', c.map((r) => r.containerStartMs)),
       line('cold: phase readiness', c.map((r) => r.readinessMs)),
@@ -157,10 +164,11 @@ async function main(): Promise<void> {
       line('Docker floor: start (created)', floor.start),
       line('Docker floor: create+start (new)', floor.createStart),
       `ratio paused client / (unpause floor + route ACK): ${ratio(client.paused, floor.unpause, p.map((r) => r.routeAckMs))}x; orchestrator total: ${ratio(p.map((r) => r.totalMs), floor.unpause, p.map((r) => r.routeAckMs))}x`,
+      `ratio created client / (start floor + route ACK): ${ratio(client.created, floor.start, m.map((r) => r.routeAckMs))}x; orchestrator total: ${ratio(m.map((r) => r.totalMs), floor.start, m.map((r) => r.routeAckMs))}x`,
       `ratio cold client / (create+start floor + route ACK): ${ratio(client.cold, floor.createStart, c.map((r) => r.routeAckMs))}x; orchestrator total: ${ratio(c.map((r) => r.totalMs), floor.createStart, c.map((r) => r.routeAckMs))}x`,
       `targets: paused median <= 30 ms -> ${med(client.paused) <= 30 ? 'MET' : 'NOT MET'}; paused p99 <= 60 ms -> ${summarize(client.paused).p99 <= 60 ? 'MET' : 'NOT MET'}; cold median <= 300 ms -> ${med(client.cold) <= 300 ? 'MET' : 'NOT MET'}`,
     ];
-    printAndSave(root, 'warm-tiers.json', lines, { client, records: { paused: p, cold: c }, floor });
+    printAndSave(root, 'warm-tiers.json', lines, { client, records: { paused: p, created: m, cold: c }, floor });
   } catch (err) {
     process.stderr.write(`${logLines.slice(-40).join('\n')}\n`);
     throw err;

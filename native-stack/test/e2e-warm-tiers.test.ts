@@ -2,7 +2,8 @@
  * The paused warm tier end to end (issue 11), real processes and dockerd: an idle instance is
  * drained, withdrawn and paused (not removed, not routable); a wake unpauses it and the gateway
  * names the tier; a burst unpauses then starts; the memory budget and the paused TTL remove; a
- * paused container removed behind our back is replaced by a cold start; an orchestrator crash adopts paused containers (and removes outdated ones); stack stop
+ * paused container removed behind our back is replaced by a cold start; `warm: created`
+ * pre-creates a container that a wake starts; an orchestrator crash adopts paused containers (and removes outdated ones); stack stop
  * leaves nothing. Every wait is bounded and on an observed event, never on elapsed time.
  */
 import assert from 'node:assert/strict';
@@ -39,6 +40,7 @@ describe('paused warm tier end to end', { timeout: 300_000 }, () => {
   const defs = (helloVersion: string) => writeDefinitions(dir, {
     hello: { ...hello, version: helloVersion },
     ttl: { version: '1', code: path.join(root, 'functions/hello'), idle_timeout: '1s', paused_ttl: '2s', memory_mb: 16 },
+    made: { version: '1', code: path.join(root, 'functions/hello'), idle_timeout: '1s', warm: 'created' },
   });
   const logged = (event: string, extra = '') => logs.filter((l) => l.includes(`"event":"${event}"`) && l.includes(extra)).length;
   const pausedOf = async (fn: string) => (await containers(id, fn)).filter((c) => c.State === 'paused');
@@ -116,6 +118,23 @@ describe('paused warm tier end to end', { timeout: 300_000 }, () => {
     assert.ok(logged('paused_instance_removed', '"reason":"ttl_expired"') >= 1);
   });
 
+  it('warm: created: the idle instance is removed and a container pre-created; a wake starts it', async () => {
+    const first = await fetch(`${base}/made`);
+    assert.equal(first.status, 200, await first.text());
+    const [running] = await containers(id, 'made');
+    const made = await until('made pre-created', 30_000, async () => {
+      const all = await containers(id, 'made');
+      return all.length === 1 && all[0]!.State === 'created' ? all[0]! : undefined;
+    });
+    assert.notEqual(made.Id, running!.Id, 'a new container, never started');
+    assert.deepEqual(await endpoints('made'), []);
+    const res = await fetch(`${base}/made?name=made`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'Hello, made!\n');
+    assert.equal(res.headers.get(HEADERS.wakeTier), 'created');
+    assert.ok((await containers(id, 'made')).some((c) => c.Id === made.Id && c.State === 'running'));
+  });
+
   it('a paused container removed behind the orchestrator\'s back is noticed; the next wake starts a new one', async () => {
     const paused = await onePaused('hello');
     await docker.getContainer(paused.Id).remove({ force: true });
@@ -128,7 +147,7 @@ describe('paused warm tier end to end', { timeout: 300_000 }, () => {
   it('an orchestrator crash keeps paused containers: adopted as paused, then woken', async () => {
     const paused = await onePaused('hello');
     await stack.restart('orchestrator', 'crash');
-    assert.ok(logs.some((l) => l.includes('"event":"instance_adopted"') && l.includes('"paused":true')), 'adopted as paused');
+    assert.ok(logs.some((l) => l.includes('"event":"instance_adopted"') && l.includes('"tier":"paused"')), 'adopted as paused');
     const res = await fetch(`${base}/hello?name=adopted`);
     assert.equal(res.status, 200, await res.text());
     assert.equal(res.headers.get(HEADERS.wakeTier), 'paused');

@@ -3,7 +3,7 @@
  * those that run the current image and answer ready, or are paused (warm tier) and current,
  * remove every other one.
  */
-import type { Logger } from '@faas/contracts';
+import type { Logger, WarmTier } from '@faas/contracts';
 import type { InstanceDriver, OwnedContainer } from './docker-driver';
 import type { FunctionController } from './function-controller';
 import { containerConfigHash } from './config-hash';
@@ -17,16 +17,17 @@ export interface CurrentBuild {
   image: string | undefined;
   /** containerConfigHash of the current definition. */
   configHash: string;
-  /** The definition still wants a paused tier (else paused containers go). */
-  keepsPaused: boolean;
+  /** The definition's warm tier: paused / created containers are kept only for their own tier. */
+  warm: WarmTier;
 }
 
 /** Pure part: may this container be kept, given what is defined now? */
 export function adoptDecision(c: OwnedContainer, current: ReadonlyMap<string, CurrentBuild>): AdoptDecision {
   const want = current.get(c.fn);
   if (!want) return { action: 'remove', reason: 'function no longer defined' };
-  if (!c.running && !c.paused) return { action: 'remove', reason: 'not running' };
-  if (c.paused && !want.keepsPaused) return { action: 'remove', reason: 'paused, but the function has no paused tier now' };
+  if (!c.running && !c.paused && !c.created) return { action: 'remove', reason: 'not running' };
+  if (c.paused && want.warm !== 'paused') return { action: 'remove', reason: 'paused, but the function has no paused tier now' };
+  if (c.created && want.warm !== 'created') return { action: 'remove', reason: 'created, but the function has no created tier now' };
   if (c.version !== want.version) return { action: 'remove', reason: `version ${c.version} is not the current ${want.version}` };
   if (want.image === undefined || c.image !== want.image) return { action: 'remove', reason: 'image is not the current build' };
   // Limits, concurrency, timeout and env are fixed at create time: another hash is another config.
@@ -41,12 +42,18 @@ export async function adoptOrRemove(
   images: ReadonlyMap<string, string | undefined>,
   log: Logger,
 ): Promise<{ adopted: number; removed: number }> {
-  const current = new Map<string, CurrentBuild>([...controllers].map(([fn, c]) => [fn, { version: c.def.version, image: images.get(fn), configHash: containerConfigHash(c.def), keepsPaused: c.def.warm === 'paused' }]));
+  const current = new Map<string, CurrentBuild>([...controllers].map(([fn, c]) => [fn, { version: c.def.version, image: images.get(fn), configHash: containerConfigHash(c.def), warm: c.def.warm }]));
   let adopted = 0;
   let removed = 0;
   for (const c of await driver.listOwned()) {
     let decision = adoptDecision(c, current);
     const ctl = controllers.get(c.fn);
+    if (decision.action === 'adopt' && ctl && c.created) {
+      // Never started: no address yet, nothing to probe.
+      ctl.adopt({ id: c.instanceId, containerId: c.containerId, address: '', port: 0, tier: 'created' });
+      adopted += 1;
+      continue;
+    }
     if (decision.action === 'adopt' && ctl) {
       const loc = await driver.locate(c.containerId).catch((err: unknown) => {
         log.warn('container_locate_failed', { fn: c.fn, containerId: c.containerId, error: err });
@@ -56,7 +63,7 @@ export async function adoptOrRemove(
         if (!loc) throw new Error('no address');
         // A frozen runtime cannot answer; its readiness is checked when a wake unpauses it.
         if (!c.paused) await waitReady(loc.address, loc.port, 2000);
-        ctl.adopt({ id: c.instanceId, containerId: c.containerId, ...loc, paused: c.paused });
+        ctl.adopt({ id: c.instanceId, containerId: c.containerId, ...loc, tier: c.paused ? 'paused' : undefined });
         adopted += 1;
         continue;
       } catch (err) {

@@ -35,10 +35,15 @@ export interface OwnedContainer {
   running: boolean;
   /** Frozen by docker pause (warm tier); Docker then reports it not 'running'. */
   paused: boolean;
+  /** Created, never started (the created warm tier). */
+  created: boolean;
 }
 
 export interface InstanceDriver {
   start(spec: InstanceSpec): Promise<RunningInstance>;
+  /** docker create only (the created warm tier): the container id; startCreated runs it later. */
+  create(spec: InstanceSpec): Promise<string>;
+  startCreated(containerId: string, def: FunctionDefinition): Promise<{ address: string; port: number }>;
   /** Stop (SIGTERM, then SIGKILL after graceSeconds) and remove. Idempotent. */
   stop(containerId: string, graceSeconds: number): Promise<void>;
   isRunning(containerId: string): Promise<boolean>;
@@ -80,22 +85,30 @@ export class DockerDriver implements InstanceDriver {
   ) {}
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
-    const { def, image, instanceId } = spec;
-    let container: Docker.Container;
+    const { def, instanceId } = spec;
+    const containerId = await this.create(spec);
+    return { instanceId, containerId, fn: def.name, version: def.version, ...(await this.startCreated(containerId, def)) };
+  }
+
+  async create(spec: InstanceSpec): Promise<string> {
+    const { def, image } = spec;
     try {
-      container = await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network }));
+      return (await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network }))).id;
     } catch (err) {
       throw new FaasError('container_create_failed', `cannot create container for ${def.name}: ${(err as Error).message}`, { fn: def.name, image });
     }
+  }
+
+  async startCreated(containerId: string, def: FunctionDefinition): Promise<{ address: string; port: number }> {
     try {
-      await container.start();
-      const loc = await this.locate(container.id);
+      await this.docker.getContainer(containerId).start();
+      const loc = await this.locate(containerId);
       if (!loc) throw new Error('container has no reachable address');
-      return { instanceId, containerId: container.id, fn: def.name, version: def.version, ...loc };
+      return loc;
     } catch (err) {
       // Never leave a created-but-unusable container behind.
-      await this.stop(container.id, 0);
-      throw new FaasError('container_start_failed', `cannot start container for ${def.name}: ${(err as Error).message}`, { fn: def.name, image });
+      await this.stop(containerId, 0);
+      throw new FaasError('container_start_failed', `cannot start container for ${def.name}: ${(err as Error).message}`, { fn: def.name, containerId });
     }
   }
 
@@ -174,6 +187,7 @@ export class DockerDriver implements InstanceDriver {
       configHash: c.Labels[LABELS.configHash] ?? '',
       running: c.State === 'running',
       paused: c.State === 'paused',
+      created: c.State === 'created',
     }));
   }
 

@@ -282,11 +282,11 @@ export class FunctionController implements LastRemovalContext {
     return this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census(), this.tier).then(() => undefined);
   }
 
-  /** Take over a container found at start-up: running and ready, or paused (its TTL starts again). */
-  adopt(i: { id: string; containerId: string; address: string; port: number; paused?: boolean }): void {
+  /** Take over a container found at start-up: running and ready, or a warm tier's (its TTL starts again). */
+  adopt(i: { id: string; containerId: string; address: string; port: number; tier?: 'paused' | 'created' }): void {
     const now = this.deps.now();
-    this.set.add({ id: i.id, containerId: i.containerId, endpoint: { address: i.address, port: i.port }, state: i.paused ? 'paused' : 'ready', since: now, stats: undefined, statsFailures: 0, warm: i.paused ? { pausedAt: now, version: this.def.version } : undefined });
-    this.log.info('instance_adopted', { instance: i.id, containerId: i.containerId, paused: i.paused === true });
+    this.set.add({ id: i.id, containerId: i.containerId, endpoint: i.tier === 'created' ? undefined : { address: i.address, port: i.port }, state: i.tier ?? 'ready', since: now, stats: undefined, statsFailures: 0, warm: i.tier ? { pausedAt: now, version: this.def.version } : undefined });
+    this.log.info('instance_adopted', { instance: i.id, containerId: i.containerId, tier: i.tier ?? 'ready' });
   }
 
   /** Shut down: hold new requests at the gateways, drain in the router, stop every container. */

@@ -14,13 +14,15 @@
  * - paused (warm tier, `warm: paused`): drained, endpoint withdrawn and ACKed, then frozen by
  *   docker pause; never routable, not capacity (not in the census nor in `size`). A wake turns
  *   it back into starting (unpause, probe) instead of creating a container (warm-tier.ts).
+ * - created (warm tier, `warm: created`): a container made by docker create after a drained
+ *   instance was removed; a wake starts it (no endpoint until then). Like paused otherwise.
  * - stopped: endpoint withdrawn, container stopped; the record leaves the set.
  */
 import type { InstanceCensus } from './autoscaler/types';
 import type { InstanceStats } from './probe';
 import type { RoutableInstance } from './route-spec';
 
-export type InstanceState = 'starting' | 'ready' | 'draining' | 'paused' | 'stopped';
+export type InstanceState = 'starting' | 'ready' | 'draining' | 'paused' | 'created' | 'stopped';
 
 export interface Instance {
   id: string;
@@ -34,7 +36,7 @@ export interface Instance {
   stats: InstanceStats | undefined;
   /** Consecutive failed stats reads. */
   statsFailures: number;
-  /** Set once docker pause finished (state 'paused'); only such an instance can be unpaused. */
+  /** Set once docker pause (state 'paused') or create (state 'created') finished; only then can a wake take it. */
   warm?: { pausedAt: number; version: string };
 }
 
@@ -72,13 +74,13 @@ export class InstanceSet {
   /** Instances holding or adding capacity (paused ones excluded: they count against max_instances only once woken). */
   get size(): number {
     let n = 0;
-    for (const i of this.byId.values()) if (i.state !== 'paused') n += 1;
+    for (const i of this.byId.values()) if (i.state !== 'paused' && i.state !== 'created') n += 1;
     return n;
   }
 
   census(): InstanceCensus {
     const c = { starting: 0, ready: 0, draining: 0 };
-    for (const i of this.byId.values()) if (i.state !== 'stopped' && i.state !== 'paused') c[i.state] += 1;
+    for (const i of this.byId.values()) if (i.state === 'starting' || i.state === 'ready' || i.state === 'draining') c[i.state] += 1;
     return c;
   }
 

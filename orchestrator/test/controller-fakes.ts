@@ -60,6 +60,17 @@ export class Harness {
       this.events.push(`start:${spec.instanceId}`);
       return { instanceId: spec.instanceId, containerId, fn: spec.def.name, version: spec.def.version, address: '127.0.0.1', port };
     },
+    create: async (spec: InstanceSpec): Promise<string> => {
+      this.events.push(`create:${spec.instanceId}`);
+      return `c-${spec.instanceId}`;
+    },
+    startCreated: async (containerId: string) => {
+      const port = this.nextPort++;
+      this.ports.set(port, containerId.replace(/^c-/, ''));
+      this.running.add(containerId);
+      this.events.push(`startCreated:${containerId}`);
+      return { address: '127.0.0.1', port };
+    },
     stop: async (containerId: string) => {
       this.running.delete(containerId);
       this.paused.delete(containerId);

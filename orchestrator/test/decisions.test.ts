@@ -47,8 +47,8 @@ describe('parseWake', () => {
 
 describe('adoptDecision', () => {
   const configHash = containerConfigHash(def);
-  const current = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash, keepsPaused: true }]]);
-  const c = { containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'faas-fn-hello:1-abc', configHash, running: true, paused: false };
+  const current = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash, warm: 'paused' as const }]]);
+  const c = { containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'faas-fn-hello:1-abc', configHash, running: true, paused: false, created: false };
   it('adopts a running container of the current build', () => {
     assert.deepEqual(adoptDecision(c, current), { action: 'adopt' });
   });
@@ -63,18 +63,24 @@ describe('adoptDecision', () => {
     assert.deepEqual(adoptDecision(paused, current), { action: 'adopt' });
     assert.equal(adoptDecision({ ...paused, version: '0' }, current).action, 'remove');
     assert.equal(adoptDecision({ ...paused, image: 'faas-fn-hello:1-old' }, current).action, 'remove');
-    const none = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash, keepsPaused: false }]]);
+    const none = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash, warm: 'none' as const }]]);
     assert.equal(adoptDecision(paused, none).action, 'remove');
     assert.deepEqual(adoptDecision(c, none), { action: 'adopt' });
+  });
+  it('adopts a created (never started) container only for a function with the created tier', () => {
+    const created = { ...c, running: false, created: true };
+    assert.equal(adoptDecision(created, current).action, 'remove');
+    const wantsCreated = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash, warm: 'created' as const }]]);
+    assert.deepEqual(adoptDecision(created, wantsCreated), { action: 'adopt' });
   });
 });
 
 describe('containerConfigHash and adoption of changed configurations', () => {
   const hash = containerConfigHash(def);
   const owned = (d: FunctionDefinition) => ({
-    containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'img', configHash: containerConfigHash(d), running: true, paused: false,
+    containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'img', configHash: containerConfigHash(d), running: true, paused: false, created: false,
   });
-  const current = new Map([['hello', { version: '1', image: 'img', configHash: hash, keepsPaused: true }]]);
+  const current = new Map([['hello', { version: '1', image: 'img', configHash: hash, warm: 'paused' as const }]]);
 
   it('is stable: same definition, same hash; env order does not matter', () => {
     assert.equal(containerConfigHash({ ...def }), hash);

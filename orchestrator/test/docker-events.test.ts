@@ -102,8 +102,8 @@ describe('DockerDriver.watchExits', () => {
 });
 
 describe('missedExits', () => {
-  const owned = (containerId: string, running: boolean, paused = false): OwnedContainer => ({
-    containerId, fn: 'hello', version: '1', instanceId: 'i', image: 'img', configHash: 'h', running, paused,
+  const owned = (containerId: string, running: boolean, paused = false, created = false): OwnedContainer => ({
+    containerId, fn: 'hello', version: '1', instanceId: 'i', image: 'img', configHash: 'h', running, paused, created,
   });
   it('names known containers that are gone or stopped, nothing else', () => {
     assert.deepEqual(missedExits(['a', 'b', 'c'], [owned('a', true), owned('b', false), owned('z', false)]), ['b', 'c']);
@@ -111,6 +111,6 @@ describe('missedExits', () => {
     assert.deepEqual(missedExits(['a'], [owned('a', true)]), []);
   });
   it('a paused container (warm tier) is alive', () => {
-    assert.deepEqual(missedExits(['p'], [owned('p', false, true)]), []);
+    assert.deepEqual(missedExits(['p', 'c'], [owned('p', false, true), owned('c', false, false, true)]), []);
   });
 });

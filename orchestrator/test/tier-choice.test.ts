@@ -6,7 +6,7 @@ import { defaultPausedBudgetMb } from '../src/warm-pool';
 
 const MIN = 60_000;
 const e = (id: string, pausedAt: number, over: Partial<PausedEntry> = {}): PausedEntry => ({
-  key: `f/${id}`, fn: 'f', instanceId: id, memoryMb: 100, pausedAt, ttlMs: 10 * MIN, version: '1', currentVersion: '1', ...over,
+  key: `f/${id}`, fn: 'f', instanceId: id, tier: 'paused', memoryMb: 100, pausedAt, ttlMs: 10 * MIN, version: '1', currentVersion: '1', ...over,
 });
 
 describe('pausedToEvict', () => {
@@ -27,15 +27,20 @@ describe('pausedToEvict', () => {
 });
 
 describe('afterDrain', () => {
-  const base = { warm: 'paused' as const, drained: true, memoryMb: 100, budgetMb: 250, paused: [] as PausedEntry[], now: 100 };
+  const base = { warm: 'paused' as const, drained: true, memoryMb: 100, budgetMb: 250, paused: [] as PausedEntry[], now: 100, created: 0, maxInstances: 2 };
   it('pauses a cleanly drained instance of a paused-tier function', () => {
     assert.deepEqual(afterDrain(base), { action: 'pause', evict: [] });
   });
   it('removes when the function has no paused tier, the drain hit its deadline, or it cannot fit at all', () => {
     assert.equal(afterDrain({ ...base, warm: 'none' }).action, 'remove');
-    assert.equal(afterDrain({ ...base, warm: 'created' }).action, 'remove');
+
     assert.equal(afterDrain({ ...base, drained: false }).action, 'remove');
     assert.equal(afterDrain({ ...base, memoryMb: 300 }).action, 'remove');
+  });
+  it('warm: created removes it and pre-creates a container in its place, up to max_instances', () => {
+    assert.deepEqual(afterDrain({ ...base, warm: 'created' }), { action: 'remove', reason: 'warm: created', precreate: true });
+    assert.deepEqual(afterDrain({ ...base, warm: 'created', created: 2 }), { action: 'remove', reason: 'warm: created', precreate: false });
+    assert.deepEqual(afterDrain({ ...base, warm: 'none' }), { action: 'remove', reason: 'warm: none', precreate: false });
   });
   it('makes room by evicting the least recently used paused instances', () => {
     const d = afterDrain({ ...base, paused: [e('old', 10), e('new', 20)] });
@@ -50,6 +55,7 @@ describe('chooseUnpause', () => {
     assert.deepEqual(chooseUnpause(entries, 9).map((x) => x.instanceId), ['b', 'c', 'a']);
     assert.deepEqual(chooseUnpause(entries, 0), []);
     assert.deepEqual(chooseUnpause([e('stale', 1, { version: '0' })], 1), []);
+    assert.deepEqual(chooseUnpause([e('made', 50, { tier: 'created', memoryMb: 0 }), e('frozen', 10)], 2).map((x) => x.instanceId), ['frozen', 'made'], 'paused before created');
   });
 });
 

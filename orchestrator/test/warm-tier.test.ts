@@ -152,6 +152,41 @@ describe('paused warm tier', () => {
     assert.ok(h2.logged('instance_pause_failed'));
   });
 
+  it('warm: created removes the drained instance, pre-creates one, and a wake starts it (tier created)', async () => {
+    const h = new Harness();
+    const ctl = h.controller(['i1'], { ...pausedDef, warm: 'created' });
+    h.desired = 0;
+    await ctl.tick(undefined);
+    await ctl.settled();
+    assert.ok(h.events.includes('stop:c-i1'));
+    assert.ok(!h.events.some((e) => e.startsWith('pause:')));
+    const [made] = ctl.set.inState('created');
+    assert.ok(made?.containerId && made.endpoint === undefined, 'created, not started, no endpoint');
+    assert.equal(ctl.set.size, 0);
+    assert.deepEqual(ctl.desiredRoute().endpoints, []);
+    await ctl.ensureWarm('r1');
+    assert.ok(h.events.includes(`startCreated:${made.containerId}`));
+    assert.ok(!h.events.some((e) => e.startsWith('start:')), 'no create + start');
+    assert.equal(ctl.readyCount(), 1);
+    assert.equal(h.tiers.at(-1), 'created');
+    await ctl.close();
+    assert.equal(ctl.set.all().length, 0);
+  });
+
+  it('a created container is removed at its TTL and at stack stop', async () => {
+    const h = new Harness();
+    const ctl = h.controller(['i1'], { ...pausedDef, warm: 'created' });
+    h.desired = 0;
+    await ctl.tick(undefined);
+    await ctl.settled();
+    const [made] = ctl.set.inState('created');
+    h.t += 60_000;
+    await ctl.tick(undefined);
+    await ctl.settled();
+    assert.ok(h.events.includes(`stop:${made!.containerId}`));
+    assert.equal(ctl.set.all().length, 0);
+  });
+
   it('warm: none removes as before', async () => {
     const h = new Harness();
     const ctl = h.controller(['i1']);

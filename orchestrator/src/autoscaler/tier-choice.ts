@@ -1,13 +1,15 @@
 /**
- * Warm-tier decisions (issue 11), pure: whether a drained instance is paused or removed, which
- * paused instances leave (TTL expired, stale version, over the global memory budget, least
+ * Warm-tier decisions (issue 11), pure: whether a drained instance is paused or removed (and a
+ * container pre-created in its place for `warm: created`), which paused or created instances leave (TTL expired, stale version, over the global memory budget, least
  * recently used first) and which ones a wake unpauses. The controller's tick and drain call
  * these with `now` from the injected clock; the I/O lives in warm-tier.ts.
  */
 import type { WarmTier } from '@faas/contracts';
 
-/** One paused instance, as the decisions see it (the pool spans every function). */
+/** One paused (or pre-created) instance, as the decisions see it (the pool spans every function). */
 export interface PausedEntry {
+  /** A created container holds no memory (memoryMb 0 in the budget) and is started, not unpaused. */
+  tier: 'paused' | 'created';
   /** Unique across functions: `${fn}/${instanceId}`. */
   key: string;
   fn: string;
@@ -46,7 +48,7 @@ export function pausedToEvict(entries: readonly PausedEntry[], budgetMb: number,
   return out;
 }
 
-export type AfterDrain = { action: 'pause'; evict: Eviction[] } | { action: 'remove'; reason: string };
+export type AfterDrain = { action: 'pause'; evict: Eviction[] } | { action: 'remove'; reason: string; precreate: boolean };
 
 export interface AfterDrainInput {
   warm: WarmTier;
@@ -57,26 +59,31 @@ export interface AfterDrainInput {
   /** Every paused instance of every function. */
   paused: readonly PausedEntry[];
   now: number;
+  /** For `warm: created`: containers already pre-created for this function, and its bound. */
+  created: number;
+  maxInstances: number;
 }
 
 /** A drained instance: pause it (evicting LRU paused ones to make room) or remove it. */
 export function afterDrain(input: AfterDrainInput): AfterDrain {
-  if (input.warm !== 'paused') return { action: 'remove', reason: `warm: ${input.warm}` };
-  if (!input.drained) return { action: 'remove', reason: 'drain did not finish cleanly' };
-  if (input.memoryMb > input.budgetMb) return { action: 'remove', reason: 'larger than the paused memory budget' };
+  if (input.warm === 'created') return { action: 'remove', reason: 'warm: created', precreate: input.created < input.maxInstances };
+  if (input.warm !== 'paused') return { action: 'remove', reason: `warm: ${input.warm}`, precreate: false };
+  if (!input.drained) return { action: 'remove', reason: 'drain did not finish cleanly', precreate: false };
+  if (input.memoryMb > input.budgetMb) return { action: 'remove', reason: 'larger than the paused memory budget', precreate: false };
   // Room is made as if the newcomer were already paused (it is the most recent one).
   const evict = pausedToEvict(input.paused, input.budgetMb - input.memoryMb, input.now);
   return { action: 'pause', evict };
 }
 
 /**
- * Which of a function's paused instances a wake unpauses, most recently paused first (its
- * caches are the warmest; the oldest go first under budget pressure anyway). Stale versions are
- * never unpaused.
+ * Which of a function's warm instances a wake takes: paused before created (an unpause is far
+ * cheaper than a start), most recently paused first (its caches are the warmest; the oldest go
+ * first under budget pressure anyway). Stale versions are never woken.
  */
 export function chooseUnpause(paused: readonly PausedEntry[], wanted: number): PausedEntry[] {
   if (wanted <= 0) return [];
-  return byLeastRecent(paused.filter((e) => e.version === e.currentVersion)).reverse().slice(0, wanted);
+  const current = byLeastRecent(paused.filter((e) => e.version === e.currentVersion)).reverse();
+  return [...current.filter((e) => e.tier === 'paused'), ...current.filter((e) => e.tier === 'created')].slice(0, wanted);
 }
 
 function byLeastRecent(entries: readonly PausedEntry[]): PausedEntry[] {
