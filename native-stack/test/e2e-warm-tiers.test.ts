@@ -38,7 +38,8 @@ describe('paused warm tier end to end', { timeout: 300_000 }, () => {
   const id = `warm-${randomBytes(3).toString('hex')}`;
   const hello = { version: '1', idle_timeout: '1s', paused_ttl: '10m', memory_mb: 64, concurrency: 2, max_instances: 4 };
   const defs = (helloVersion: string) => writeDefinitions(dir, {
-    hello: { ...hello, version: helloVersion },
+    // Its own name: the version change below removes the old image tag, which no other stack shares.
+    thaw: { ...hello, code: path.join(root, 'functions/hello'), version: helloVersion },
     ttl: { version: '1', code: path.join(root, 'functions/hello'), idle_timeout: '1s', paused_ttl: '2s', memory_mb: 16 },
     made: { version: '1', code: path.join(root, 'functions/hello'), idle_timeout: '1s', warm: 'created' },
   });
@@ -59,7 +60,7 @@ describe('paused warm tier end to end', { timeout: 300_000 }, () => {
     stack = await startStack({
       root, stack: id, wakeTimeoutMs: 30_000, definitionsFile: defs('1'),
       sink: (c, l) => logs.push(`${c} ${l}`),
-      // Room for one 64 MB hello plus the 16 MB ttl function: a second paused hello evicts.
+      // Room for one 64 MB thaw plus the 16 MB ttl function: a second paused thaw evicts.
       orchestratorEnv: { FAAS_STATS_INTERVAL_MS: '200', FAAS_PAUSED_BUDGET_MB: '100' },
     });
     redis = new Redis(stack.redisUrl);
@@ -73,39 +74,39 @@ describe('paused warm tier end to end', { timeout: 300_000 }, () => {
   });
 
   it('idle: the instance is drained, withdrawn and paused, not removed; its endpoint is not routable', async () => {
-    const cold = await fetch(`${base}/hello`);
+    const cold = await fetch(`${base}/thaw`);
     assert.equal(cold.status, 200, await cold.text());
     assert.equal(cold.headers.get(HEADERS.wakeTier), 'cold');
-    const [first] = await containers(id, 'hello');
-    const paused = await onePaused('hello');
+    const [first] = await containers(id, 'thaw');
+    const paused = await onePaused('thaw');
     assert.equal(paused.Id, first!.Id, 'the same container, frozen');
-    assert.deepEqual(await endpoints('hello'), [], 'no endpoint for a paused instance');
+    assert.deepEqual(await endpoints('thaw'), [], 'no endpoint for a paused instance');
     assert.ok(logged('instance_paused') >= 1);
   });
 
   it('a wake unpauses it: served by the same container, the header names the tier, phases recorded', async () => {
-    const [paused] = await pausedOf('hello');
-    const res = await fetch(`${base}/hello?name=thawed`);
+    const [paused] = await pausedOf('thaw');
+    const res = await fetch(`${base}/thaw?name=thawed`);
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'Hello, thawed!\n');
     assert.equal(res.headers.get(HEADERS.wakeTier), 'paused');
     assert.match(res.headers.get(HEADERS.heldMs) ?? '', /^\d+$/);
-    assert.ok((await containers(id, 'hello')).some((c) => c.Id === paused!.Id && c.State === 'running'), 'the paused one serves');
-    const rec = (await redis.lrange(coldStartsKey(id), 0, -1)).map((r) => JSON.parse(r) as ColdStartRecord).find((r) => r.fn === 'hello');
+    assert.ok((await containers(id, 'thaw')).some((c) => c.Id === paused!.Id && c.State === 'running'), 'the paused one serves');
+    const rec = (await redis.lrange(coldStartsKey(id), 0, -1)).map((r) => JSON.parse(r) as ColdStartRecord).find((r) => r.fn === 'thaw');
     assert.equal(rec?.tier, 'paused');
     assert.ok(rec && rec.containerStartMs >= 0 && rec.readinessMs >= 0 && rec.routeAckMs >= 0);
   });
 
   it('a burst against a paused function unpauses it and starts more; the budget then keeps one paused', async () => {
-    const paused = await onePaused('hello');
+    const paused = await onePaused('thaw');
     const results = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
-      const r = await fetch(`${base}/hello?name=b${i}`);
+      const r = await fetch(`${base}/thaw?name=b${i}`);
       return { status: r.status, body: await r.text() };
     }));
     results.forEach((r, i) => assert.deepEqual(r, { status: 200, body: `Hello, b${i}!\n` }));
-    const during = await containers(id, 'hello');
+    const during = await containers(id, 'thaw');
     assert.ok(during.some((c) => c.Id === paused.Id && c.State === 'running'), 'the paused one was unpaused');
-    const kept = await onePaused('hello');
+    const kept = await onePaused('thaw');
     assert.ok(kept);
     if (during.length > 1) assert.ok(logged('paused_instance_removed', '"reason":"over_budget"') >= 1, 'over-budget paused instances removed');
   });
@@ -136,37 +137,37 @@ describe('paused warm tier end to end', { timeout: 300_000 }, () => {
   });
 
   it('a paused container removed behind the orchestrator\'s back is noticed; the next wake starts a new one', async () => {
-    const paused = await onePaused('hello');
+    const paused = await onePaused('thaw');
     await docker.getContainer(paused.Id).remove({ force: true });
     await until('death noticed', 30_000, async () => logs.some((l) => l.includes('"event":"instance_died"') && l.includes(paused.Id)));
-    const res = await fetch(`${base}/hello?name=again`);
+    const res = await fetch(`${base}/thaw?name=again`);
     assert.equal(res.status, 200, await res.text());
     assert.equal(res.headers.get(HEADERS.wakeTier), 'cold');
   });
 
   it('an orchestrator crash keeps paused containers: adopted as paused, then woken', async () => {
-    const paused = await onePaused('hello');
+    const paused = await onePaused('thaw');
     await stack.restart('orchestrator', 'crash');
     assert.ok(logs.some((l) => l.includes('"event":"instance_adopted"') && l.includes('"tier":"paused"')), 'adopted as paused');
-    const res = await fetch(`${base}/hello?name=adopted`);
+    const res = await fetch(`${base}/thaw?name=adopted`);
     assert.equal(res.status, 200, await res.text());
     assert.equal(res.headers.get(HEADERS.wakeTier), 'paused');
     // (A slow wake can add instances: each wake republished while it waits counts as one more request.)
-    assert.ok((await containers(id, 'hello')).some((c) => c.Id === paused.Id && c.State === 'running'), 'the adopted one serves');
+    assert.ok((await containers(id, 'thaw')).some((c) => c.Id === paused.Id && c.State === 'running'), 'the adopted one serves');
   });
 
   it('after a version change, an outdated paused container is removed, never unpaused', async () => {
-    const paused = await onePaused('hello');
+    const paused = await onePaused('thaw');
     defs('2');
     await stack.restart('orchestrator', 'crash');
-    assert.ok(!(await containers(id, 'hello')).some((c) => c.Id === paused.Id), 'outdated paused container removed at start');
-    const res = await fetch(`${base}/hello`);
+    assert.ok(!(await containers(id, 'thaw')).some((c) => c.Id === paused.Id), 'outdated paused container removed at start');
+    const res = await fetch(`${base}/thaw`);
     assert.equal(res.status, 200, await res.text());
     assert.equal(res.headers.get(HEADERS.wakeTier), 'cold');
   });
 
   it('stack stop with a paused container leaves nothing', async () => {
-    await onePaused('hello');
+    await onePaused('thaw');
     stopped = true;
     await stack.stop();
     assert.deepEqual(await containers(id), [], 'no function container left');
