@@ -32,8 +32,9 @@ export function pausedSource(ctx: ControllerContext): PausedSource {
 }
 
 /**
- * The end of a drain (drain.ts): withdraw the endpoint (routers ACK), then pause or remove.
- * `withdrawn` false: the routers did not confirm, so the container is removed, never frozen.
+ * The end of a drain (drain.ts): withdraw the endpoint (routers ACK), then pause or remove (and
+ * pre-create for `warm: created`). `drained`: zero in flight was reached (not the deadline). A
+ * withdrawal the routers did not confirm means removal: a container is frozen only after the ACK.
  */
 export async function retireDrained(ctx: ControllerContext, inst: Instance, drained: boolean): Promise<void> {
   const { deps } = ctx;
