@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { FunctionStateSchema } from './redis-keys';
+import { WakeTierSchema } from './wake-tier';
 
 export const FunctionStatesSchema = z.object({
   rev: z.number().int().nonnegative(),
@@ -24,6 +25,8 @@ export const WakeResultSchema = z.object({
   fn: z.string(),
   state: z.literal('warm'),
   waitedMs: z.number().nonnegative(),
+  /** The tier that served the wake when this request waited for one (absent: it was warm already). */
+  tier: WakeTierSchema.optional(),
 });
 export type WakeResult = z.infer<typeof WakeResultSchema>;
 

@@ -19,3 +19,4 @@ export * from './definition-hash';
 export * from './instance-failures';
 export * from './demand-alert';
 export * from './call-api';
+export * from './wake-tier';

@@ -86,6 +86,8 @@ export const HEADERS = {
   requestId: 'x-request-id',
   /** Milliseconds the gateway held a request while its function woke up. */
   heldMs: 'x-faas-held-ms',
+  /** With heldMs: the warm tier that served the wake (wake-tier.ts: paused, created, cold). */
+  wakeTier: 'x-faas-wake-tier',
   /** Set ('1') by the router on its own replies for no healthy upstream (UH) or no route (NR). */
   routerNoUpstream: 'x-faas-router-no-upstream',
 } as const;

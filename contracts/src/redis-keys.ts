@@ -4,6 +4,7 @@
  * (for example parallel test runs) can share one Redis without seeing each other.
  */
 import { z } from 'zod';
+import { type WakeTier, WakeTierSchema } from './wake-tier';
 
 export interface RedisKeys {
   /** Hash: function name -> JSON FunctionStateRecord. Written by the orchestrator only. */
@@ -65,6 +66,8 @@ export const FunctionStateRecordSchema = z.object({
   readyInstances: z.number().int().nonnegative(),
   /** Every instance by state; absent in records written by older orchestrators. */
   instances: InstanceCountsSchema.optional(),
+  /** Tier of the instance whose wake last made the function warm (wake-tier.ts); absent before any. */
+  wakeTier: WakeTierSchema.optional(),
   /** Epoch ms of the last change. */
   updatedAt: z.number().nonnegative(),
 });
@@ -101,7 +104,9 @@ export interface ColdStartRecord {
   fn: string;
   instance: string;
   requestId: string;
-  /** docker create + start. */
+  /** Which tier served it; absent in records of older orchestrators (then 'cold'). */
+  tier?: WakeTier;
+  /** The container phase: docker create + start (cold), start (created) or unpause (paused). */
   containerStartMs: number;
   /** From started to the runtime answering ready. */
   readinessMs: number;

@@ -90,6 +90,9 @@ function M.access()
   if res.status == 200 then
     -- Warm now (also heals a state this worker had marked cold after a router miss).
     dict:set('s:' .. fn, WARM)
+    -- The warm tier that served the wake (x-faas-wake-tier), when redis-rest names one.
+    local ok = json.decode(res.body)
+    if type(ok) == 'table' and type(ok.tier) == 'string' and ok.tier:match('^%l+$') then ngx.var.faas_wake_tier = ok.tier end
     return -- held until warm: fall through to proxy_pass
   end
   -- Decided by redis-rest's error code (gateway-api.ts), never by its message text.

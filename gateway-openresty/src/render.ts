@@ -126,6 +126,7 @@ export function renderConfig(opts: RenderOptions, template: string = fs.readFile
     request_id_var: `$${headerVar('http_', HEADERS.requestId)}`,
     header_request_id: HEADERS.requestId,
     header_held_ms: HEADERS.heldMs,
+    header_wake_tier: HEADERS.wakeTier,
     auth_header: INTERNAL_AUTH.header,
     resolver: opts.resolver ? `resolver ${opts.resolver} ipv6=off;` : '',
     access_log: accessLog === 'off' ? 'off' : `${accessLog} faas_json`,

@@ -14,7 +14,7 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { type ColdStartRecord, LABELS, coldStartsKey } from '@faas/contracts';
 import { startStack } from '../src/launcher';
-import { fmt, summarize } from './stats';
+import { fmt, printAndSave, row, summarize } from './stats';
 import { copyCode } from '../test/helpers';
 
 const root = path.resolve(__dirname, '../../..');
@@ -40,11 +40,6 @@ async function waitGone(docker: Docker, stack: string, fn: string): Promise<void
   }
 }
 
-function row(name: string, samples: number[]): string {
-  const s = summarize(samples);
-  return `${name.padEnd(34)} n=${String(s.n).padEnd(5)} median=${fmt(s.median).padStart(8)} ms   p99=${fmt(s.p99).padStart(8)} ms`;
-}
-
 async function main(): Promise<void> {
   const docker = new Docker();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-bench-'));
@@ -61,6 +56,7 @@ async function main(): Promise<void> {
     version: "1"
     code: ${path.join(root, 'functions/py-hello')}
     idle_timeout: 500ms
+    warm: none
   warm:
     runtime: node
     version: "1"
@@ -144,9 +140,7 @@ async function main(): Promise<void> {
       `overhead median ${fmt(g.median - d.median)} ms, p99 ${fmt(g.p99 - d.p99)} ms; ratio gateway/direct median ${fmt(g.median / d.median)}x`,
       `target: warm overhead median < 2 ms -> ${g.median - d.median < 2 ? 'MET' : 'NOT MET'}`,
     ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    fs.mkdirSync(path.join(root, '.bench'), { recursive: true });
-    fs.writeFileSync(path.join(root, '.bench', 'cold-warm.json'), JSON.stringify({ client, held, records, python: py, warm: { gateway: g, direct: d } }, null, 2));
+    printAndSave(root, 'cold-warm.json', lines, { client, held, records, python: py, warm: { gateway: g, direct: d } });
   } catch (err) {
     process.stderr.write(`${logLines.slice(-40).join('\n')}\n`);
     throw err;

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   };
   const stack = await startStack({
     root, stack: stackId, wakeTimeoutMs: 30_000, sink,
-    definitionsFile: writeDefinitions(dir, { auto: { ...common, idle_timeout: '8s' }, fixed: { ...common, min_instances: MAX, idle_timeout: '10m' } }),
+    definitionsFile: writeDefinitions(dir, { auto: { ...common, idle_timeout: '8s', warm: 'none' }, fixed: { ...common, min_instances: MAX, idle_timeout: '10m' } }),
   });
   const redis = new Redis(stack.redisUrl);
   const url = (fn: string) => `http://127.0.0.1:${stack.ports.gateway}/${fn}?ms=300`;

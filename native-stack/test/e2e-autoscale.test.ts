@@ -33,7 +33,7 @@ describe('autoscaling: burst, ramps, back to zero, load killed mid-ramp', { time
       root, stack: id, wakeTimeoutMs: 30_000, sink: logs.sink,
       definitionsFile: writeDefinitions(dir, {
         // Idle time above the stable window: the function first settles at one instance.
-        [FN]: { version: '1', concurrency: 2, max_instances: 4, stable_window: '6s', panic_window: '1s', idle_timeout: '10s', timeout: '15s' },
+        [FN]: { version: '1', concurrency: 2, max_instances: 4, stable_window: '6s', panic_window: '1s', idle_timeout: '10s', timeout: '15s', warm: 'none' },
       }),
     });
     redis = new Redis(stack.redisUrl);

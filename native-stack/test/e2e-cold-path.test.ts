@@ -26,7 +26,7 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-e2e-'));
     stack = await startStack({
       root, stack: id, definitionsFile: writeDefinitions(dir, {
-        hello: { version: '1', idle_timeout: '2s', timeout: '5s', memory_mb: 64, cpus: 0.5 },
+        hello: { version: '1', idle_timeout: '2s', timeout: '5s', memory_mb: 64, cpus: 0.5, warm: 'none' },
         echo: { version: '1', concurrency: 4, idle_timeout: '60s' },
         bigecho: { version: '1', code: path.join(root, 'functions/echo'), idle_timeout: '60s' },
       }), wakeTimeoutMs: 20_000,

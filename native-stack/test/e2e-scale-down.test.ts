@@ -26,7 +26,7 @@ describe('scale to zero: a request during the removal grace period cancels it', 
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-down-'));
     stack = await startStack({
       root, stack: id, wakeTimeoutMs: 20_000,
-      definitionsFile: writeDefinitions(dir, { hello: { version: '1', idle_timeout: '1s' } }),
+      definitionsFile: writeDefinitions(dir, { hello: { version: '1', idle_timeout: '1s', warm: 'none' } }),
       sink: (c, l) => logs.push(`${c} ${l}`),
       // A long grace period makes the 'stopping' window easy to hit from a test.
       orchestratorEnv: { FAAS_STATS_INTERVAL_MS: '200', FAAS_GATEWAY_GRACE_MS: '3000' },

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { CALL_ENV, DEFAULT_PORTS, FaasError, envInt, envString, stackId } from '@faas/contracts';
 import type { CallReach } from './container-spec';
+import { defaultPausedBudgetMb } from './warm-pool';
 
 /**
  * How routers reach function containers:
@@ -49,6 +50,8 @@ export interface OrchestratorConfig {
   watchDebounceMs: number;
   /** Poll the definition file and code folders every this many ms; 0 uses OS file events. */
   watchPollMs: number;
+  /** Memory (sum of memory_mb) all paused warm-tier instances may hold (FAAS_PAUSED_BUDGET_MB). */
+  pausedBudgetMb: number;
   /** How function containers reach the gateway for call(); absent: they cannot call functions. */
   call?: CallReach;
 }
@@ -106,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     watchDebounceMs: envInt('FAAS_WATCH_DEBOUNCE_MS', 300, env, 10, 60_000),
     watchPollMs: envInt('FAAS_WATCH_POLL_MS', 0, env, 0, 60_000),
     ...withCall(callReachOf(env)),
+    pausedBudgetMb: envInt('FAAS_PAUSED_BUDGET_MB', defaultPausedBudgetMb(), env, 0, 16 * 1024 * 1024),
   };
 }
 

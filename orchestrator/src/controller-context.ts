@@ -1,11 +1,12 @@
 /** What the controller's act modules (scale-up, drain) share: dependencies and the instance set. */
-import type { ColdStartRecord, FunctionDefinition, FunctionRouteSpec, FunctionState, InstanceCounts, Logger } from '@faas/contracts';
+import type { ColdStartRecord, FunctionDefinition, FunctionRouteSpec, FunctionState, InstanceCounts, Logger, WakeTier } from '@faas/contracts';
 import type { DecideScale } from './autoscaler/types';
 import type { InstanceDriver } from './docker-driver';
 import type { FailureRecorder } from './instance-failures';
 import type { InstanceSet } from './instance-set';
 import type { PlatformMetrics } from './metrics';
 import type { RuntimeProbe } from './probe';
+import type { WarmPool } from './warm-pool';
 
 /** The part of the xds-server client a controller uses (XdsClient implements it). */
 export interface RouterStateClient {
@@ -15,7 +16,8 @@ export interface RouterStateClient {
 
 /** The part of the Redis state store a controller uses (StateStore implements it). */
 export interface StatePublisher {
-  set(fn: string, version: string, state: FunctionState, counts: InstanceCounts): Promise<number>;
+  /** `wakeTier`: the tier whose wake last made the function warm (repeated on every write). */
+  set(fn: string, version: string, state: FunctionState, counts: InstanceCounts, wakeTier?: WakeTier): Promise<number>;
   recordColdStart(r: ColdStartRecord): Promise<void>;
 }
 
@@ -40,6 +42,8 @@ export interface ControllerDeps {
   failures?: FailureRecorder;
   /** Remove the function's other images, keeping these tags (image-prune.ts); absent = never pruned. */
   pruneImages?: (fn: string, keepTags: string[]) => Promise<unknown>;
+  /** Paused instances of every function under one memory budget (warm-pool.ts). */
+  warmPool: WarmPool;
 }
 
 export interface ControllerContext {
@@ -49,7 +53,8 @@ export interface ControllerContext {
   readonly set: InstanceSet;
   /** Send the current router state; resolves when every router ACKed a state including the caller's change. */
   push(): Promise<void>;
-  publish(state: FunctionState): Promise<void>;
+  /** `tier`: a wake's instance made the function warm from this tier (x-faas-wake-tier). */
+  publish(state: FunctionState, tier?: WakeTier): Promise<void>;
   /** Publish instance counts with the last state (counts changed, state did not). */
   publishCounts(): void;
 }

@@ -35,13 +35,23 @@ export interface OwnedContainer {
   /** LABELS.configHash ('' when absent: created by an older orchestrator). */
   configHash: string;
   running: boolean;
+  /** Frozen by docker pause (warm tier); Docker then reports it not 'running'. */
+  paused: boolean;
+  /** Created, never started (the created warm tier). */
+  created: boolean;
 }
 
 export interface InstanceDriver {
   start(spec: InstanceSpec): Promise<RunningInstance>;
+  /** docker create only (the created warm tier): the container id; startCreated runs it later. */
+  create(spec: InstanceSpec): Promise<string>;
+  startCreated(containerId: string, def: FunctionDefinition): Promise<{ address: string; port: number }>;
   /** Stop (SIGTERM, then SIGKILL after graceSeconds) and remove. Idempotent. */
   stop(containerId: string, graceSeconds: number): Promise<void>;
   isRunning(containerId: string): Promise<boolean>;
+  /** Freeze (docker pause, cgroup freezer) / thaw a running container: the paused warm tier. */
+  pause(containerId: string): Promise<void>;
+  unpause(containerId: string): Promise<void>;
   /** How a stopped container ended; undefined when it is gone. */
   exitInfo(containerId: string): Promise<ExitInfo | undefined>;
   /** Address of an already running container (for adoption). */
@@ -87,25 +97,35 @@ export class DockerDriver implements InstanceDriver {
   private readonly instanceOf = new Map<string, string>();
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
+    const { def, instanceId } = spec;
+    const containerId = await this.create(spec);
+    return { instanceId, containerId, fn: def.name, version: def.version, ...(await this.startCreated(containerId, def)) };
+  }
+
+  /** Create (not start) an instance's container, its secrets written first (removed with it by stop). */
+  async create(spec: InstanceSpec): Promise<string> {
     const { def, image, instanceId } = spec;
-    let container: Docker.Container;
     const secretsSource = await this.prepareSecrets(spec);
     try {
-      container = await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network, ...(this.call ? { call: this.call } : {}) }, secretsSource));
+      const container = await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network, ...(this.call ? { call: this.call } : {}) }, secretsSource));
       this.instanceOf.set(container.id, instanceId);
+      return container.id;
     } catch (err) {
       await this.releaseSecrets(instanceId);
       throw new FaasError('container_create_failed', `cannot create container for ${def.name}: ${(err as Error).message}`, { fn: def.name, image });
     }
+  }
+
+  async startCreated(containerId: string, def: FunctionDefinition): Promise<{ address: string; port: number }> {
     try {
-      await container.start();
-      const loc = await this.locate(container.id);
+      await this.docker.getContainer(containerId).start();
+      const loc = await this.locate(containerId);
       if (!loc) throw new Error('container has no reachable address');
-      return { instanceId, containerId: container.id, fn: def.name, version: def.version, ...loc };
+      return loc;
     } catch (err) {
       // Never leave a created-but-unusable container behind.
-      await this.stop(container.id, 0);
-      throw new FaasError('container_start_failed', `cannot start container for ${def.name}: ${(err as Error).message}`, { fn: def.name, image });
+      await this.stop(containerId, 0);
+      throw new FaasError('container_start_failed', `cannot start container for ${def.name}: ${(err as Error).message}`, { fn: def.name, containerId });
     }
   }
 
@@ -161,6 +181,22 @@ export class DockerDriver implements InstanceDriver {
     }
   }
 
+  async pause(containerId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).pause();
+    } catch (err) {
+      throw new FaasError('container_pause_failed', `cannot pause container ${containerId}: ${(err as Error).message}`, { containerId }, { cause: err });
+    }
+  }
+
+  async unpause(containerId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).unpause();
+    } catch (err) {
+      throw new FaasError('container_unpause_failed', `cannot unpause container ${containerId}: ${(err as Error).message}`, { containerId }, { cause: err });
+    }
+  }
+
   async exitInfo(containerId: string): Promise<ExitInfo | undefined> {
     try {
       const { State } = await this.docker.getContainer(containerId).inspect();
@@ -185,6 +221,8 @@ export class DockerDriver implements InstanceDriver {
       image: c.Image,
       configHash: c.Labels[LABELS.configHash] ?? '',
       running: c.State === 'running',
+      paused: c.State === 'paused',
+      created: c.State === 'created',
     }));
   }
 

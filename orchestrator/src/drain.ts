@@ -2,11 +2,12 @@
  * Remove one instance without losing a request, in this order:
  *   1. draining: endpoint DRAINING, wait for every router's ACK (no new requests reach it);
  *   2. wait until the runtime reports zero in flight, or the drain deadline (logged);
- *   3. stopped: endpoint withdrawn (ACKed);
- *   4. SIGTERM with a grace period, then the container is removed.
+ *   3. endpoint withdrawn (ACKed);
+ *   4. paused (warm tier, warm-tier.ts), or SIGTERM with a grace period and the container removed.
  */
 import type { ControllerContext } from './controller-context';
 import type { Instance } from './instance-set';
+import { retireDrained } from './warm-tier';
 
 export type DrainOutcome = 'drained' | 'gone' | 'deadline';
 
@@ -45,7 +46,10 @@ export async function drainAndRemove(ctx: ControllerContext, inst: Instance): Pr
     return false;
   }
   ctx.publishCounts();
-  await finishDrain(ctx, inst);
+  const outcome = await waitDrained(ctx, inst);
+  // Withdrawn (ACKed), then paused (warm tier) or stopped: warm-tier.ts.
+  await retireDrained(ctx, inst, outcome === 'drained');
+  log.info('instance_drained', { outcome, state: inst.state });
   return true;
 }
 

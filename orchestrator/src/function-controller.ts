@@ -5,7 +5,7 @@
  * concurrent wakes start one group of instances and a wake during the last drain cancels it.
  * Other scale-ups and drains run in parallel; the instance set (instance-set.ts) is their truth.
  */
-import { FaasError, type FunctionDefinition, type FunctionMetrics, type FunctionRouteSpec, type FunctionState, type Logger } from '@faas/contracts';
+import { FaasError, type FunctionDefinition, type FunctionMetrics, type FunctionRouteSpec, type FunctionState, type Logger, type WakeTier } from '@faas/contracts';
 import { chooseDrainVictims } from './autoscaler/drain-choice';
 import { type AutoscalerState, type DemandSample, INITIAL_AUTOSCALER_STATE, type ScaleDecision } from './autoscaler/types';
 import type { ControllerDeps } from './controller-context';
@@ -16,7 +16,7 @@ import { InstanceSet } from './instance-set';
 import { observe } from './observe';
 import { routeSpec } from './route-spec';
 import { RouterPush } from './router-push';
-import { startInstance } from './scale-up';
+import { addInstance, pausedSource } from './warm-tier';
 import { shutdownInstances } from './shutdown';
 import { Serial } from './serial';
 import type { TickTrigger } from './tick-loop';
@@ -45,6 +45,7 @@ export class FunctionController implements LastRemovalContext {
   private published: FunctionState = 'cold';
   /** Last state sent to Redis (maybe not yet confirmed): what a re-publication must repeat. */
   private intended: FunctionState = 'cold';
+  private tier: WakeTier | undefined; // of the last wake that made it warm (in every state write)
   /** A wake counts as activity: requests held at gateways have not reached the instance yet. */
   lastWakeAt = 0;
   /** Wakes since the function was last routable: the size of the burst held at gateways. */
@@ -60,6 +61,7 @@ export class FunctionController implements LastRemovalContext {
   constructor(public def: FunctionDefinition, readonly deps: ControllerDeps) {
     this.log = deps.log.child({ fn: def.name });
     this.router = new RouterPush(() => deps.xds.put(this.desiredRoute()));
+    deps.warmPool.register(pausedSource(this));
   }
 
   readyCount(): number {
@@ -75,16 +77,17 @@ export class FunctionController implements LastRemovalContext {
     return this.router.push();
   }
 
-  async publish(state: FunctionState): Promise<void> {
+  async publish(state: FunctionState, tier?: WakeTier): Promise<void> {
     if (this.retired) return;
     this.intended = state;
-    await this.deps.state.set(this.def.name, this.def.version, state, this.set.census());
+    this.tier = tier ?? this.tier;
+    await this.deps.state.set(this.def.name, this.def.version, state, this.set.census(), this.tier);
     this.published = state;
   }
 
   publishCounts(): void {
     if (this.retired) return;
-    this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census())
+    this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census(), this.tier)
       .catch((err: unknown) => this.log.warn('state_publish_failed', { what: 'instance counts', error: err }));
   }
 
@@ -154,7 +157,7 @@ export class FunctionController implements LastRemovalContext {
     await this.publish('starting');
     const n = Math.min(this.coldDesired(), this.def.scaling.maxInstances - this.set.size);
     this.log.info('scale_decision', { reason: 'wake', desired: n, waking: this.waking, requestId });
-    const results = await Promise.allSettled(Array.from({ length: n }, () => startInstance(this, requestId, true)));
+    const results = await Promise.allSettled(Array.from({ length: n }, () => addInstance(this, requestId, true)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (this.readyCount() === 0 && failed) throw failed.reason;
   }
@@ -162,7 +165,7 @@ export class FunctionController implements LastRemovalContext {
   private growColdStart(requestId: string): void {
     const census = this.set.census();
     const more = Math.min(this.coldDesired() - census.starting - census.ready, this.def.scaling.maxInstances - this.set.size);
-    for (let k = 0; k < more; k += 1) this.track(startInstance(this, requestId, true).then(() => undefined), 'scale_up_failed');
+    for (let k = 0; k < more; k += 1) this.track(addInstance(this, requestId, true).then(() => undefined), 'scale_up_failed');
   }
 
   /** One reconcile round: observe, decide, act. Acts run on; `settled()` awaits them. */
@@ -180,6 +183,7 @@ export class FunctionController implements LastRemovalContext {
     this.autoscaler = d.next;
     this.deps.metrics.instances(this.def.name, this.set.size);
     if (!this.closed && !this.cold && !this.rollingOut) this.act(d, trigger);
+    if (!this.closed) this.track(this.deps.warmPool.sweep(now), 'paused_sweep_failed');
     return d;
   }
 
@@ -195,7 +199,7 @@ export class FunctionController implements LastRemovalContext {
     if (d.desired > current) {
       const n = Math.min(d.desired, this.def.scaling.maxInstances - c.draining) - current;
       if (c.ready === 0) this.track(this.ensureWarm('autoscaler'), 'scale_up_failed');
-      else for (let k = 0; k < n; k += 1) this.track(startInstance(this, 'autoscaler', false).then(() => undefined), 'scale_up_failed');
+      else for (let k = 0; k < n; k += 1) this.track(addInstance(this, 'autoscaler', false).then(() => undefined), 'scale_up_failed');
       return;
     }
     if (d.desired >= c.ready || c.starting > 0) return;
@@ -227,7 +231,7 @@ export class FunctionController implements LastRemovalContext {
   /** Read every instance's in-flight figures; detect instances that stopped answering. */
   async refreshStats(): Promise<void> {
     await Promise.all(this.set.all().map(async (i) => {
-      if (!i.endpoint || !i.containerId || i.state === 'starting') return;
+      if (!i.endpoint || !i.containerId || i.state === 'starting' || i.state === 'paused') return;
       const containerId = i.containerId;
       try {
         i.stats = await this.deps.probe.readStats(i.endpoint.address, i.endpoint.port);
@@ -281,13 +285,15 @@ export class FunctionController implements LastRemovalContext {
   /** Publish the current state again (Redis lost its data, e.g. restarted without persistence). */
   republish(): Promise<void> {
     // Not through the Serial: a cold start can hold it for seconds while gateways see nothing.
-    return this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census()).then(() => undefined);
+    return this.deps.state.set(this.def.name, this.def.version, this.intended, this.set.census(), this.tier).then(() => undefined);
   }
 
-  /** Take over a running, ready container found at start-up. */
-  adopt(i: { id: string; containerId: string; address: string; port: number; version?: string; state?: 'ready' | 'draining' }): void {
-    this.set.add({ id: i.id, version: i.version ?? this.def.version, containerId: i.containerId, endpoint: { address: i.address, port: i.port }, state: i.state ?? 'ready', since: this.deps.now(), stats: undefined, statsFailures: 0 });
-    this.log.info('instance_adopted', { instance: i.id, containerId: i.containerId, state: i.state ?? 'ready' });
+  /** Take over a container found at start-up: running (ready, or an old version's to drain), or a warm tier's (its TTL starts again). */
+  adopt(i: { id: string; containerId: string; address: string; port: number; version?: string; state?: 'ready' | 'draining'; tier?: 'paused' | 'created' }): void {
+    const now = this.deps.now();
+    const version = i.version ?? this.def.version;
+    this.set.add({ id: i.id, version, containerId: i.containerId, endpoint: i.tier === 'created' ? undefined : { address: i.address, port: i.port }, state: i.tier ?? i.state ?? 'ready', since: now, stats: undefined, statsFailures: 0, warm: i.tier ? { pausedAt: now, version } : undefined });
+    this.log.info('instance_adopted', { instance: i.id, containerId: i.containerId, state: i.tier ?? i.state ?? 'ready' });
   }
 
   /** Shut down: hold new requests at the gateways, drain in the router, stop every container. */

@@ -2,20 +2,27 @@
  * One function's instances and their lifecycle states. Transitions (and nothing else):
  *
  *   starting ──ready probe + every router ACKed──> ready ──drain chosen──> draining ──> stopped
- *       └──────────── start failed / died ───────────────────────────────────────────────┘
+ *       │  ^                                                                  │   ^
+ *       │  └── wake: unpause, ready probe ── paused <── withdrawn (ACKed) ────┘   │
+ *       │                                      └── TTL / budget / stale version ──┤
+ *       └──────────── start failed / died ────────────────────────────────────────┘
  *
  * - starting: container being created, started, probed; counts as capacity being added,
  *   never routable.
  * - ready: HEALTHY endpoint ACKed by every router; serves traffic.
  * - draining: DRAINING endpoint (ACKed): no new requests, in-flight ones finish.
+ * - paused (warm tier, `warm: paused`): drained, endpoint withdrawn and ACKed, then frozen by
+ *   docker pause; never routable, not capacity (not in the census nor in `size`). A wake turns
+ *   it back into starting (unpause, probe) instead of creating a container (warm-tier.ts).
+ * - created (warm tier, `warm: created`): a container made by docker create after a drained
+ *   instance was removed; a wake starts it (no endpoint until then). Like paused otherwise.
  * - stopped: endpoint withdrawn, container stopped; the record leaves the set.
- * Warm tiers later (paused, created-not-started) slot in between stopped and starting.
  */
 import type { InstanceCensus } from './autoscaler/types';
 import type { InstanceStats } from './probe';
 import type { RoutableInstance } from './route-spec';
 
-export type InstanceState = 'starting' | 'ready' | 'draining' | 'stopped';
+export type InstanceState = 'starting' | 'ready' | 'draining' | 'paused' | 'created' | 'stopped';
 
 export interface Instance {
   id: string;
@@ -31,6 +38,8 @@ export interface Instance {
   stats: InstanceStats | undefined;
   /** Consecutive failed stats reads. */
   statsFailures: number;
+  /** Set once docker pause (state 'paused') or create (state 'created') finished; only then can a wake take it. */
+  warm?: { pausedAt: number; version: string };
 }
 
 export class InstanceSet {
@@ -64,13 +73,16 @@ export class InstanceSet {
     return this.all().filter((i) => i.state === state);
   }
 
+  /** Instances holding or adding capacity (paused ones excluded: they count against max_instances only once woken). */
   get size(): number {
-    return this.byId.size;
+    let n = 0;
+    for (const i of this.byId.values()) if (i.state !== 'paused' && i.state !== 'created') n += 1;
+    return n;
   }
 
   census(): InstanceCensus {
     const c = { starting: 0, ready: 0, draining: 0 };
-    for (const i of this.byId.values()) if (i.state !== 'stopped') c[i.state] += 1;
+    for (const i of this.byId.values()) if (i.state === 'starting' || i.state === 'ready' || i.state === 'draining') c[i.state] += 1;
     return c;
   }
 

@@ -28,6 +28,7 @@ import type { FunctionRollouts } from './rollout';
 import { StateStore } from './state';
 import { TickLoop } from './tick-loop';
 import { parseWake } from './wake';
+import { WarmPool } from './warm-pool';
 import { XdsClient } from './xds-client';
 
 export interface OrchestratorOptions extends OrchestratorConfig {
@@ -106,12 +107,13 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
 
   const failures = new RedisFailureRecorder(redis, opts.stack);
   const controllers = new Map<string, FunctionController>();
+  const warmPool = new WarmPool(opts.pausedBudgetMb);
   const fleet: FleetEnv = {
     controllers, rollouts: new Map<string, FunctionRollouts>(), retiring: new Map(), image, log, xds, state,
     newController: (def) => new FunctionController(def, {
       driver, xds, state, metrics, log, image, probe: httpProbe, decideScale: opts.decideScale,
       now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
-      readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs, failures,
+      readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs, failures, warmPool,
       pruneImages: (fn, keep) => pruneFunctionImages(docker, fn, keep, { logger: log }),
     }),
   };

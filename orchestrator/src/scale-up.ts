@@ -1,26 +1,52 @@
 /**
  * Start one instance: starting (container created, started, probed) -> ready once every router
  * ACKed its HEALTHY endpoint; only then are gateways told 'warm'. A failure removes what was made.
+ * The same bring-up serves an unpaused instance (warm-tier.ts): only the container step differs.
  */
-import type { ColdStartRecord } from '@faas/contracts';
+import type { ColdStartRecord, WakeTier } from '@faas/contracts';
 import type { ControllerContext } from './controller-context';
 import type { Instance } from './instance-set';
 
 export async function startInstance(ctx: ControllerContext, requestId: string, cold: boolean): Promise<Instance> {
   const { deps, def } = ctx;
-  const log = ctx.log.child({ requestId });
   const t0 = deps.now();
   const inst: Instance = { id: deps.newInstanceId(), version: def.version, containerId: undefined, endpoint: undefined, state: 'starting', since: t0, stats: undefined, statsFailures: 0 };
   ctx.set.add(inst);
   ctx.publishCounts();
-  try {
+  return bringUp(ctx, inst, { requestId, cold, tier: 'cold', t0, publishOnFailure: true }, async () => {
     const image = await deps.image(def);
     const tImage = deps.now();
     const run = await deps.driver.start({ def, image, instanceId: inst.id });
     inst.containerId = run.containerId;
     inst.endpoint = { address: run.address, port: run.port };
+    return { containerFrom: tImage, extra: { imageMs: tImage - t0 } };
+  });
+}
+
+export interface BringUp {
+  requestId: string;
+  /** A wake's start (logged as cold_start, recorded) rather than the autoscaler's. */
+  cold: boolean;
+  tier: WakeTier;
+  t0: number;
+  /** Tell gateways the state after a failure (a resume's caller falls back to a start instead). */
+  publishOnFailure: boolean;
+}
+
+/** The container step: when it began (after any image build) and extra log fields. */
+type ContainerStep = () => Promise<{ containerFrom: number; extra: Record<string, number> }>;
+
+/** Container step, readiness, routers' ACK, 'warm'; on failure the container is removed. */
+export async function bringUp(ctx: ControllerContext, inst: Instance, o: BringUp, container: ContainerStep): Promise<Instance> {
+  const { deps, def } = ctx;
+  const log = ctx.log.child({ requestId: o.requestId });
+  try {
+    const { containerFrom, extra } = await container();
+    const run = inst.endpoint;
+    const containerId = inst.containerId;
+    if (!run || !containerId) throw new Error('container has no endpoint');
     const t1 = deps.now();
-    await deps.probe.waitReady(run.address, run.port, deps.readinessTimeoutMs, () => deps.driver.isRunning(run.containerId));
+    await deps.probe.waitReady(run.address, run.port, deps.readinessTimeoutMs, () => deps.driver.isRunning(containerId));
     const t2 = deps.now();
     if (inst.state !== 'starting') throw new Error(`instance left the starting state (${inst.state}) before it was ready`);
     ctx.set.transition(inst, 'ready', t2);
@@ -28,25 +54,26 @@ export async function startInstance(ctx: ControllerContext, requestId: string, c
     // It died while the routers were told (instanceDied withdrew it): not a success.
     if (ctx.set.get(inst.id) !== inst) throw new Error('instance died before it became routable');
     const t3 = deps.now();
-    await ctx.publish('warm');
+    await ctx.publish('warm', o.cold ? o.tier : undefined);
     const rec: ColdStartRecord = {
-      fn: def.name, instance: inst.id, requestId,
-      containerStartMs: t1 - tImage, readinessMs: t2 - t1, routeAckMs: t3 - t2, totalMs: t3 - t0, at: t3,
+      fn: def.name, instance: inst.id, requestId: o.requestId, tier: o.tier,
+      containerStartMs: t1 - containerFrom, readinessMs: t2 - t1, routeAckMs: t3 - t2, totalMs: t3 - o.t0, at: t3,
     };
-    log.info(cold ? 'cold_start' : 'scale_up_instance_ready', { ...rec, imageMs: tImage - t0 });
-    if (cold) {
+    log.info(o.cold ? 'cold_start' : 'scale_up_instance_ready', { ...rec, ...extra });
+    if (o.cold) {
       deps.metrics.coldStart(rec);
       await deps.state.recordColdStart(rec).catch((err: unknown) => log.warn('cold_start_record_failed', { error: err }));
     }
     return inst;
   } catch (err) {
-    log.error(cold ? 'cold_start_failed' : 'scale_up_failed', { instance: inst.id, error: err });
+    log.error(o.cold ? 'cold_start_failed' : 'scale_up_failed', { instance: inst.id, tier: o.tier, error: err });
     ctx.set.transition(inst, 'stopped', deps.now());
     if (inst.containerId) {
       await deps.driver.stop(inst.containerId, 0).catch((e: unknown) => log.error('container_leak', { instance: inst.id, containerId: inst.containerId, error: e }));
     }
     await ctx.push().catch((e: unknown) => log.warn('endpoint_withdraw_failed', { instance: inst.id, error: e }));
-    await ctx.publish(ctx.set.census().ready > 0 ? 'warm' : 'cold').catch((e: unknown) => log.warn('state_publish_failed', { error: e }));
+    if (o.publishOnFailure) await ctx.publish(ctx.set.census().ready > 0 ? 'warm' : 'cold').catch((e: unknown) => log.warn('state_publish_failed', { error: e }));
+    else ctx.publishCounts();
     throw err;
   }
 }

@@ -1,11 +1,14 @@
 /** A function's part of the orchestrator's shutdown: every instance drains at once, then goes. */
 import type { ControllerContext } from './controller-context';
 import { waitDrained } from './drain';
+import { removeAllPaused } from './warm-tier';
 
 /** Every instance DRAINING (pushed), in-flight requests finish, endpoints withdrawn, containers stopped. */
 export async function drainAll(ctx: ControllerContext, graceSeconds: number): Promise<void> {
   const warn = (what: string) => (err: unknown) => ctx.log.warn('shutdown_step_failed', { what, error: err });
   const { deps, set } = ctx;
+  // Warm tiers (paused, created) hold no requests: removed at once, without a drain.
+  await removeAllPaused(ctx);
   const all = set.all();
   for (const i of all) set.transition(i, 'draining', deps.now());
   await ctx.push().catch(warn('push draining'));

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import {
   DELETE_FUNCTION_STATE_LUA, SET_FUNCTION_STATE_LUA,
   COLD_START_HISTORY, type ColdStartRecord, type FunctionState, type FunctionStateRecord, type InstanceCounts, HEARTBEAT_TTL_SECONDS,
-  type RedisKeys, coldStartsKey,
+  type RedisKeys, type WakeTier, coldStartsKey,
 } from '@faas/contracts';
 
 
@@ -20,8 +20,8 @@ export class StateStore {
     private readonly onError: (what: string, err: unknown) => void,
   ) {}
 
-  async set(fn: string, version: string, state: FunctionState, counts: InstanceCounts): Promise<number> {
-    const rec: FunctionStateRecord = { name: fn, version, state, readyInstances: counts.ready, instances: counts, updatedAt: Date.now() };
+  async set(fn: string, version: string, state: FunctionState, counts: InstanceCounts, wakeTier?: WakeTier): Promise<number> {
+    const rec: FunctionStateRecord = { name: fn, version, state, readyInstances: counts.ready, instances: counts, ...(wakeTier ? { wakeTier } : {}), updatedAt: Date.now() };
     return Number(await this.redis.eval(SET_FUNCTION_STATE_LUA, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state));
   }
 

@@ -1,13 +1,15 @@
 /** Typed fakes for FunctionController tests: Docker, xds-server, Redis states, runtime probe, clock. */
-import { type FunctionDefinition, type FunctionRouteSpec, type FunctionState, type InstanceCounts, type InstanceFailureRecord, createLogger, definitionWithDefaults } from '@faas/contracts';
+import { type FunctionDefinition, type FunctionRouteSpec, type FunctionState, type InstanceCounts, type InstanceFailureRecord, type WakeTier, createLogger, definitionWithDefaults } from '@faas/contracts';
 import type { DecideScale, ScaleDecision } from '../src/autoscaler/types';
 import type { ControllerDeps, RouterStateClient, StatePublisher } from '../src/controller-context';
 import type { ExitInfo, InstanceDriver, InstanceSpec, OwnedContainer, RunningInstance } from '../src/docker-driver';
 import { FunctionController } from '../src/function-controller';
 import type { InstanceStats, RuntimeProbe } from '../src/probe';
+import { WarmPool } from '../src/warm-pool';
 
+/** `warm: none`: these tests are about removal; warm-tier.test.ts covers the paused tier. */
 export const def: FunctionDefinition = definitionWithDefaults('hello', '/x', {
-  concurrency: 4, timeoutMs: 300, scaling: { idleTimeoutMs: 1000, maxInstances: 4, targetConcurrency: 2 }, memoryMb: 64, maxBodyBytes: 1024,
+  concurrency: 4, timeoutMs: 300, scaling: { idleTimeoutMs: 1000, maxInstances: 4, targetConcurrency: 2 }, memoryMb: 64, maxBodyBytes: 1024, warm: 'none',
 });
 
 export interface Deferred { promise: Promise<void>; resolve: () => void }
@@ -21,6 +23,8 @@ export class Harness {
   /** Ordered record of what the controller did: "put:i1=HEALTHY,i2=DRAINING", "ack", "stop:c-i1", "stats:i1=0". */
   readonly events: string[] = [];
   readonly states: FunctionState[] = [];
+  /** wakeTier of every state write that carried one. */
+  readonly tiers: WakeTier[] = [];
   readonly counts: InstanceCounts[] = [];
   readonly logs: string[] = [];
   readonly puts: FunctionRouteSpec[] = [];
@@ -40,6 +44,12 @@ export class Harness {
   failState: FunctionState | undefined;
   /** Image build per definition: `img-<version>`, or the error this returns. */
   buildFails: (d: FunctionDefinition) => Error | undefined = () => undefined;
+  paused = new Set<string>();
+  /** Pause attempts that fail ("unable to freeze") before one succeeds. */
+  pauseFailures = 0;
+  /** Containers whose unpause fails (removed behind the orchestrator's back). */
+  unpauseFails = new Set<string>();
+  readonly warmPool: WarmPool;
   onSleep: (ms: number) => void = () => undefined;
   private nextId = 0;
   private nextPort = 40000;
@@ -54,11 +64,33 @@ export class Harness {
       this.events.push(`start:${spec.instanceId}`);
       return { instanceId: spec.instanceId, containerId, fn: spec.def.name, version: spec.def.version, address: '127.0.0.1', port };
     },
+    create: async (spec: InstanceSpec): Promise<string> => {
+      this.events.push(`create:${spec.instanceId}`);
+      return `c-${spec.instanceId}`;
+    },
+    startCreated: async (containerId: string) => {
+      const port = this.nextPort++;
+      this.ports.set(port, containerId.replace(/^c-/, ''));
+      this.running.add(containerId);
+      this.events.push(`startCreated:${containerId}`);
+      return { address: '127.0.0.1', port };
+    },
     stop: async (containerId: string) => {
       this.running.delete(containerId);
+      this.paused.delete(containerId);
       this.events.push(`stop:${containerId}`);
     },
     isRunning: async (containerId: string) => this.running.has(containerId),
+    pause: async (containerId: string) => {
+      if (this.pauseFailures > 0 && this.pauseFailures--) throw new Error('unable to freeze');
+      this.paused.add(containerId);
+      this.events.push(`pause:${containerId}`);
+    },
+    unpause: async (containerId: string) => {
+      this.events.push(`unpause:${containerId}`);
+      if (this.unpauseFails.has(containerId)) throw new Error('no such container');
+      this.paused.delete(containerId);
+    },
     exitInfo: async (containerId: string): Promise<ExitInfo> => ({ exitCode: 137, oomKilled: this.oom.has(containerId) }),
     locate: async () => undefined,
     listOwned: async (): Promise<OwnedContainer[]> => [],
@@ -93,8 +125,9 @@ export class Harness {
   };
 
   readonly state: StatePublisher = {
-    set: async (_fn: string, _v: string, s: FunctionState, c: InstanceCounts) => {
+    set: async (_fn: string, _v: string, s: FunctionState, c: InstanceCounts, tier?: WakeTier) => {
       if (s === this.failState) throw new Error('redis down');
+      if (tier && this.tiers.at(-1) !== tier) this.tiers.push(tier);
       if (this.states.at(-1) !== s) this.states.push(s);
       this.counts.push({ ...c });
       return this.counts.length;
@@ -125,14 +158,18 @@ export class Harness {
         await Promise.resolve();
       },
       newInstanceId: () => `n${++this.nextId}`,
-      readinessTimeoutMs: 1000, gatewayGraceMs: 10, drainPollMs: 25,
+      readinessTimeoutMs: 1000, gatewayGraceMs: 10, drainPollMs: 25, warmPool: this.warmPool,
       failures: { record: async (r) => void this.failures.push(r) },
     };
   }
 
+  constructor(budgetMb = 1024) {
+    this.warmPool = new WarmPool(budgetMb);
+  }
+
   /** A controller with `ids` adopted as ready instances. */
-  controller(ids: string[] = ['i1']): FunctionController {
-    const ctl = new FunctionController(def, this.deps());
+  controller(ids: string[] = ['i1'], d: FunctionDefinition = def): FunctionController {
+    const ctl = new FunctionController(d, this.deps());
     for (const id of ids) {
       const port = this.nextPort++;
       this.ports.set(port, id);

@@ -47,8 +47,8 @@ describe('parseWake', () => {
 
 describe('adoptDecision', () => {
   const configHash = containerConfigHash(def);
-  const current = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash }]]);
-  const c = { containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'faas-fn-hello:1-abc', configHash, running: true };
+  const current = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash, warm: 'paused' as const }]]);
+  const c = { containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'faas-fn-hello:1-abc', configHash, running: true, paused: false, created: false };
   it('adopts a running container of the current build', () => {
     assert.deepEqual(adoptDecision(c, current), { action: 'adopt' });
   });
@@ -64,17 +64,32 @@ describe('adoptDecision', () => {
     ];
     for (const [change, action] of table) assert.equal(adoptDecision({ ...c, ...change }, current).action, action, JSON.stringify(change));
     // The current version failed to build: the previous one keeps serving.
-    const unbuilt = new Map([['hello', { version: '2', image: undefined, configHash }]]);
+    const unbuilt = new Map([['hello', { version: '2', image: undefined, configHash, warm: 'paused' as const }]]);
     assert.equal(adoptDecision(c, unbuilt).action, 'adopt');
+  });
+  it('adopts a paused container of the current build, removes it when outdated or no longer wanted paused', () => {
+    const paused = { ...c, running: false, paused: true };
+    assert.deepEqual(adoptDecision(paused, current), { action: 'adopt' });
+    assert.equal(adoptDecision({ ...paused, version: '0' }, current).action, 'remove');
+    assert.equal(adoptDecision({ ...paused, image: 'faas-fn-hello:1-old' }, current).action, 'remove');
+    const none = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash, warm: 'none' as const }]]);
+    assert.equal(adoptDecision(paused, none).action, 'remove');
+    assert.deepEqual(adoptDecision(c, none), { action: 'adopt' });
+  });
+  it('adopts a created (never started) container only for a function with the created tier', () => {
+    const created = { ...c, running: false, created: true };
+    assert.equal(adoptDecision(created, current).action, 'remove');
+    const wantsCreated = new Map([['hello', { version: '1', image: 'faas-fn-hello:1-abc', configHash, warm: 'created' as const }]]);
+    assert.deepEqual(adoptDecision(created, wantsCreated), { action: 'adopt' });
   });
 });
 
 describe('containerConfigHash and adoption of changed configurations', () => {
   const hash = containerConfigHash(def);
   const owned = (d: FunctionDefinition) => ({
-    containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'img', configHash: containerConfigHash(d), running: true,
+    containerId: 'c1', fn: 'hello', version: '1', instanceId: 'i1', image: 'img', configHash: containerConfigHash(d), running: true, paused: false, created: false,
   });
-  const current = new Map([['hello', { version: '1', image: 'img', configHash: hash }]]);
+  const current = new Map([['hello', { version: '1', image: 'img', configHash: hash, warm: 'paused' as const }]]);
 
   it('is stable: same definition, same hash; env order does not matter', () => {
     assert.equal(containerConfigHash({ ...def }), hash);

@@ -135,12 +135,15 @@ describe('ExitEvents: the cause of an exit from the event stream', () => {
 });
 
 describe('missedExits', () => {
-  const owned = (containerId: string, running: boolean): OwnedContainer => ({
-    containerId, fn: 'hello', version: '1', instanceId: 'i', image: 'img', configHash: 'h', running,
+  const owned = (containerId: string, running: boolean, paused = false, created = false): OwnedContainer => ({
+    containerId, fn: 'hello', version: '1', instanceId: 'i', image: 'img', configHash: 'h', running, paused, created,
   });
   it('names known containers that are gone or stopped, nothing else', () => {
     assert.deepEqual(missedExits(['a', 'b', 'c'], [owned('a', true), owned('b', false), owned('z', false)]), ['b', 'c']);
     assert.deepEqual(missedExits([], [owned('a', false)]), []);
     assert.deepEqual(missedExits(['a'], [owned('a', true)]), []);
+  });
+  it('a paused container (warm tier) is alive', () => {
+    assert.deepEqual(missedExits(['p', 'c'], [owned('p', false, true), owned('c', false, false, true)]), []);
   });
 });

@@ -1,7 +1,7 @@
 /** The HTTP API of contracts/gateway-api.ts on express. Every answer, error or not, is JSON. */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
-  FUNCTION_NAME_RULE, type FunctionStates, HEADERS, type InstanceFailureAnswer, type Logger, type WakeResult, isAuthorized, isValidFunctionName,
+  FUNCTION_NAME_RULE, type FunctionStates, HEADERS, type InstanceFailureAnswer, type Logger, type WakeResult, type WakeTier, isAuthorized, isValidFunctionName,
 } from '@faas/contracts';
 import { type FailureHub, waitForFailure } from './failure-hub';
 import { ApiError, redisDown } from './errors';
@@ -152,6 +152,7 @@ export function createApp(deps: AppDeps): express.Express {
       requireRedis();
       if (deps.closing()) throw new ApiError('shutting_down', 'redis-rest is shutting down');
 
+      let tier: WakeTier | undefined;
       let settle: (o: WakeOutcome | 'timeout' | 'disconnected') => void = () => undefined;
       const outcome = new Promise<WakeOutcome | 'timeout' | 'disconnected'>((resolve) => { settle = resolve; });
       // Registered before the state is read: a 'warm' published in between still reaches us.
@@ -170,12 +171,14 @@ export function createApp(deps: AppDeps): express.Express {
           if (o === 'timeout') throw new ApiError('wake_timeout', `${name} did not become ready within ${timeoutMs} ms`, { fn: name });
           if (o === 'gone') throw new ApiError('unknown_function', `function ${name} was removed while waking`, { fn: name });
           if (o === 'closing') throw new ApiError('shutting_down', 'redis-rest is shutting down', { fn: name });
+          // Which warm tier served this wake (x-faas-wake-tier): it only informs, a failed read is no error.
+          tier = (await store.readOne(name).catch((err: unknown) => void logger.warn('wake_tier_unread', { fn: name, requestId, error: err })))?.record?.wakeTier;
         }
       } finally {
         clearTimeout(timer);
         unregister();
       }
-      const body: WakeResult = { fn: name, state: 'warm', waitedMs: Date.now() - started };
+      const body: WakeResult = { fn: name, state: 'warm', waitedMs: Date.now() - started, ...(tier ? { tier } : {}) };
       res.json(body);
       log('warm', 200);
     } catch (err) {
