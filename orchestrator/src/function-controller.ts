@@ -13,6 +13,7 @@ import type { ExitInfo } from './docker-driver';
 import { drainAndRemove } from './drain';
 import { reportExit } from './instance-failures';
 import { InstanceSet } from './instance-set';
+import { refreshStats } from './instance-stats';
 import { observe } from './observe';
 import { routeSpec } from './route-spec';
 import { RouterPush } from './router-push';
@@ -24,9 +25,6 @@ import { RolloutError } from './xds-client';
 import { type LastRemovalContext, lastRemoval } from './last-removal';
 
 export type { ControllerDeps } from './controller-context';
-
-/** Consecutive failed stats reads after which Docker is asked whether the container still runs. */
-const DEAD_AFTER_FAILED_READS = 3;
 
 export class FunctionController implements LastRemovalContext {
   readonly set = new InstanceSet();
@@ -50,6 +48,8 @@ export class FunctionController implements LastRemovalContext {
   lastWakeAt = 0;
   /** Wakes since the function was last routable: the size of the burst held at gateways. */
   private waking = 0;
+  /** Request ids of those wakes: a wake re-published every second while requests wait is one request. */
+  private readonly wakeIds = new Set<string>();
   private history: DemandSample[] = [];
   private autoscaler: AutoscalerState = INITIAL_AUTOSCALER_STATE;
   private lastLogged = '';
@@ -113,10 +113,11 @@ export class FunctionController implements LastRemovalContext {
     if (this.closed) return Promise.reject(new FaasError('shutting_down', 'orchestrator is shutting down', { fn: this.def.name }));
     this.lastWakeAt = this.deps.now();
     if (this.readyCount() > 0 && this.published === 'warm' && !this.stoppingLast) {
-      this.waking = 0;
+      this.resetWaking();
       return Promise.resolve();
     }
-    this.waking = Math.max(this.waking + 1, waiting);
+    this.wakeIds.add(requestId);
+    this.waking = Math.max(this.wakeIds.size, waiting);
     if (this.stoppingLast) this.wokenWhileStopping = true;
     // A burst while the first instances start: add instances as the held requests need.
     if (this.cold && this.set.census().starting > 0) this.growColdStart(requestId);
@@ -136,10 +137,15 @@ export class FunctionController implements LastRemovalContext {
         })
         .finally(() => {
           this.cold = undefined;
-          if (this.readyCount() > 0) this.waking = 0;
+          if (this.readyCount() > 0) this.resetWaking();
         });
     }
     return this.cold;
+  }
+
+  private resetWaking(): void {
+    this.waking = 0;
+    this.wakeIds.clear();
   }
 
   /** Instances the wakes and metrics ask for, from zero; at least one. */
@@ -228,22 +234,9 @@ export class FunctionController implements LastRemovalContext {
     while (this.work.size > 0) await Promise.all([...this.work]);
   }
 
-  /** Read every instance's in-flight figures; detect instances that stopped answering. */
-  async refreshStats(): Promise<void> {
-    await Promise.all(this.set.all().map(async (i) => {
-      if (!i.endpoint || !i.containerId || i.state === 'starting' || i.state === 'paused') return;
-      const containerId = i.containerId;
-      try {
-        i.stats = await this.deps.probe.readStats(i.endpoint.address, i.endpoint.port);
-        i.statsFailures = 0;
-      } catch (err) {
-        i.statsFailures += 1;
-        this.log.debug('stats_unreadable', { instance: i.id, failures: i.statsFailures, error: err });
-        if (i.statsFailures >= DEAD_AFTER_FAILED_READS && !(await this.deps.driver.isRunning(containerId))) {
-          this.track(this.instanceDied(containerId), 'instance_cleanup_failed');
-        }
-      }
-    }));
+  /** Read every instance's in-flight figures; detect instances that stopped answering (instance-stats.ts). */
+  refreshStats(): Promise<void> {
+    return refreshStats(this, (containerId) => this.track(this.instanceDied(containerId), 'instance_cleanup_failed'));
   }
 
   /** Remove one instance (drain.ts); the last one first holds gateways (last-removal.ts). */

@@ -23,6 +23,8 @@ export async function drainAll(ctx: ControllerContext, graceSeconds: number): Pr
 /** Gateways hold new requests ('stopping'), routers drain, in-flight requests finish, containers stop. */
 export async function shutdownInstances(ctx: ControllerContext): Promise<void> {
   const warn = (what: string) => (err: unknown) => ctx.log.warn('shutdown_step_failed', { what, error: err });
+  // First: warm tiers are not in set.size (not capacity), but their containers must go too.
+  await removeAllPaused(ctx);
   if (ctx.set.size === 0) {
     await ctx.publish('cold').catch(warn('publish cold'));
     return;

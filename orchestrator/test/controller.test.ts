@@ -53,6 +53,20 @@ describe('FunctionController scale-up', () => {
     await ctl.settled();
     assert.equal(ctl.readyCount(), 3);
   });
+
+  it('one held request whose wake is re-published every second starts one instance, not one per re-publication', async () => {
+    const h = new Harness();
+    const ctl = h.controller([]);
+    h.readyGate = deferred();
+    ctl.deps.decideScale = (s, signals, census, state) => ({ ...h.decide(s, signals, census, state), desired: Math.ceil(signals.waking / 2) });
+    const wakes = Array.from({ length: 5 }, () => ctl.ensureWarm('r1', 1));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(ctl.set.census().starting, 1);
+    h.readyGate.resolve();
+    await Promise.all(wakes);
+    await ctl.settled();
+    assert.equal(ctl.readyCount(), 1);
+  });
 });
 
 describe('FunctionController scale-down', () => {

@@ -64,7 +64,8 @@ export async function startRedisRest(opts: RedisRestOptions): Promise<RedisRestS
 
   const store = new StateStore(redis, keys, opts.stack ?? 'default');
   const wakes = new WakeHub({
-    tick: (fn, requestId) => store.publishWake({ fn, requestId, at: Date.now() }),
+    // The count lets the orchestrator size a cold start for the whole held burst.
+    tick: (fn, requestId, waiting) => store.publishWake({ fn, requestId, at: Date.now(), waiting }),
     intervalMs: opts.wakeRepublishMs ?? 1000,
     logger,
   });

@@ -17,8 +17,8 @@ export interface WakeWaiter {
 }
 
 export interface WakeHubDeps {
-  /** Publish a wake for fn and return the state read back. */
-  tick(fn: string, requestId: string): Promise<TickState>;
+  /** Publish a wake for fn (`waiting`: requests held for it here) and return the state read back. */
+  tick(fn: string, requestId: string, waiting: number): Promise<TickState>;
   intervalMs: number;
   logger: Logger;
 }
@@ -64,7 +64,7 @@ export class WakeHub {
     const set = this.waiters.get(fn);
     const first = set?.values().next().value;
     if (!first) return this.stopTicker(fn);
-    this.deps.tick(fn, first.requestId).then(
+    this.deps.tick(fn, first.requestId, set.size).then(
       (state) => {
         if (state === 'warm') this.settleAll(fn, 'warm');
         else if (state === 'gone') this.settleAll(fn, 'gone');

@@ -14,7 +14,8 @@ afterEach(() => mock.timers.reset());
 
 test('WakeHub coalesces wakes per function and re-publishes once per interval while someone waits', async () => {
   const ticks: string[] = [];
-  const hub = new WakeHub({ tick: async (fn) => { ticks.push(fn); return 'cold' as TickState; }, intervalMs: 40, logger: quiet });
+  const waiting: number[] = [];
+  const hub = new WakeHub({ tick: async (fn, _id, n) => { ticks.push(fn); waiting.push(n); return 'cold' as TickState; }, intervalMs: 40, logger: quiet });
   const outcomes: WakeOutcome[] = [];
   for (let i = 0; i < 10; i++) {
     hub.register({ fn: 'a', requestId: `r${i}`, settle: (o) => outcomes.push(o) });
@@ -26,6 +27,7 @@ test('WakeHub coalesces wakes per function and re-publishes once per interval wh
   assert.equal(ticks.length, 1, 'nothing before the interval');
   mock.timers.tick(1);
   assert.equal(ticks.length, 2);
+  assert.equal(waiting[1], 10, 'a re-published wake says how many requests wait');
   mock.timers.tick(80);
   assert.equal(ticks.length, 4, 're-published every interval');
   hub.onState('a', 'starting');
