@@ -117,7 +117,8 @@ test('ports, names and the Envoy bootstrap agree', () => {
 
 test('live definitions: the file\'s directory is mounted (not the file), the status port stays unpublished', () => {
   const o = svc('orchestrator');
-  const file = o.environment?.FAAS_DEFINITIONS ?? '';
+  // As compose interpolates it without FAAS_DEFINITIONS_FILE set: the default file.
+  const file = (o.environment?.FAAS_DEFINITIONS ?? '').replace(/\$\{FAAS_DEFINITIONS_FILE:-([^}]+)\}/, '$1');
   const mount = (o.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target !== undefined && file.startsWith(`${target}/`));
   assert.ok(mount, `a volume holds ${file}`);
   assert.ok(fs.statSync(path.join(root, mount[0] ?? '')).isDirectory(), 'mounted as a directory, so a replaced file is seen');

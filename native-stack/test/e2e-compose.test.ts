@@ -23,6 +23,9 @@ const step = (msg: string): void => { process.stderr.write(`e2e-compose: ${msg}\
 const project = `faas-e2e-${process.pid}`;
 const stack = `e2e-${process.pid}`;
 const fnNetwork = `${project}-functions`;
+/** The definitions this test runs on and edits: a copy under the checkout's .faas/ (git-ignored). */
+const defsDir = path.join(root, '.faas', `e2e-defs-${process.pid}`);
+const defsFile = path.join(defsDir, 'global-function-definition.yml');
 const env: NodeJS.ProcessEnv = { ...process.env, FAAS_STACK: stack, FAAS_FUNCTIONS_NETWORK: fnNetwork, FAAS_GATEWAY_BIND: '127.0.0.1' };
 let composeCmd: string[] = [];
 let skipReason = '';
@@ -105,6 +108,12 @@ before(async () => {
   step('building the offline images');
   // First run: debootstrap (a few minutes); later runs reuse the cached root and images.
   await run('bash', ['scripts/make-offline-images.sh'], { cwd: root, timeout: 20 * 60_000, maxBuffer: 16 << 20 });
+  // A copy of the definitions and functions the test may edit (inside the mounted checkout, so the
+  // orchestrator sees it at /app/project/...; made after the offline images are staged).
+  fs.mkdirSync(defsDir, { recursive: true });
+  fs.copyFileSync(path.join(root, 'global-function-definition.yml'), defsFile);
+  fs.cpSync(path.join(root, 'functions'), path.join(defsDir, 'functions'), { recursive: true });
+  env.FAAS_DEFINITIONS_FILE = path.relative(root, defsFile);
   env.FAAS_GATEWAY_PORT = String(await freePort());
   base = `http://127.0.0.1:${env.FAAS_GATEWAY_PORT}`;
   step(`up -p ${project} on ${base}`);
@@ -122,6 +131,7 @@ after(async () => {
   await compose(['down', '-v', '--remove-orphans', '-t', '30'], 120_000).catch((err: unknown) => console.error(`e2e-compose: down failed: ${String(err)}`));
   for (const c of await containers(stack)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);  // already gone
   for (const n of await docker.listNetworks({ filters: { name: [project] } })) await docker.getNetwork(n.Id).remove().catch(() => undefined);  // already gone
+  fs.rmSync(defsDir, { recursive: true, force: true });
 });
 
 test('a cold function answers through the published gateway port', async (t) => {
@@ -233,6 +243,15 @@ test('a secret reaches its function as a read-only file, in no env and no log', 
   assert.ok(mount?.Source.startsWith(path.join(root, '.faas', 'secrets', stack)), `from the host's .faas/secrets: ${mount?.Source}`);
   assert.ok(!JSON.stringify(info).includes(demo), 'not in the container inspect');
   assert.ok(!(await compose(['logs', '--no-color'], 60_000)).includes(demo), 'not in any service log');
+});
+
+test('editing the mounted definition file adds a function live, without a restart', async (t) => {
+  if (skipReason) { t.skip(skipReason); return; }
+  fs.appendFileSync(defsFile, '  hello-live:\n    runtime: node\n    code: functions/hello\n    timeout: 10s\n');
+  await waitFor('hello-live to answer', 120_000, async () => (await get('/hello-live', 30_000)).status === 200);
+  const res = await get('/hello-live', 30_000);
+  assert.equal(res.status, 200, res.body);
+  assert.match(res.body, /Hello/);
 });
 
 test('down removes every container, network and volume of the project', async (t) => {
