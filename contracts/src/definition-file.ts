@@ -64,17 +64,20 @@ function inspect(d: FunctionDefinition, treeRoot: string): { problems: Problem[]
   if (!exts.some((e) => fs.existsSync(`${real}/${mod}${e}`) && fs.statSync(`${real}/${mod}${e}`).isFile())) {
     return { problems: [{ field: 'handler', message: `module "${mod}" not found in ${d.codeDir}` }] };
   }
-  const problems: Problem[] = [];
   const secrets: Record<string, string> = {};
   for (const [name, file] of Object.entries(d.secrets)) {
+    // Identity of the file, not a digest of its contents: a version label (which the hash may
+    // become) must not let anyone test guesses of a short secret offline. A rewrite changes it.
+    // An unreadable file is no definition error: the orchestrator names it (secret_unreadable)
+    // and keeps only that function from starting; it appearing later changes the hash.
     try {
-      secrets[name] = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+      const st = fs.statSync(file);
+      secrets[name] = `${st.ino}:${st.size}:${st.mtimeMs}`;
     } catch (err) {
-      // The message names the path and errno only: never the contents.
-      problems.push({ field: `secrets.${name}`, message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      secrets[name] = `unreadable:${(err as NodeJS.ErrnoException).code ?? 'error'}`;
     }
   }
-  return problems.length > 0 ? { problems } : { code: codeFolderDigest(real), secrets };
+  return { code: codeFolderDigest(real), secrets };
 }
 
 /**

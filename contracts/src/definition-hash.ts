@@ -1,5 +1,5 @@
 /**
- * A function's content hash: its settings, its code folder and its secret files' contents, so
+ * A function's content hash: its settings, its code folder and its secret files' identity (not contents), so
  * every edit is a new version (issue 9) and a code change under an unchanged declared version
  * still counts as a change. Pure: the caller reads the files (definition-file.ts).
  */
@@ -31,7 +31,7 @@ export function settingsDigest(def: FunctionDefinition): string {
 /** What was read from disk for one function: digests of its code folder and of each secret file. */
 export interface FunctionInputDigests {
   code: string;
-  /** Secret name -> digest of the file's contents (never the contents). */
+  /** Secret name -> the file's identity (inode:size:mtime) or 'unreadable:<errno>'; never its contents. */
   secrets: Record<string, string>;
 }
 

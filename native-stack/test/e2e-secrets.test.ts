@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { LABELS } from '@faas/contracts';
 import { type Stack, startStack } from '../src/launcher';
-import { containers, docker, root } from './helpers';
+import { containers, copyCode, docker, root } from './helpers';
 
 const SECRET = `e2e-secret-${randomBytes(12).toString('hex')}`;
 const DEMO = fs.readFileSync(path.join(root, 'functions', 'secret', 'demo-token.secret'), 'utf8').trim();
@@ -50,14 +50,18 @@ exports.handler = async () => {
 
 type Defs = Record<string, Record<string, unknown>>;
 
-/** The repository's entries of these examples, with paths made absolute. */
-function exampleDefinitions(names: readonly string[]): Defs {
+/**
+ * The repository's entries of these examples, each code folder copied into dir (code must lie in
+ * the definition file's tree); a secret kept in a code folder points at its copy.
+ */
+function exampleDefinitions(dir: string, names: readonly string[]): Defs {
   const all = (parse(fs.readFileSync(path.join(root, 'global-function-definition.yml'), 'utf8')) as { functions: Defs }).functions;
-  const abs = (p: unknown) => path.join(root, String(p));
   return Object.fromEntries(names.map((n) => {
     const d = { ...all[n] };
-    d.code = abs(d.code);
-    if (d.secrets) d.secrets = Object.fromEntries(Object.entries(d.secrets as Record<string, string>).map(([k, v]) => [k, abs(v)]));
+    const from = path.join(root, String(d.code));
+    const to = path.join(dir, copyCode(dir, from, n));
+    d.code = to;
+    if (d.secrets) d.secrets = Object.fromEntries(Object.entries(d.secrets as Record<string, string>).map(([k, v]) => [k, path.join(to, path.relative(from, path.join(root, v)))]));
     return [n, d];
   }));
 }
@@ -97,7 +101,7 @@ describe('secrets, environment and limits end to end', { timeout: 300_000 }, () 
     fs.writeFileSync(path.join(dir, 'probe.secret'), `${SECRET}\n`);
     lateFile = path.join(dir, 'late.secret');
     const defs: Defs = {
-      ...exampleDefinitions(['payroll', 'secret']),
+      ...exampleDefinitions(dir, ['payroll', 'secret']),
       probe: {
         runtime: 'node', version: '1', code: path.join(dir, 'probe'), timeout: '10s',
         memory_mb: 96, cpus: 0.5, pids: 64, concurrency: 3,
@@ -109,7 +113,9 @@ describe('secrets, environment and limits end to end', { timeout: 300_000 }, () 
     };
     const file = path.join(dir, 'defs.yml');
     fs.writeFileSync(file, stringify({ functions: defs }));
-    stack = await startStack({ root, stack: id, definitionsFile: file, wakeTimeoutMs: 60_000, sink: (c, l) => logs.push(`${c} ${l}`) });
+    stack = await startStack({ root, stack: id, definitionsFile: file, wakeTimeoutMs: 60_000, sink: (c, l) => logs.push(`${c} ${l}`) }).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${tail()}`);
+    });
     base = `http://127.0.0.1:${stack.ports.gateway}`;
   });
 

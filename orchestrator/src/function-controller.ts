@@ -286,7 +286,7 @@ export class FunctionController implements LastRemovalContext {
     const now = this.deps.now();
     const version = i.version ?? this.def.version;
     this.set.add({ id: i.id, version, containerId: i.containerId, endpoint: i.tier === 'created' ? undefined : { address: i.address, port: i.port }, state: i.tier ?? i.state ?? 'ready', since: now, stats: undefined, statsFailures: 0, warm: i.tier ? { pausedAt: now, version } : undefined });
-    this.log.info('instance_adopted', { instance: i.id, containerId: i.containerId, state: i.tier ?? i.state ?? 'ready' });
+    this.log.info('instance_adopted', { instance: i.id, containerId: i.containerId, version, state: i.tier ?? i.state ?? 'ready', ...(i.tier ? { tier: i.tier } : {}) });
   }
 
   /** Shut down: hold new requests at the gateways, drain in the router, stop every container. */
