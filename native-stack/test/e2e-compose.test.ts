@@ -166,11 +166,15 @@ test('a burst against a function of small concurrency scales it out to more than
 /** Runs in the function container: connect attempts (2 s bound each) and a socket check. */
 const PROBE = `
 const net = require('net'), fs = require('fs');
+// The connect timeout starts once the name is resolved: a slow lookup (the unresolvable name
+// ties up a resolver thread) must not read as an unreachable port.
 const probe = (host, port) => new Promise((r) => {
-  const s = net.connect({ host, port, timeout: 2000 });
-  s.on('connect', () => { s.destroy(); r('open'); });
-  s.on('timeout', () => { s.destroy(); r('timeout'); });
-  s.on('error', (e) => r(e.code));
+  const s = net.connect({ host, port });
+  const give = (why) => setTimeout(() => { s.destroy(); r(why); }, 3000);
+  let t = net.isIP(host) ? give('timeout') : setTimeout(() => { s.destroy(); r('lookup_timeout'); }, 20000);
+  s.on('lookup', () => { clearTimeout(t); t = give('timeout'); });
+  s.on('connect', () => { clearTimeout(t); s.destroy(); r('open'); });
+  s.on('error', (e) => { clearTimeout(t); r(e.code); });
 });
 (async () => {
   const out = { 'docker.sock': fs.existsSync('/var/run/docker.sock') ? 'present' : 'absent' };
