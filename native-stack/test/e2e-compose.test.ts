@@ -179,8 +179,13 @@ const probe = (host, port) => new Promise((r) => {
 (async () => {
   const out = { 'docker.sock': fs.existsSync('/var/run/docker.sock') ? 'present' : 'absent' };
   const ts = JSON.parse(process.argv[1]);
-  const rs = await Promise.all(ts.map((t) => probe(t[0], t[1])));
-  ts.forEach((t, i) => { out[t[0] + ':' + t[1]] = rs[i]; });
+  // What must be open first, one by one: names this network does not know are forwarded to
+  // resolvers it cannot reach, and those slow lookups fill the resolver threads for seconds.
+  const first = ts.filter((t) => t[0] === 'envoy' || t[0] === 'gateway');
+  for (const t of first) out[t[0] + ':' + t[1]] = await probe(t[0], t[1]);
+  const rest = ts.filter((t) => !first.includes(t));
+  const rs = await Promise.all(rest.map((t) => probe(t[0], t[1])));
+  rest.forEach((t, i) => { out[t[0] + ':' + t[1]] = rs[i]; });
   console.log(JSON.stringify(out));
 })();`;
 
