@@ -26,7 +26,7 @@ exports.handler = async (event) => {
   try {
     token = JSON.parse(event.body.toString('utf8')).token;
   } catch {
-    token = undefined;
+    token = undefined; // not JSON: answered as invalid input just below
   }
   if (typeof token !== 'string') return json(400, { error: 'invalid_input', message: 'the body must be JSON such as {"token":"..."}' });
   return json(200, { match: crypto.timingSafeEqual(digest(token), digest(secret)) });

@@ -132,6 +132,7 @@ export class FunctionRollouts {
     }
     if (reasons.length === 0) {
       // Same settings: only another image (code changed under the same version) needs instances.
+      // The old image unknown (its build failed): not the same image, so roll out.
       if ((await deps.image(from).catch(() => undefined)) === image) {
         ctl.def = to;
         return;
@@ -235,6 +236,7 @@ export class FunctionRollouts {
     const { deps, log } = this.ctl;
     if (!deps.pruneImages) return;
     // Cached: the previous version served, so its image was resolved before.
+    // Its build failed: nothing of it to keep, only the active image is.
     const previous = await deps.image(from).catch(() => undefined);
     await deps.pruneImages(from.name, previous && previous !== image ? [image, previous] : [image])
       .catch((err: unknown) => log.warn('image_prune_failed', { error: err }));
