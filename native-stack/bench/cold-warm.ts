@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   cold-py:
     runtime: python
     version: "1"
-    code: ${path.join(root, 'functions/py-hello')}
+    code: ${copyCode(dir, path.join(root, 'functions/py-hello'))}
     idle_timeout: 500ms
     warm: none
   warm:
