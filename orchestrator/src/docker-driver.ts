@@ -8,7 +8,10 @@ import { FaasError, type FunctionDefinition, LABELS, type Logger, RUNTIME_PORT }
 import type { EndpointMode } from './config';
 import { type CallReach, PORT_KEY, containerCreateOptions } from './container-spec';
 import type { SecretMounts } from './secret-mounts';
-import { ExitEvents } from './exit-events';
+import { watchExitEvents } from './docker-events';
+import type { ExitInfo } from './exit-events';
+
+export type { ExitInfo } from './exit-events';
 
 export interface InstanceSpec {
   def: FunctionDefinition;
@@ -66,19 +69,11 @@ export interface InstanceDriver {
   watchExits(onExit: (containerId: string, exit: ExitInfo | undefined) => void, onResubscribed?: () => void): Promise<() => void>;
 }
 
-export interface ExitInfo {
-  exitCode: number;
-  /** The kernel killed it for memory (State.OOMKilled). */
-  oomKilled: boolean;
-}
-
 export function newInstanceId(): string {
   return randomBytes(6).toString('hex');
 }
 
 export class DockerDriver implements InstanceDriver {
-  private readonly events = new ExitEvents();
-
   constructor(
     private readonly docker: Docker,
     private readonly stack: string,
@@ -226,85 +221,8 @@ export class DockerDriver implements InstanceDriver {
     }));
   }
 
-  /**
-   * Follows this stack's `die` (and `oom`) events. The stream ends when dockerd restarts (or the socket
-   * breaks): it is then subscribed again with backoff (250 ms doubling to 30 s), and
-   * onResubscribed runs so the caller can look for exits it missed in the gap.
-   */
-  async watchExits(onExit: (containerId: string, exit: ExitInfo | undefined) => void, onResubscribed?: () => void): Promise<() => void> {
-    let stopped = false;
-    let current: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
-    let retry: NodeJS.Timeout | undefined;
-    let attempt = 0;
-
-    const subscribe = async (): Promise<void> => {
-      const stream = (await this.docker.getEvents({
-        filters: { type: ['container'], event: ['die', 'oom'], label: [`${LABELS.stack}=${this.stack}`] },
-      })) as NodeJS.ReadableStream & { destroy?: () => void };
-      if (stopped) {
-        stream.destroy?.();
-        return;
-      }
-      current = stream;
-      const since = Date.now();
-      let buf = '';
-      stream.on('data', (chunk: Buffer) => {
-        buf += chunk.toString('utf8');
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (line) this.exitEvent(line, onExit);
-        }
-      });
-      let gone = false;
-      const lost = (reason: string) => {
-        if (gone) return;
-        gone = true;
-        if (current === stream) current = undefined;
-        if (stopped) return;
-        // A stream that lived a while was healthy: start the backoff again from the bottom.
-        if (Date.now() - since > 10_000) attempt = 0;
-        this.log.warn('docker_events_lost', { reason });
-        schedule();
-      };
-      stream.on('error', (err: Error) => lost(err.message));
-      stream.on('end', () => lost('stream ended'));
-      stream.on('close', () => lost('stream closed'));
-    };
-
-    const schedule = () => {
-      const delayMs = Math.min(30_000, 250 * 2 ** attempt);
-      attempt += 1;
-      retry = setTimeout(() => {
-        retry = undefined;
-        if (stopped) return;
-        subscribe().then(
-          () => {
-            if (stopped) return;
-            this.log.info('docker_events_resubscribed', { attempt });
-            onResubscribed?.();
-          },
-          (err: Error) => {
-            this.log.warn('docker_events_subscribe_failed', { error: err.message, attempt });
-            if (!stopped) schedule();
-          },
-        );
-      }, delayMs);
-    };
-
-    await subscribe();
-    return () => {
-      stopped = true;
-      if (retry) clearTimeout(retry);
-      current?.destroy?.();
-    };
+  /** This stack's `die`/`oom` events, re-subscribed when the stream is lost (docker-events.ts). */
+  watchExits(onExit: (containerId: string, exit: ExitInfo | undefined) => void, onResubscribed?: () => void): Promise<() => void> {
+    return watchExitEvents(this.docker, this.stack, this.log, onExit, onResubscribed);
   }
-
-  private exitEvent(line: string, onExit: (containerId: string, exit: ExitInfo | undefined) => void): void {
-    const ev = this.events.read(line);
-    if (ev.kind === 'exit') onExit(ev.containerId, ev.exit);
-    else if (ev.kind === 'invalid') this.log.warn('docker_event_invalid', { reason: ev.reason, line: line.slice(0, 200) });
-  }
-
 }

@@ -113,8 +113,14 @@ describe('ExitEvents: the cause of an exit from the event stream', () => {
       [die('b', '0'), { kind: 'exit', containerId: 'b', exit: { exitCode: 0, oomKilled: false } }],
       [die('c'), { kind: 'exit', containerId: 'c', exit: undefined }],
       [JSON.stringify({ id: 'd' }), { kind: 'exit', containerId: 'd', exit: undefined }],
+      [die('e', 'abc'), { kind: 'exit', containerId: 'e', exit: undefined }], // it died; the cause is unknown
       ['{"Action":"die"}', { kind: 'invalid', reason: 'no container id' }],
       ['not json', { kind: 'invalid', reason: 'not JSON' }],
+      ['null', { kind: 'invalid', reason: 'malformed event: (root): Expected object, received null' }],
+      ['[1]', { kind: 'invalid', reason: 'malformed event: (root): Expected object, received array' }],
+      ['{"id":5}', { kind: 'invalid', reason: 'malformed event: id: Expected string, received number' }],
+      ['{"id":"f","Actor":"x"}', { kind: 'invalid', reason: 'malformed event: Actor: Expected object, received string' }],
+      [JSON.stringify({ Action: 'start', id: 'g' }), { kind: 'invalid', reason: "malformed event: Action: Invalid enum value. Expected 'die' | 'oom', received 'start'" }],
     ];
     for (const [line, want] of cases) assert.deepEqual(ev.read(line), want, line);
   });
@@ -128,6 +134,33 @@ describe('ExitEvents: the cause of an exit from the event stream', () => {
       f.streams[0]!.write(`${JSON.stringify({ Action: 'oom', id: 'x' })}\n${JSON.stringify({ Action: 'die', id: 'x', Actor: { ID: 'x', Attributes: { exitCode: '137' } } })}\n`);
       await flush();
       assert.deepEqual(exits, [['x', { exitCode: 137, oomKilled: true }]]);
+    } finally {
+      stop();
+    }
+  });
+});
+
+describe('watchExits: malformed input', () => {
+  it('logs a malformed line or a throwing handler and keeps reporting exits', async () => {
+    const f = fakeDocker();
+    const lines: string[] = [];
+    const driver = new DockerDriver(f.docker, 's1', 'loopback', 'net', createLogger('test', {}, (l) => { lines.push(l); }));
+    const exits: string[] = [];
+    const stop = await driver.watchExits((id) => {
+      if (id === 'boom') throw new Error('handler bug');
+      exits.push(id);
+    });
+    try {
+      f.streams[0]!.write(`null\n{"id":5}\nnot json\n${JSON.stringify({ id: 'boom' })}\n${JSON.stringify({ id: 'ok' })}\n`);
+      await flush();
+      assert.deepEqual(exits, ['ok']);
+      const events = lines.map((l) => (JSON.parse(l) as { event: string }).event);
+      assert.deepEqual(events, ['docker_event_invalid', 'docker_event_invalid', 'docker_event_invalid', 'docker_exit_handler_failed']);
+      f.streams[0]!.write('x'.repeat(1024 * 1024 + 1));
+      f.streams[0]!.write(`\n${JSON.stringify({ id: 'after' })}\n`);
+      await flush();
+      assert.deepEqual(exits, ['ok', 'after'], 'an oversized line is dropped, the stream goes on');
+      assert.equal(lines.length, 5);
     } finally {
       stop();
     }
