@@ -35,3 +35,8 @@ export function responseHeaders(raw: string[]): string[] {
 export function accessLine(req: http.IncomingMessage, status: number, cluster: string, ms: number, rid: string): string {
   return `{"ts":"${new Date().toISOString()}","component":"envoy-standin","event":"access","method":${JSON.stringify(req.method)},"path":${JSON.stringify(req.url)},"status":${status},"cluster":${JSON.stringify(cluster)},"ms":${ms.toFixed(2)},"requestId":${JSON.stringify(rid)}}\n`;
 }
+
+/** Writes the access line when the access log is on (the line is only built then). */
+export function logAccess(write: ((line: string) => void) | undefined, req: http.IncomingMessage, status: number, cluster: string, ms: number, rid: string): void {
+  if (write !== undefined) write(accessLine(req, status, cluster, ms, rid));
+}
