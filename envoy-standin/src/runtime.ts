@@ -11,6 +11,7 @@ import { replyCodecError } from './own-replies';
 import { type ListenerRuntime, type ProxyContext, handleRequest } from './proxy';
 import type { StatsRegistry } from './stats';
 import type { XdsStore } from './store';
+import { UpstreamAgent } from './upstream-agent';
 
 interface BoundListener {
   rt: ListenerRuntime;
@@ -26,6 +27,9 @@ export class StandinRuntime {
   private readonly listeners = new Map<string, BoundListener>();
   private readonly listenerWaiters: Array<() => void> = [];
   readonly ctx: ProxyContext;
+  private readonly agent = new UpstreamAgent();
+  /** Every host (address:port) in some cluster after the last sync, DRAINING ones included. */
+  private knownHosts = new Map<string, { address: string; port: number }>();
 
   constructor(
     private readonly store: XdsStore,
@@ -37,7 +41,7 @@ export class StandinRuntime {
     this.ctx = {
       routes: store.routes,
       clusters: this.clusters,
-      agent: new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' }),
+      agent: this.agent,
       random: Math.random,
       accessLog,
     };
@@ -63,6 +67,22 @@ export class StandinRuntime {
         rt.dispose();
       }
     }
+    this.drainRemovedHosts();
+  }
+
+  /**
+   * Hosts gone from every cluster get their pooled connections drained (upstream-agent.ts).
+   * The pool is shared by all clusters, so a host still in one of them keeps it.
+   */
+  private drainRemovedHosts(): void {
+    const now = new Map<string, { address: string; port: number }>();
+    for (const rt of this.clusters.values()) for (const h of rt.hosts) now.set(h.key, { address: h.address, port: h.port });
+    for (const [key, h] of this.knownHosts) {
+      if (now.has(key)) continue;
+      const r = this.agent.drainHost(h.address, h.port);
+      if (r.idleClosed + r.activeClosing > 0) this.logger.debug('upstream_host_drained', { host: key, ...r });
+    }
+    this.knownHosts = now;
   }
 
   /** Bind new listeners, rebind moved ones, close removed ones. */
@@ -151,6 +171,6 @@ export class StandinRuntime {
       bl.server.close(() => resolve());
       bl.server.closeAllConnections();
     })));
-    this.ctx.agent.destroy();
+    this.agent.destroy();
   }
 }

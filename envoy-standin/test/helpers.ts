@@ -7,6 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import assert from 'node:assert/strict';
 import { CLIENT_ERRORS, type ClientErrorCode, ClientErrorBodySchema, type FunctionRouteSpec, authorizationHeader } from '@faas/contracts';
+import { freePort } from '@faas/stack';
+import { type XdsServerHandle, startXdsServer } from '@faas/xds-server';
+import { type EnvoyStandin, startEnvoyStandin } from '../src/index';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const BOOTSTRAP = path.join(REPO_ROOT, 'envoy', 'envoy.yaml');
@@ -163,4 +166,15 @@ export function rawRequest(port: number, raw: string): Promise<string> {
     sock.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     sock.on('error', reject);
   });
+}
+
+export interface RouterUnderTest { xds: XdsServerHandle; standin: EnvoyStandin; routerPort: number; close(): Promise<void> }
+
+/** The real xds-server and a stand-in subscribed to it, its listener bound on 127.0.0.1; statsd to the discard port. */
+export async function startRouter(): Promise<RouterUnderTest> {
+  const routerPort = await freePort();
+  const xds = await startXdsServer({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger, internalToken: TEST_TOKEN });
+  const standin = await startEnvoyStandin({ bootstrapPath: BOOTSTRAP, xdsAddress: `127.0.0.1:${xds.grpcPort}`, bindAddress: '127.0.0.1', nodeId: uniqueNodeId(), logger: quietLogger, statsdAddress: '127.0.0.1:9' });
+  await standin.waitForListener(10_000);
+  return { xds, standin, routerPort, close: async () => { await standin.close(); await xds.close(); } };
 }

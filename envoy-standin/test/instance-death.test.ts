@@ -14,9 +14,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClientErrorBodySchema } from '@faas/contracts';
 import { freePort } from '@faas/stack';
-import { type XdsServerHandle, startXdsServer } from '@faas/xds-server';
-import { type EnvoyStandin, startEnvoyStandin } from '../src/index';
-import { BOOTSTRAP, TEST_TOKEN, type HttpResult, putFunction, quietLogger, request, uniqueNodeId, waitFor } from './helpers';
+import type { XdsServerHandle } from '@faas/xds-server';
+import { type HttpResult, type RouterUnderTest, putFunction, request, startRouter, waitFor } from './helpers';
 
 const DOCKER_PROXY = ['/usr/sbin/docker-proxy', '/usr/bin/docker-proxy', '/usr/libexec/docker/docker-proxy'].find((p) => fs.existsSync(p));
 
@@ -104,20 +103,17 @@ function assertOnlyInsideHandlerFailed(outcomes: readonly Outcome[], killed: Ins
 }
 
 describe('instance death under load (function processes behind docker-proxy)', () => {
+  let router: RouterUnderTest;
   let xds: XdsServerHandle;
-  let standin: EnvoyStandin;
   let routerPort: number;
 
   before(async () => {
-    routerPort = await freePort();
-    xds = await startXdsServer({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, routerAddress: '127.0.0.1', routerPort, logger: quietLogger, internalToken: TEST_TOKEN });
-    standin = await startEnvoyStandin({ bootstrapPath: BOOTSTRAP, xdsAddress: `127.0.0.1:${xds.grpcPort}`, bindAddress: '127.0.0.1', nodeId: uniqueNodeId(), logger: quietLogger, statsdAddress: '127.0.0.1:9' });
-    await standin.waitForListener(10_000);
+    router = await startRouter();
+    ({ xds, routerPort } = router);
   });
 
   after(async () => {
-    await standin?.close();
-    await xds?.close();
+    await router?.close();
     // Wait for every exit, so no port of ours is still bound when the next test file starts.
     await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise<void>((resolve) => {
       c.once('exit', () => resolve());
@@ -142,7 +138,7 @@ describe('instance death under load (function processes behind docker-proxy)', (
     await l.stop();
     const failed = assertOnlyInsideHandlerFailed(l.outcomes, a, [b]);
     assert.ok(failed <= 16, `at most one per client was inside the killed handler (${failed})`);
-    if (DOCKER_PROXY !== undefined) assert.ok(standin.counter('cluster.fn-pair.upstream_rq_retry') > 0, 'requests sent to the dead instance were retried');
+    if (DOCKER_PROXY !== undefined) assert.ok(router.standin.counter('cluster.fn-pair.upstream_rq_retry') > 0, 'requests sent to the dead instance were retried');
   });
 
   test('the only instance SIGKILLed: requests not yet in its handler wait for the replacement', async () => {
