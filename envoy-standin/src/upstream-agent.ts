@@ -21,6 +21,8 @@ export class UpstreamAgent extends http.Agent {
   private readonly closing = new WeakSet<stream.Duplex>();
 
   constructor() {
+    // maxSockets unbounded: no request ever waits in the agent's queue, where a released
+    // socket would be handed on before keepSocketAlive is asked (so a draining one reused).
     super({ keepAlive: true, keepAliveMsecs: 30_000, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
   }
 
@@ -28,7 +30,7 @@ export class UpstreamAgent extends http.Agent {
   drainHost(address: string, port: number): DrainResult {
     const name = this.getName({ host: address, port });
     let idleClosed = 0;
-    // destroy() removes a socket from freeSockets (its 'close' handler): iterate a copy.
+    // A destroyed socket leaves freeSockets in its 'close' handler: iterate a copy.
     for (const s of [...(this.freeSockets[name] ?? [])]) {
       s.destroy();
       idleClosed++;

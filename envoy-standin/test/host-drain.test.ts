@@ -93,6 +93,20 @@ describe('envoy-standin drains the connections of a host EDS removed', () => {
     }
   });
 
+  test('a host removed from one cluster but still in another keeps its connections (one shared pool)', async () => {
+    const a = await startCountingUpstream('a');
+    try {
+      await route('sharedone', [{ port: a.port }]);
+      await route('sharedtwo', [{ port: a.port }]);
+      assert.equal((await request(router.routerPort, '/sharedone/')).status, 200);
+      await route('sharedone', [{ port: other.port }]);
+      assert.equal((await request(router.routerPort, '/sharedtwo/')).body.toString(), 'hello from a');
+      assert.equal(a.conns.length, 1, 'the pooled connection was reused');
+    } finally {
+      await a.close();
+    }
+  });
+
   test('a request in flight on removal completes; its connection then closes, not reused', async () => {
     const a = await startCountingUpstream('a');
     try {
