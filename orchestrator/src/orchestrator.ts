@@ -13,7 +13,7 @@ import { DockerDriver, type ExitInfo, type InstanceDriver, newInstanceId } from 
 import { FunctionController } from './function-controller';
 import { ImageCache } from './image-cache';
 import { ensureFunctionImage, imageOptions, removeStaleImages } from './images';
-import { pruneFunctionImages } from './image-prune';
+import { pruneFunctionImages, releaseImageClaims } from './image-prune';
 import { type DemandAlertSubscription, subscribeDemandAlerts } from './demand-alerts';
 import { createMetrics } from './metrics';
 import { readAllMetrics } from './metrics-reader';
@@ -108,7 +108,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
       driver, xds, state, metrics, log, image, probe: httpProbe, decideScale: opts.decideScale,
       now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
       readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs, failures, warmPool,
-      pruneImages: (fn, keep) => pruneFunctionImages(docker, fn, keep, { logger: log }),
+      pruneImages: (fn, keep) => pruneFunctionImages(docker, fn, keep, { stack: opts.stack, logger: log }),
     }),
   };
   for (const def of defs) addController(fleet, def);
@@ -146,6 +146,8 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     });
     for (const c of left) await driver.stop(c.containerId, 0).catch((err: unknown) => log.error('container_leak', { fn: c.fn, containerId: c.containerId, error: err }));
     await secretMounts.removeStackDir().catch(quietly('secrets directory removal'));
+    // A stopped stack holds no image from other stacks' pruning (image-prune.ts).
+    await releaseImageClaims(docker, opts.stack, log).catch(quietly('image claims release'));
     await state.stopHeartbeat();
     await metrics.close();
     await redis.quit().catch(quietly('redis quit'));

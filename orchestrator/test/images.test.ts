@@ -9,15 +9,18 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as tar from 'tar-stream';
 import { type FunctionDefinition, LABELS, OCI_LABELS, createLogger } from '@faas/contracts';
-import { ImageBuildError, ensureFunctionImage, pruneFunctionImages, removeStaleImages } from '../src/images';
+import { ImageBuildError, ensureFunctionImage, pruneFunctionImages, releaseImageClaims, removeStaleImages } from '../src/images';
 import { BASE, PY_BASE, ROOT, defOf, docker, ensureBaseImages, get, removeTempFunctions, tempFunction, uid, waitReady } from './image-fixtures';
 
 const logger = createLogger('images-test', {}, () => undefined);
 const imagesToRemove = new Set<string>();
+/** The stack whose claims the prune tests set (released at the end, or the images would stay). */
+const stack = `imgtest-${uid}`;
 
 before(ensureBaseImages);
 
 after(async () => {
+  await releaseImageClaims(docker, stack, logger);
   for (const img of imagesToRemove) await docker.getImage(img).remove({ force: true }).catch(() => undefined);
   removeTempFunctions();
 });
@@ -103,7 +106,7 @@ describe('ensureFunctionImage', () => {
     const d = await ensureFunctionImage(docker, def, { baseImage: BASE, stack: 'test', logger });
     imagesToRemove.add(d.tag);
     // At start-up the current image and the previous one (c) stay; the older, unused one goes.
-    const removed = await removeStaleImages(docker, [def], { baseImage: BASE, logger });
+    const removed = await removeStaleImages(docker, [def], { baseImage: BASE, stack, logger });
     assert.deepEqual(removed, [a.tag]);
     await assert.rejects(docker.getImage(a.tag).inspect());
     await docker.getImage(c.tag).inspect();
@@ -122,10 +125,10 @@ describe('ensureFunctionImage', () => {
     // A created (never started) container holds the previous image.
     const holder = await docker.createContainer({ Image: previousTag, name: `faas-imgtest-${uid}-holder`, Cmd: ['node', '-e', '0'] });
     t.after(() => holder.remove({ force: true }).catch(() => undefined)); // removed below already
-    assert.deepEqual(await pruneFunctionImages(docker, name, [firstTag], { logger }), []);
+    assert.deepEqual(await pruneFunctionImages(docker, name, [firstTag], { stack, logger }), []);
     await docker.getImage(previousTag).inspect();
     await holder.remove({ force: true });
-    assert.deepEqual(await pruneFunctionImages(docker, name, [firstTag], { logger }), [previousTag]);
+    assert.deepEqual(await pruneFunctionImages(docker, name, [firstTag], { stack, logger }), [previousTag]);
     await assert.rejects(docker.getImage(previousTag).inspect());
     await docker.getImage(firstTag).inspect();
   });
