@@ -19,3 +19,24 @@ export const OCI_LABELS = {
 /** Function image tags: `faas-fn-<fn>:<version>-<first 12 hex of the inputs hash>`. */
 export const IMAGE_REPO_PREFIX = 'faas-fn-';
 export const IMAGE_HASH_CHARS = 12;
+
+/**
+ * A stack's claim on a function image it relies on: the tag `faas-fn-<fn>:claim-<stack>-<role>`,
+ * moved with `docker tag` as the stack's active and previous images change and removed when it
+ * stops. Images are shared by every stack on a host; another stack's prune leaves a claimed image.
+ */
+export const IMAGE_CLAIM_ROLES = ['active', 'previous'] as const;
+export type ImageClaimRole = (typeof IMAGE_CLAIM_ROLES)[number];
+
+/** The tag part (after the colon) of a stack's claim; stacks are 1-32 of a-z, 0-9, "-". */
+export function imageClaimTagPart(stack: string, role: ImageClaimRole): string {
+  return `claim-${stack}-${role}`;
+}
+
+const CLAIM = /^claim-([a-z0-9-]{1,32})-(active|previous)$/;
+
+/** The stack and role of a claim tag part; undefined for any other tag (content tags end in 12 hex). */
+export function parseImageClaim(tagPart: string): { stack: string; role: ImageClaimRole } | undefined {
+  const m = CLAIM.exec(tagPart);
+  return m?.[1] !== undefined && m[2] !== undefined ? { stack: m[1], role: m[2] as ImageClaimRole } : undefined;
+}

@@ -77,6 +77,8 @@ export const StateChangeMessageSchema = z.object({
   fn: z.string(),
   state: FunctionStateSchema,
   rev: z.number().int(),
+  /** The record's wakeTier, carried so a waiting wake answers without reading the record back. */
+  wakeTier: WakeTierSchema.optional(),
 });
 export type StateChangeMessage = z.infer<typeof StateChangeMessageSchema>;
 
@@ -110,8 +112,10 @@ export interface ColdStartRecord {
   containerStartMs: number;
   /** From started to the runtime answering ready. */
   readinessMs: number;
-  /** From ready to every router ACKing the endpoint and route. */
+  /** From the push to every router ACKing the endpoint and route (after readiness, or beside the container phase when routedEarly). */
   routeAckMs: number;
+  /** The endpoint was pushed while the container thawed (paused tier): routeAckMs overlaps containerStartMs. */
+  routedEarly?: boolean;
   totalMs: number;
   at: number;
 }
@@ -127,12 +131,15 @@ export function coldStartsKey(stack: string): string {
 /**
  * The one way to change a function's state: HSET the record, INCR the rev and PUBLISH the change,
  * atomically, so a reader that saw rev N has seen every change up to N.
- * KEYS: functions hash, stateRev. ARGV: fn, JSON FunctionStateRecord, stateChannel, state.
+ * KEYS: functions hash, stateRev. ARGV: fn, JSON FunctionStateRecord, stateChannel, state,
+ * wakeTier ('' for none).
  */
 export const SET_FUNCTION_STATE_LUA = `
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 local rev = redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[3], cjson.encode({fn = ARGV[1], state = ARGV[4], rev = rev}))
+local msg = {fn = ARGV[1], state = ARGV[4], rev = rev}
+if ARGV[5] ~= nil and ARGV[5] ~= '' then msg.wakeTier = ARGV[5] end
+redis.call('PUBLISH', ARGV[3], cjson.encode(msg))
 return rev`;
 
 /**

@@ -10,6 +10,7 @@ import { type CallReach, PORT_KEY, containerCreateOptions } from './container-sp
 import type { SecretMounts } from './secret-mounts';
 import { watchExitEvents } from './docker-events';
 import type { ExitInfo } from './exit-events';
+import { type RebuildImage, createRebuildingImage } from './image-cache';
 
 export type { ExitInfo } from './exit-events';
 
@@ -86,6 +87,8 @@ export class DockerDriver implements InstanceDriver {
     private readonly secrets?: SecretMounts,
     /** The path to the gateway for call() (container-spec.ts); absent: none. */
     private readonly call?: CallReach,
+    /** Builds a function's image again when a create finds it removed (image-cache.ts); absent: the create fails. */
+    private readonly rebuildImage?: RebuildImage,
   ) {}
 
   /** Container id -> instance id, for removing an instance's secrets with its container. */
@@ -102,7 +105,8 @@ export class DockerDriver implements InstanceDriver {
     const { def, image, instanceId } = spec;
     const secretsSource = await this.prepareSecrets(spec);
     try {
-      const container = await this.docker.createContainer(containerCreateOptions(spec, { stack: this.stack, run: this.run, mode: this.mode, network: this.network, ...(this.call ? { call: this.call } : {}) }, secretsSource));
+      const ctx = { stack: this.stack, run: this.run, mode: this.mode, network: this.network, ...(this.call ? { call: this.call } : {}) };
+      const container = await createRebuildingImage(spec, this.rebuildImage, this.log, (img) => this.docker.createContainer(containerCreateOptions({ ...spec, image: img }, ctx, secretsSource)));
       this.instanceOf.set(container.id, instanceId);
       return container.id;
     } catch (err) {

@@ -13,7 +13,7 @@ import { pruneFunctionImages } from './image-prune';
 import { defaultPipPython } from './pip-install';
 
 export { IMAGE_REPO_PREFIX };
-export { planImagePrune, pruneFunctionImages } from './image-prune';
+export { planImagePrune, pruneFunctionImages, releaseImageClaims } from './image-prune';
 
 /** Base images and runtime directories per runtime; `baseImage`/`runtimeDir` are Node's. */
 export interface RuntimeSources {
@@ -244,12 +244,14 @@ export async function ensureFunctionImage(docker: Docker, def: FunctionDefinitio
 }
 
 export interface RemoveStaleOptions extends RuntimeSources {
+  /** The stack pruning (its claims are set, other stacks' claims are respected: image-prune.ts). */
+  stack: string;
   logger: Logger;
 }
 
 /**
  * At start-up: prunes the images of the given functions as pruneFunctionImages does, keeping
- * the current build and the newest other one (the previous version). Functions not in `defs`
+ * the current build and the one this stack last used or else the newest other (the previous version). Functions not in `defs`
  * are left alone: another stack on this host may still define them. Returns the removed tags.
  */
 export async function removeStaleImages(docker: Docker, defs: readonly FunctionDefinition[], opts: RemoveStaleOptions): Promise<string[]> {
@@ -258,7 +260,7 @@ export async function removeStaleImages(docker: Docker, defs: readonly FunctionD
     const { baseImage, runtimeDir } = runtimeSourcesOf(def, opts);
     const baseRef = (await imageId(docker, baseImage)) ?? baseImage;
     const { inputsHash } = await collectBuildInputs(def, runtimeDir, baseRef, toolchainOf(opts));
-    removed.push(...(await pruneFunctionImages(docker, def.name, [imageTag(def.name, def.version, inputsHash)], { logger: opts.logger, keepNewest: 1 })));
+    removed.push(...(await pruneFunctionImages(docker, def.name, [imageTag(def.name, def.version, inputsHash)], { stack: opts.stack, logger: opts.logger, keepNewest: 1 })));
   }
   return removed;
 }

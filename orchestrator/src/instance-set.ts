@@ -40,6 +40,12 @@ export interface Instance {
   statsFailures: number;
   /** Set once docker pause (state 'paused') or create (state 'created') finished; only then can a wake take it. */
   warm?: { pausedAt: number; version: string };
+  /**
+   * A 'starting' instance whose endpoint routers may have while its container step runs: a
+   * thawing container (docker unpause) keeps its listening socket, so a connection that arrives
+   * mid-thaw waits in the kernel's accept queue and is served once the runtime runs again.
+   */
+  routeEarly?: boolean;
 }
 
 export class InstanceSet {
@@ -86,11 +92,13 @@ export class InstanceSet {
     return c;
   }
 
-  /** Endpoints routers should know: ready (HEALTHY) and draining (DRAINING). */
+  /** Endpoints routers should know: ready (HEALTHY), draining (DRAINING) and thawing ones (HEALTHY, `routeEarly`). */
   routable(): RoutableInstance[] {
     const out: RoutableInstance[] = [];
     for (const i of this.byId.values()) {
-      if ((i.state === 'ready' || i.state === 'draining') && i.endpoint) out.push({ id: i.id, ...i.endpoint, status: i.state });
+      if (!i.endpoint) continue;
+      if (i.state === 'ready' || i.state === 'draining') out.push({ id: i.id, ...i.endpoint, status: i.state });
+      else if (i.state === 'starting' && i.routeEarly) out.push({ id: i.id, ...i.endpoint, status: 'ready' });
     }
     return out;
   }

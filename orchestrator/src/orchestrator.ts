@@ -11,8 +11,9 @@ import { type FleetEnv, addController, applyDefinitions, buildFor, fleetStatus }
 import type { OrchestratorConfig } from './config';
 import { DockerDriver, type ExitInfo, type InstanceDriver, newInstanceId } from './docker-driver';
 import { FunctionController } from './function-controller';
+import { ImageCache } from './image-cache';
 import { ensureFunctionImage, imageOptions, removeStaleImages } from './images';
-import { pruneFunctionImages } from './image-prune';
+import { pruneFunctionImages, releaseImageClaims } from './image-prune';
 import { type DemandAlertSubscription, subscribeDemandAlerts } from './demand-alerts';
 import { createMetrics } from './metrics';
 import { readAllMetrics } from './metrics-reader';
@@ -89,21 +90,14 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
   const xds = new XdsClient(opts.xdsUrl, opts.ackTimeoutMs, opts.internalToken);
   const metrics = createMetrics(opts.statsdAddress);
   const secretMounts = new SecretMounts({ dir: opts.secretsDir, hostDir: () => dockerVisiblePath(docker, opts.secretsDir, opts.secretsHostDir), stack: opts.stack, log });
-  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '', secretMounts, opts.call);
-
   // Per definition object: a rollout's new definition gets its own build, an unchanged one is cached.
-  const imageTags = new WeakMap<FunctionDefinition, Promise<string>>();
-  const image = (def: FunctionDefinition) => {
-    let p = imageTags.get(def);
-    if (!p) {
-      p = ensureFunctionImage(docker, def, imageOptions(opts, log)).then((r) => r.tag);
-      // A failed build is retried by a later wake rather than cached forever (the caller logs it),
-      // but not at once: under load every tick would otherwise start another doomed build.
-      p.catch(() => setTimeout(() => imageTags.delete(def), BUILD_RETRY_MS).unref());
-      imageTags.set(def, p);
-    }
-    return p;
-  };
+  // A failed build is retried by a later wake, BUILD_RETRY_MS after the failure at the earliest.
+  const images = new ImageCache(
+    (def) => ensureFunctionImage(docker, def, imageOptions(opts, log)).then((r) => r.tag),
+    (forget) => setTimeout(forget, BUILD_RETRY_MS).unref(),
+  );
+  const image = (def: FunctionDefinition) => images.tag(def);
+  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '', secretMounts, opts.call, (def, missing) => images.rebuild(def, missing));
 
   const failures = new RedisFailureRecorder(redis, opts.stack);
   const controllers = new Map<string, FunctionController>();
@@ -114,7 +108,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
       driver, xds, state, metrics, log, image, probe: httpProbe, decideScale: opts.decideScale,
       now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), newInstanceId, drainPollMs: 25,
       readinessTimeoutMs: opts.readinessTimeoutMs, gatewayGraceMs: opts.gatewayGraceMs, failures, warmPool,
-      pruneImages: (fn, keep) => pruneFunctionImages(docker, fn, keep, { logger: log }),
+      pruneImages: (fn, keep) => pruneFunctionImages(docker, fn, keep, { stack: opts.stack, logger: log }),
     }),
   };
   for (const def of defs) addController(fleet, def);
@@ -152,6 +146,8 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     });
     for (const c of left) await driver.stop(c.containerId, 0).catch((err: unknown) => log.error('container_leak', { fn: c.fn, containerId: c.containerId, error: err }));
     await secretMounts.removeStackDir().catch(quietly('secrets directory removal'));
+    // A stopped stack holds no image from other stacks' pruning (image-prune.ts).
+    await releaseImageClaims(docker, opts.stack, log).catch(quietly('image claims release'));
     await state.stopHeartbeat();
     await metrics.close();
     await redis.quit().catch(quietly('redis quit'));

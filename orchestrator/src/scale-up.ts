@@ -31,6 +31,12 @@ export interface BringUp {
   t0: number;
   /** Tell gateways the state after a failure (a resume's caller falls back to a start instead). */
   publishOnFailure: boolean;
+  /**
+   * Push the endpoint while the container step runs (the instance's `routeEarly`, set by the
+   * caller): held requests are still released only after readiness and the ACK, but the ACK no
+   * longer waits for the container step. Only for an endpoint that already exists (a thawing one).
+   */
+  routeEarly?: boolean;
 }
 
 /** The container step: when it began (after any image build) and extra log fields. */
@@ -40,7 +46,13 @@ type ContainerStep = () => Promise<{ containerFrom: number; extra: Record<string
 export async function bringUp(ctx: ControllerContext, inst: Instance, o: BringUp, container: ContainerStep): Promise<Instance> {
   const { deps, def } = ctx;
   const log = ctx.log.child({ requestId: o.requestId });
+  // The early push (routeEarly) runs beside the container step; its ACK is awaited after readiness.
+  let early: Promise<number> | undefined;
   try {
+    if (o.routeEarly) {
+      const tPush = deps.now();
+      early = ctx.push().then(() => deps.now() - tPush);
+    }
     const { containerFrom, extra } = await container();
     const run = inst.endpoint;
     const containerId = inst.containerId;
@@ -50,14 +62,17 @@ export async function bringUp(ctx: ControllerContext, inst: Instance, o: BringUp
     const t2 = deps.now();
     if (inst.state !== 'starting') throw new Error(`instance left the starting state (${inst.state}) before it was ready`);
     ctx.set.transition(inst, 'ready', t2);
-    await ctx.push();
+    inst.routeEarly = undefined;
+    // The early push already carried this endpoint as HEALTHY: the routers' state is the same.
+    const routeAckMs = early ? await early : await ctx.push().then(() => deps.now() - t2);
     // It died while the routers were told (instanceDied withdrew it): not a success.
     if (ctx.set.get(inst.id) !== inst) throw new Error('instance died before it became routable');
     const t3 = deps.now();
     await ctx.publish('warm', o.cold ? o.tier : undefined);
     const rec: ColdStartRecord = {
       fn: def.name, instance: inst.id, requestId: o.requestId, tier: o.tier,
-      containerStartMs: t1 - containerFrom, readinessMs: t2 - t1, routeAckMs: t3 - t2, totalMs: t3 - o.t0, at: t3,
+      containerStartMs: t1 - containerFrom, readinessMs: t2 - t1, routeAckMs, totalMs: t3 - o.t0, at: t3,
+      ...(early ? { routedEarly: true } : {}),
     };
     log.info(o.cold ? 'cold_start' : 'scale_up_instance_ready', { ...rec, ...extra });
     if (o.cold) {
@@ -67,6 +82,9 @@ export async function bringUp(ctx: ControllerContext, inst: Instance, o: BringUp
     return inst;
   } catch (err) {
     log.error(o.cold ? 'cold_start_failed' : 'scale_up_failed', { instance: inst.id, tier: o.tier, error: err });
+    inst.routeEarly = undefined;
+    // The withdrawal below supersedes it (RouterPush sends pushes in order); its failure is that one's.
+    early?.catch((e: unknown) => log.debug('early_route_push_failed', { instance: inst.id, error: e }));
     ctx.set.transition(inst, 'stopped', deps.now());
     if (inst.containerId) {
       await deps.driver.stop(inst.containerId, 0).catch((e: unknown) => log.error('container_leak', { instance: inst.id, containerId: inst.containerId, error: e }));

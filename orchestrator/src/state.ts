@@ -22,7 +22,7 @@ export class StateStore {
 
   async set(fn: string, version: string, state: FunctionState, counts: InstanceCounts, wakeTier?: WakeTier): Promise<number> {
     const rec: FunctionStateRecord = { name: fn, version, state, readyInstances: counts.ready, instances: counts, ...(wakeTier ? { wakeTier } : {}), updatedAt: Date.now() };
-    return Number(await this.redis.eval(SET_FUNCTION_STATE_LUA, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state));
+    return Number(await this.redis.eval(SET_FUNCTION_STATE_LUA, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state, wakeTier ?? ''));
   }
 
   async remove(fn: string): Promise<void> {

@@ -49,6 +49,8 @@ export class Harness {
   pauseFailures = 0;
   /** Containers whose unpause fails (removed behind the orchestrator's back). */
   unpauseFails = new Set<string>();
+  /** When set, unpause waits for it (to observe what runs beside a thaw). */
+  unpauseGate: Deferred | undefined;
   readonly warmPool: WarmPool;
   onSleep: (ms: number) => void = () => undefined;
   private nextId = 0;
@@ -88,7 +90,9 @@ export class Harness {
     },
     unpause: async (containerId: string) => {
       this.events.push(`unpause:${containerId}`);
+      await this.unpauseGate?.promise;
       if (this.unpauseFails.has(containerId)) throw new Error('no such container');
+      this.events.push(`unpaused:${containerId}`);
       this.paused.delete(containerId);
     },
     exitInfo: async (containerId: string): Promise<ExitInfo> => ({ exitCode: 137, oomKilled: this.oom.has(containerId) }),

@@ -3,64 +3,26 @@
  * faas-node-base:local (made by scripts/make-base-image.sh if missing). No registry is used.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Docker from 'dockerode';
 import * as tar from 'tar-stream';
-import { type FunctionDefinition, LABELS, OCI_LABELS, createLogger, definitionWithDefaults } from '@faas/contracts';
-import { ImageBuildError, ensureFunctionImage, pruneFunctionImages, removeStaleImages } from '../src/images';
+import { type FunctionDefinition, LABELS, OCI_LABELS, createLogger } from '@faas/contracts';
+import { ImageBuildError, ensureFunctionImage, pruneFunctionImages, releaseImageClaims, removeStaleImages } from '../src/images';
+import { BASE, PY_BASE, ROOT, defOf, docker, ensureBaseImages, get, removeTempFunctions, tempFunction, uid, waitReady } from './image-fixtures';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const BASE = process.env.FAAS_BASE_IMAGE ?? 'faas-node-base:local';
-const PY_BASE = process.env.FAAS_PYTHON_BASE_IMAGE ?? 'faas-python-base:local';
-const docker = new Docker();
 const logger = createLogger('images-test', {}, () => undefined);
-const uid = randomBytes(4).toString('hex');
-const tmpDirs: string[] = [];
 const imagesToRemove = new Set<string>();
+/** The stack whose claims the prune tests set (released at the end, or the images would stay). */
+const stack = `imgtest-${uid}`;
 
-function tempFunction(from: string, entry = 'index.js', comment = '//'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-img-test-'));
-  tmpDirs.push(dir);
-  fs.cpSync(from, dir, { recursive: true });
-  // A unique marker, so this run's image is always new (tests pass when run twice).
-  fs.appendFileSync(path.join(dir, entry), `\n${comment} test run ${uid}\n`);
-  return dir;
-}
-
-function defOf(name: string, codeDir: string, version = 't1'): FunctionDefinition {
-  return definitionWithDefaults(name, codeDir, { version, concurrency: 2, timeoutMs: 5000, scaling: { idleTimeoutMs: 10_000, maxInstances: 1, targetConcurrency: 2 }, maxBodyBytes: 1024 * 1024 });
-}
-
-function get(port: number, p: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-  });
-}
-
-before(async () => {
-  for (const [image, script] of [[BASE, 'make-base-image.sh'], [PY_BASE, 'make-python-base-image.sh']] as const) {
-    try {
-      await docker.getImage(image).inspect();
-    } catch {
-      execFileSync('bash', [path.join(ROOT, 'scripts', script)], { stdio: 'inherit' });
-    }
-  }
-});
+before(ensureBaseImages);
 
 after(async () => {
+  await releaseImageClaims(docker, stack, logger);
   for (const img of imagesToRemove) await docker.getImage(img).remove({ force: true }).catch(() => undefined);
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+  removeTempFunctions();
 });
 
 /** The ImageBuildError a build rejects with (fails the test when it succeeds or throws anything else). */
@@ -93,13 +55,7 @@ async function runOnce(t: { after: (fn: () => Promise<unknown>) => void }, image
   const info = await container.inspect();
   const port = Number(info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort);
   assert.ok(port > 0);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const r = await get(port, '/_faas/ready').catch(() => undefined); // not listening yet: poll again
-    if (r?.status === 200) break;
-    if (Date.now() > deadline) throw new Error('container never became ready');
-    await new Promise((res) => setTimeout(res, 25));
-  }
+  await waitReady(port);
   const answer = await get(port, urlPath);
   await container.stop({ t: 5 });
   const end = await container.inspect();
@@ -150,7 +106,7 @@ describe('ensureFunctionImage', () => {
     const d = await ensureFunctionImage(docker, def, { baseImage: BASE, stack: 'test', logger });
     imagesToRemove.add(d.tag);
     // At start-up the current image and the previous one (c) stay; the older, unused one goes.
-    const removed = await removeStaleImages(docker, [def], { baseImage: BASE, logger });
+    const removed = await removeStaleImages(docker, [def], { baseImage: BASE, stack, logger });
     assert.deepEqual(removed, [a.tag]);
     await assert.rejects(docker.getImage(a.tag).inspect());
     await docker.getImage(c.tag).inspect();
@@ -169,10 +125,10 @@ describe('ensureFunctionImage', () => {
     // A created (never started) container holds the previous image.
     const holder = await docker.createContainer({ Image: previousTag, name: `faas-imgtest-${uid}-holder`, Cmd: ['node', '-e', '0'] });
     t.after(() => holder.remove({ force: true }).catch(() => undefined)); // removed below already
-    assert.deepEqual(await pruneFunctionImages(docker, name, [firstTag], { logger }), []);
+    assert.deepEqual(await pruneFunctionImages(docker, name, [firstTag], { stack, logger }), []);
     await docker.getImage(previousTag).inspect();
     await holder.remove({ force: true });
-    assert.deepEqual(await pruneFunctionImages(docker, name, [firstTag], { logger }), [previousTag]);
+    assert.deepEqual(await pruneFunctionImages(docker, name, [firstTag], { stack, logger }), [previousTag]);
     await assert.rejects(docker.getImage(previousTag).inspect());
     await docker.getImage(firstTag).inspect();
   });

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type FunctionDefinition } from '@faas/contracts';
-import { Harness, def } from './controller-fakes';
+import { Harness, def, deferred } from './controller-fakes';
+
+/** Let the controller's promise chains run until `cond` holds (bounded: fails instead of hanging). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i += 1) await new Promise((r) => setImmediate(r));
+  assert.ok(cond(), 'condition not reached');
+}
 
 const pausedDef: FunctionDefinition = { ...def, warm: 'paused', pausedTtlMs: 60_000 };
 
@@ -43,6 +49,50 @@ describe('paused warm tier', () => {
     assert.equal(h.states.at(-1), 'warm');
     assert.equal(h.tiers.at(-1), 'paused');
     assert.ok(h.logs.some((l) => l.includes('"event":"cold_start"') && l.includes('"tier":"paused"')));
+  });
+
+  it('the thawing endpoint is pushed beside the unpause; warm only after the thaw, readiness and the ACK', async () => {
+    const h = new Harness();
+    const ctl = await idleToPaused(h);
+    h.unpauseGate = deferred();
+    const from = h.events.length;
+    const wake = ctl.ensureWarm('r1');
+    await until(() => h.events.slice(from).includes('ack'));
+    const during = h.events.slice(from);
+    assert.ok(during.includes('unpause:c-i1') && !during.includes('unpaused:c-i1'), during.join(' | '));
+    assert.ok(during.includes('put:i1=HEALTHY'), 'routers have the endpoint while it thaws');
+    assert.notEqual(h.states.at(-1), 'warm', 'held requests wait for the thaw');
+    h.unpauseGate.resolve();
+    await wake;
+    assert.equal(h.states.at(-1), 'warm');
+    assert.equal(ctl.readyCount(), 1);
+    assert.deepEqual(ctl.desiredRoute().endpoints.map((e) => `${e.id}=${e.health}`), ['i1=HEALTHY']);
+    assert.ok(h.logs.some((l) => l.includes('"event":"cold_start"') && l.includes('"routedEarly":true')));
+  });
+
+  it('an unpause that fails after the early push withdraws the endpoint before the cold start replaces it', async () => {
+    const h = new Harness();
+    const ctl = await idleToPaused(h);
+    h.unpauseFails.add('c-i1');
+    const from = h.events.length;
+    await ctl.ensureWarm('r1');
+    const after = h.events.slice(from);
+    const early = after.indexOf('put:i1=HEALTHY');
+    const withdrawn = after.findIndex((e, k) => k > early && e.startsWith('put:') && !e.includes('i1='));
+    const started = after.findIndex((e) => e.startsWith('start:'));
+    assert.ok(early >= 0 && withdrawn > early && started > withdrawn, after.join(' | '));
+  });
+
+  it('cold and created wakes register the endpoint only once the runtime is ready', async () => {
+    const h = new Harness();
+    const ctl = h.controller([], { ...def, warm: 'none' });
+    h.readyGate = deferred();
+    const wake = ctl.ensureWarm('r1');
+    await until(() => h.startsInFlight === 1);
+    assert.ok(!h.events.some((e) => e.startsWith('put:') && e.includes('=HEALTHY')), h.events.join(' | '));
+    h.readyGate.resolve();
+    await wake;
+    assert.equal(h.states.at(-1), 'warm');
   });
 
   it('a burst unpauses every paused instance it needs, then starts new ones', async () => {

@@ -156,7 +156,7 @@ export function createApp(deps: AppDeps): express.Express {
       let settle: (o: WakeOutcome | 'timeout' | 'disconnected') => void = () => undefined;
       const outcome = new Promise<WakeOutcome | 'timeout' | 'disconnected'>((resolve) => { settle = resolve; });
       // Registered before the state is read: a 'warm' published in between still reaches us.
-      const unregister = wakes.register({ fn: name, requestId, settle: (o) => settle(o) });
+      const unregister = wakes.register({ fn: name, requestId, settle: (o, t) => { tier ??= t; settle(o); } });
       const timer = setTimeout(() => settle('timeout'), timeoutMs);
       res.on('close', () => settle('disconnected'));
       try {
@@ -171,8 +171,9 @@ export function createApp(deps: AppDeps): express.Express {
           if (o === 'timeout') throw new ApiError('wake_timeout', `${name} did not become ready within ${timeoutMs} ms`, { fn: name });
           if (o === 'gone') throw new ApiError('unknown_function', `function ${name} was removed while waking`, { fn: name });
           if (o === 'closing') throw new ApiError('shutting_down', 'redis-rest is shutting down', { fn: name });
-          // Which warm tier served this wake (x-faas-wake-tier): it only informs, a failed read is no error.
-          tier = (await store.readOne(name).catch((err: unknown) => void logger.warn('wake_tier_unread', { fn: name, requestId, error: err })))?.record?.wakeTier;
+          // Which warm tier served this wake (x-faas-wake-tier), read back only when the state
+          // message did not carry it (the republish tick saw 'warm'): it only informs, a failed read is no error.
+          if (!tier) tier = (await store.readOne(name).catch((err: unknown) => void logger.warn('wake_tier_unread', { fn: name, requestId, error: err })))?.record?.wakeTier;
         }
       } finally {
         clearTimeout(timer);

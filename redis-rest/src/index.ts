@@ -84,7 +84,7 @@ export async function startRedisRest(opts: RedisRestOptions): Promise<RedisRestS
       logger.warn('malformed_state_message', { message: message.slice(0, 200) });
       return;
     }
-    wakes.onState(msg.fn, msg.state);
+    wakes.onState(msg.fn, msg.state, msg.wakeTier);
     revs.onRev(msg.rev);
   });
   let subReadyOnce = false;

@@ -5,7 +5,7 @@
  * Waiters are settled by state messages from the one shared subscriber; the republish tick also reads
  * the state back, which covers pub/sub messages lost while the subscriber reconnected.
  */
-import type { Logger } from '@faas/contracts';
+import type { Logger, WakeTier } from '@faas/contracts';
 import type { TickState } from './store';
 
 export type WakeOutcome = 'warm' | 'gone' | 'closing';
@@ -13,7 +13,8 @@ export type WakeOutcome = 'warm' | 'gone' | 'closing';
 export interface WakeWaiter {
   fn: string;
   requestId: string;
-  settle(outcome: WakeOutcome): void;
+  /** `tier`: the warm tier that served the wake, when the state message named it. */
+  settle(outcome: WakeOutcome, tier?: WakeTier): void;
 }
 
 export interface WakeHubDeps {
@@ -48,8 +49,8 @@ export class WakeHub {
   }
 
   /** A state change from the subscriber. */
-  onState(fn: string, state: string): void {
-    if (state === 'warm') this.settleAll(fn, 'warm');
+  onState(fn: string, state: string, tier?: WakeTier): void {
+    if (state === 'warm') this.settleAll(fn, 'warm', tier);
   }
 
   waiting(fn: string): number {
@@ -73,12 +74,12 @@ export class WakeHub {
     );
   }
 
-  private settleAll(fn: string, outcome: WakeOutcome): void {
+  private settleAll(fn: string, outcome: WakeOutcome, tier?: WakeTier): void {
     const set = this.waiters.get(fn);
     if (!set) return;
     this.waiters.delete(fn);
     this.stopTicker(fn);
-    for (const w of set) w.settle(outcome);
+    for (const w of set) w.settle(outcome, tier);
   }
 
   private remove(w: WakeWaiter): void {

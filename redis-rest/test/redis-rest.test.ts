@@ -102,7 +102,7 @@ describe('redis-rest with a fake orchestrator', () => {
     const stack = `rr-${randomUUID().slice(0, 8)}`;
     orch = new FakeOrchestrator(redis.url, stack, {
       warmfn: { state: 'warm' }, coldfn: { startMs: 300 }, burst: { startMs: 400 }, never: { neverReady: true },
-      gone: { neverReady: true }, poll: {}, quit: { neverReady: true },
+      gone: { neverReady: true }, poll: {}, quit: { neverReady: true }, tiered: { startMs: 100, messageTier: 'paused' },
     });
     await orch.start();
     rest = await startRedisRest({ redisUrl: redis.url, stack, logger, wakeRepublishMs: 300, internalToken });
@@ -139,6 +139,12 @@ describe('redis-rest with a fake orchestrator', () => {
     assert.equal(orch.wakes.find((w) => w.fn === 'coldfn')?.requestId, 'rid-cold');
     const rec = await call(rest.port, 'GET', '/v1/functions/coldfn');
     assert.equal((rec.json as { state: string }).state, 'warm');
+  });
+
+  test('the warm tier named by the state message is in the answer (no read back)', async () => {
+    const r = await call(rest.port, 'POST', '/v1/functions/tiered/wake?timeout_ms=5000');
+    assert.equal(r.status, 200);
+    assert.equal((r.json as { tier?: string }).tier, 'paused');
   });
 
   test('20 concurrent wakes: all 200, one start, wakes coalesced', async () => {

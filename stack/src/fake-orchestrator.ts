@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import {
   SET_FUNCTION_STATE_LUA,
-  type FunctionState, type FunctionStateRecord, HEARTBEAT_TTL_SECONDS, type InstanceFailureRecord, type RedisKeys, type WakeMessage,
+  type FunctionState, type FunctionStateRecord, HEARTBEAT_TTL_SECONDS, type InstanceFailureRecord, type RedisKeys, type WakeMessage, type WakeTier,
   WakeMessageSchema, instanceFailureKeys, redisKeys,
 } from '@faas/contracts';
 
@@ -19,6 +19,11 @@ export interface FakeFunction {
   neverReady?: boolean;
   /** Initial state (default cold). */
   state?: FunctionState;
+  /**
+   * The wake tier the 'warm' state message names. Only the message carries it (the record does
+   * not), so a reader that reports it got it from the message.
+   */
+  messageTier?: WakeTier;
 }
 
 export class FakeOrchestrator {
@@ -65,10 +70,10 @@ export class FakeOrchestrator {
     return this.wakes.filter((w) => w.fn === fn).length;
   }
 
-  async setState(fn: string, state: FunctionState): Promise<number> {
+  async setState(fn: string, state: FunctionState, messageTier?: WakeTier): Promise<number> {
     this.states.set(fn, state);
     const rec: FunctionStateRecord = { name: fn, version: '1', state, readyInstances: state === 'warm' ? 1 : 0, updatedAt: Date.now() };
-    return Number(await this.redis.eval(SET_FUNCTION_STATE_LUA, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state));
+    return Number(await this.redis.eval(SET_FUNCTION_STATE_LUA, 2, this.keys.functions, this.keys.stateRev, fn, JSON.stringify(rec), this.keys.stateChannel, state, messageTier ?? ''));
   }
 
   /** An instance end as the orchestrator records it (contracts/instance-failures.ts): list entry + message. */
@@ -97,7 +102,7 @@ export class FakeOrchestrator {
     if (def.neverReady) return;
     const t = setTimeout(() => {
       this.timers.delete(t);
-      this.setState(w.fn, 'warm').catch(() => undefined);
+      this.setState(w.fn, 'warm', def.messageTier).catch(() => undefined);
     }, def.startMs ?? 300);
     this.timers.add(t);
   }

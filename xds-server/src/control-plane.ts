@@ -1,7 +1,7 @@
 /**
  * The control plane's state: desired functions, the current snapshot, the router streams
- * and the API waits. Desired-state updates are queued and applied in batches (a few ms
- * of debounce), one at a time; waits are re-checked on every snapshot and every router
+ * and the API waits. Desired-state updates are queued and applied in batches (the first after
+ * a quiet spell at once, then a few ms of debounce), one at a time; waits are re-checked on every snapshot and every router
  * reply, and always end by their deadline.
  */
 import { randomBytes } from 'node:crypto';
@@ -41,7 +41,9 @@ export class ControlPlane {
   private readonly waits = new RolloutWaits(() => this.connected(), () => this.snap);
   private queued = new Map<string, FunctionRouteSpec | null>();
   private queuedWaiters: { resolve(): void; reject(e: Error): void }[] = [];
-  private flushTimer: NodeJS.Timeout | null = null;
+  private flushTimer: { cancel(): void } | null = null;
+  /** performance.now() of the last flush's start: an update after a quiet spell flushes at once. */
+  private lastFlushAt = -Infinity;
   private flushing: Promise<void> = Promise.resolve();
   private versionSeq = 0;
   private readonly routeConfigs = new RouteConfigCache();
@@ -125,10 +127,21 @@ export class ControlPlane {
     this.queued.set(fn, spec);
     const p = new Promise<void>((resolve, reject) => this.queuedWaiters.push({ resolve, reject }));
     if (this.flushTimer === null) {
-      this.flushTimer = setTimeout(() => {
+      const run = (): void => {
         this.flushTimer = null;
+        this.lastFlushAt = performance.now();
         this.flushing = this.flushing.then(() => this.flush());
-      }, this.opts.debounceMs ?? 2);
+      };
+      // Leading edge: the first change after a quiet spell (a wake's endpoint) waits for nothing
+      // but this turn of the event loop; changes close behind it are batched by the debounce.
+      const debounceMs = this.opts.debounceMs ?? 2;
+      if (performance.now() - this.lastFlushAt >= debounceMs) {
+        const h = setImmediate(run);
+        this.flushTimer = { cancel: () => clearImmediate(h) };
+      } else {
+        const h = setTimeout(run, debounceMs);
+        this.flushTimer = { cancel: () => clearTimeout(h) };
+      }
     }
     return p;
   }
@@ -245,7 +258,7 @@ export class ControlPlane {
   async close(): Promise<void> {
     this.closed = true;
     if (this.flushTimer !== null) {
-      clearTimeout(this.flushTimer);
+      this.flushTimer.cancel();
       this.flushTimer = null;
       this.flushing = this.flushing.then(() => this.flush());
     }
