@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the local function base image (default faas-node-base:local) from this host's node
-# binary, with no registry: a minimal rootfs (node, the shared libraries ldd lists, passwd/group
-# with user faas uid 10001, /tmp 1777) packed with tar and loaded with `docker import`.
+# binary, with no registry: a minimal rootfs (node, sleep for network sandboxes, the shared
+# libraries ldd lists, passwd/group with user faas uid 10001, /tmp 1777) packed with tar and
+# loaded with `docker import`.
 #
 # Idempotent: the image carries the label faas.base.node-sha256 (hash of the node binary plus
 # this recipe's version); if it matches, nothing is done. Rebuilds when node changes.
@@ -10,7 +11,7 @@
 #   env FAAS_BASE_IMAGE overrides the default image name.
 set -euo pipefail
 
-RECIPE_VERSION=1
+RECIPE_VERSION=2
 IMAGE="${FAAS_BASE_IMAGE:-faas-node-base:local}"
 FORCE=0
 LABEL=faas.base.node-sha256
@@ -54,7 +55,12 @@ chmod 0755 "$ROOT/usr/local/bin/node"
 
 # Every library ldd resolves (absolute paths only; linux-vdso has none), copied to the same
 # path, dereferenced; includes the ELF interpreter (/lib64/ld-linux-*.so.*).
-LIBS="$(ldd "$NODE_BIN" | grep -o '/[^ )]*' | sort -u)"
+# `sleep` is the whole process of a network sandbox (orchestrator/src/network-sandboxes.ts).
+SLEEP_BIN="$(readlink -f "$(command -v sleep)")" || die "sleep not found in PATH"
+cp "$SLEEP_BIN" "$ROOT/usr/local/bin/sleep"
+chmod 0755 "$ROOT/usr/local/bin/sleep"
+
+LIBS="$( (ldd "$NODE_BIN"; ldd "$SLEEP_BIN") | grep -o '/[^ )]*' | sort -u)"
 [ -n "$LIBS" ] || die "ldd listed no libraries for $NODE_BIN (static binary?)"
 for lib in $LIBS; do
   [ -e "$lib" ] || die "library $lib listed by ldd does not exist"

@@ -37,7 +37,14 @@ export const LABELS = {
    * env, handler), on containers: a container with another hash is not adopted.
    */
   configHash: 'faas.config-hash',
+  /** On a network sandbox (a container that only holds a network namespace): SANDBOX_ROLE. */
+  role: 'faas.role',
+  /** On a function container that joined a network sandbox: the sandbox's container id. */
+  sandbox: 'faas.sandbox',
 } as const;
+
+/** LABELS.role of a network sandbox (orchestrator/src/network-sandboxes.ts). */
+export const SANDBOX_ROLE = 'sandbox';
 
 /** xDS resource names. */
 /** Type URLs of the four xDS resource types (listeners, routes, clusters, endpoints). */

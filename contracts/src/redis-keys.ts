@@ -116,6 +116,8 @@ export interface ColdStartRecord {
   routeAckMs: number;
   /** The endpoint was pushed while the container thawed (paused tier): routeAckMs overlaps containerStartMs. */
   routedEarly?: boolean;
+  /** A cold start that joined a ready network sandbox (no network setup of its own). */
+  sandboxed?: boolean;
   totalMs: number;
   at: number;
 }

@@ -54,6 +54,10 @@ export interface OrchestratorConfig {
   pausedBudgetMb: number;
   /** How function containers reach the gateway for call(); absent: they cannot call functions. */
   call?: CallReach;
+  /** Network sandboxes kept ready for cold starts (FAAS_NETWORK_SANDBOXES; 0: none, network-sandboxes.ts). */
+  sandboxPool: number;
+  /** Image of the sandboxes' `sleep` (FAAS_SANDBOX_IMAGE; the node base image). */
+  sandboxImage: string;
 }
 
 /** A field only when the variable is set and not blank. */
@@ -110,6 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, repoRoot = proc
     watchPollMs: envInt('FAAS_WATCH_POLL_MS', 0, env, 0, 60_000),
     ...withCall(callReachOf(env)),
     pausedBudgetMb: envInt('FAAS_PAUSED_BUDGET_MB', defaultPausedBudgetMb(), env, 0, 16 * 1024 * 1024),
+    sandboxPool: envInt('FAAS_NETWORK_SANDBOXES', 2, env, 0, 64),
+    sandboxImage: envString('FAAS_SANDBOX_IMAGE', envString('FAAS_BASE_IMAGE', 'node:20-alpine', env), env),
   };
 }
 

@@ -4,7 +4,7 @@
  * definition) are table-tested without a daemon and shared by every way an instance is created.
  */
 import type Docker from 'dockerode';
-import { CALL_ENV, CALL_SOCKET, CONTAINER_CALL_URL, LABELS, RUNTIME_PORT } from '@faas/contracts';
+import { CALL_ENV, CALL_SOCKET, CONTAINER_CALL_URL, LABELS, RUNTIME_PORT, SANDBOX_ROLE } from '@faas/contracts';
 import type { EndpointMode } from './config';
 import { containerConfigHash } from './config-hash';
 import type { InstanceSpec } from './docker-driver';
@@ -43,11 +43,19 @@ export function containerName(stack: string, fn: string, instanceId: string): st
   return `faas-${stack}-${fn}-${instanceId}`;
 }
 
+/** How a container is reached: its own published port (loopback) or network, or a sandbox's. */
+function networkOf(ctx: ContainerContext, sandbox: string | undefined): Pick<Docker.HostConfig, 'PortBindings' | 'NetworkMode'> {
+  // Joined: the sandbox already holds the network and the published port (Docker refuses both here).
+  if (sandbox !== undefined) return { NetworkMode: `container:${sandbox}` };
+  return ctx.mode === 'loopback' ? { PortBindings: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '' }] } } : { NetworkMode: ctx.network };
+}
+
 /**
  * `secretsSource`: the instance's secrets directory as dockerd sees it (secret-mounts.ts), mounted
- * read-only at /run/secrets; secret values never appear in these options.
+ * read-only at /run/secrets; secret values never appear in these options. `sandbox`: the id of a
+ * network sandbox (network-sandboxes.ts) whose network namespace the container joins.
  */
-export function containerCreateOptions(spec: InstanceSpec, ctx: ContainerContext, secretsSource?: string): Docker.ContainerCreateOptions {
+export function containerCreateOptions(spec: InstanceSpec, ctx: ContainerContext, secretsSource?: string, sandbox?: string): Docker.ContainerCreateOptions {
   const { def, image, instanceId } = spec;
   return {
     name: containerName(ctx.stack, def.name, instanceId),
@@ -71,8 +79,9 @@ export function containerCreateOptions(spec: InstanceSpec, ctx: ContainerContext
       [LABELS.stack]: ctx.stack,
       [LABELS.configHash]: containerConfigHash(def),
       ...(ctx.run ? { [LABELS.run]: ctx.run } : {}),
+      ...(sandbox !== undefined ? { [LABELS.sandbox]: sandbox } : {}),
     },
-    ExposedPorts: { [PORT_KEY]: {} },
+    ...(sandbox === undefined ? { ExposedPorts: { [PORT_KEY]: {} } } : {}),
     StopTimeout: Math.ceil(def.timeoutMs / 1000) + 1,
     HostConfig: {
       Memory: def.memoryMb * 1024 * 1024,
@@ -84,9 +93,35 @@ export function containerCreateOptions(spec: InstanceSpec, ctx: ContainerContext
       SecurityOpt: ['no-new-privileges'],
       ...(secretsSource !== undefined ? { Mounts: [{ Type: 'bind' as const, Source: secretsSource, Target: SECRETS_MOUNT, ReadOnly: true }] } : {}),
       ...callBinds(ctx.call),
-      ...(ctx.mode === 'loopback'
-        ? { PortBindings: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '' }] } }
-        : { NetworkMode: ctx.network }),
+      ...networkOf(ctx, sandbox),
+    },
+  };
+}
+
+/** A network sandbox's process: sleeps for 68 years, as an unprivileged user (busybox and coreutils `sleep` both take it). */
+export const SANDBOX_CMD = ['sleep', '2147483647'];
+
+/**
+ * A network sandbox: a container that only holds a network namespace (and, in loopback mode,
+ * the published port) for one future instance, made ahead of time so a cold start skips
+ * Docker's network setup. Unprivileged, tiny limits, nothing mounted.
+ */
+export function sandboxCreateOptions(ctx: ContainerContext, image: string, name: string): Docker.ContainerCreateOptions {
+  return {
+    name,
+    Image: image,
+    Cmd: SANDBOX_CMD,
+    User: '65534:65534',
+    Labels: { [LABELS.stack]: ctx.stack, [LABELS.role]: SANDBOX_ROLE, ...(ctx.run ? { [LABELS.run]: ctx.run } : {}) },
+    ExposedPorts: { [PORT_KEY]: {} },
+    HostConfig: {
+      Memory: 16 * 1024 * 1024,
+      NanoCpus: 100_000_000,
+      PidsLimit: 4,
+      ReadonlyRootfs: true,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ...networkOf(ctx, undefined),
     },
   };
 }

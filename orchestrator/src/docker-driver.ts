@@ -4,12 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import { FaasError, type FunctionDefinition, LABELS, type Logger, RUNTIME_PORT } from '@faas/contracts';
+import { FaasError, type FunctionDefinition, LABELS, type Logger, RUNTIME_PORT, SANDBOX_ROLE } from '@faas/contracts';
 import type { EndpointMode } from './config';
 import { type CallReach, PORT_KEY, containerCreateOptions } from './container-spec';
 import type { SecretMounts } from './secret-mounts';
 import { watchExitEvents } from './docker-events';
 import type { ExitInfo } from './exit-events';
+import type { SandboxPool } from './network-sandboxes';
 import { type RebuildImage, createRebuildingImage } from './image-cache';
 
 export type { ExitInfo } from './exit-events';
@@ -28,6 +29,8 @@ export interface RunningInstance {
   /** Where routers (and probes) reach the runtime: an IP literal and port. */
   address: string;
   port: number;
+  /** It joined a ready network sandbox (network-sandboxes.ts) instead of getting its own network. */
+  sandboxed?: boolean;
 }
 
 export interface OwnedContainer {
@@ -89,28 +92,47 @@ export class DockerDriver implements InstanceDriver {
     private readonly call?: CallReach,
     /** Builds a function's image again when a create finds it removed (image-cache.ts); absent: the create fails. */
     private readonly rebuildImage?: RebuildImage,
+    /** Network sandboxes a new container joins when one is ready (network-sandboxes.ts); absent: never. */
+    private readonly sandboxes?: SandboxPool,
   ) {}
 
   /** Container id -> instance id, for removing an instance's secrets with its container. */
   private readonly instanceOf = new Map<string, string>();
+  /** Container id -> the network sandbox it joined (removed with it), and back. */
+  private readonly sandboxOf = new Map<string, string>();
+  private readonly containerOfSandbox = new Map<string, string>();
+
+  /** Sandboxes the known containers use (after listOwned): the start-up sweep keeps these. */
+  referencedSandboxes(): Set<string> {
+    return new Set(this.sandboxOf.values());
+  }
+
+  private joinSandbox(containerId: string, sandbox: string): void {
+    this.sandboxOf.set(containerId, sandbox);
+    this.containerOfSandbox.set(sandbox, containerId);
+  }
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     const { def, instanceId } = spec;
     const containerId = await this.create(spec);
-    return { instanceId, containerId, fn: def.name, version: def.version, ...(await this.startCreated(containerId, def)) };
+    const loc = await this.startCreated(containerId, def);
+    return { instanceId, containerId, fn: def.name, version: def.version, ...loc, ...(this.sandboxOf.has(containerId) ? { sandboxed: true } : {}) };
   }
 
   /** Create (not start) an instance's container, its secrets written first (removed with it by stop). */
   async create(spec: InstanceSpec): Promise<string> {
     const { def, image, instanceId } = spec;
     const secretsSource = await this.prepareSecrets(spec);
+    const sandbox = this.sandboxes?.take();
     try {
       const ctx = { stack: this.stack, run: this.run, mode: this.mode, network: this.network, ...(this.call ? { call: this.call } : {}) };
-      const container = await createRebuildingImage(spec, this.rebuildImage, this.log, (img) => this.docker.createContainer(containerCreateOptions({ ...spec, image: img }, ctx, secretsSource)));
+      const container = await createRebuildingImage(spec, this.rebuildImage, this.log, (img) => this.docker.createContainer(containerCreateOptions({ ...spec, image: img }, ctx, secretsSource, sandbox?.id)));
       this.instanceOf.set(container.id, instanceId);
+      if (sandbox) this.joinSandbox(container.id, sandbox.id);
       return container.id;
     } catch (err) {
       await this.releaseSecrets(instanceId);
+      if (sandbox) await this.sandboxes?.remove(sandbox.id).catch((e: unknown) => this.log.error('container_leak', { containerId: sandbox.id, role: SANDBOX_ROLE, error: e }));
       throw new FaasError('container_create_failed', `cannot create container for ${def.name}: ${(err as Error).message}`, { fn: def.name, image });
     }
   }
@@ -125,10 +147,19 @@ export class DockerDriver implements InstanceDriver {
       // Never leave a created-but-unusable container behind.
       await this.stop(containerId, 0);
       throw new FaasError('container_start_failed', `cannot start container for ${def.name}: ${(err as Error).message}`, { fn: def.name, containerId });
+    } finally {
+      // A sandbox taken for this start is replaced now that its Docker work is over.
+      this.sandboxes?.fill();
     }
   }
 
   async locate(containerId: string): Promise<{ address: string; port: number } | undefined> {
+    const sandbox = this.sandboxOf.get(containerId);
+    if (sandbox !== undefined) {
+      if (!this.sandboxes) return undefined;
+      const running = (await this.docker.getContainer(containerId).inspect()).State.Running;
+      return running ? this.sandboxes.locate(sandbox) : undefined;
+    }
     const info = await this.docker.getContainer(containerId).inspect();
     if (this.mode === 'loopback') {
       const binding = info.NetworkSettings.Ports?.[PORT_KEY]?.[0];
@@ -157,6 +188,29 @@ export class DockerDriver implements InstanceDriver {
     const instanceId = this.instanceOf.get(containerId);
     this.instanceOf.delete(containerId);
     if (instanceId !== undefined) await this.releaseSecrets(instanceId);
+    const sandbox = this.sandboxOf.get(containerId);
+    if (sandbox !== undefined) {
+      this.sandboxOf.delete(containerId);
+      this.containerOfSandbox.delete(sandbox);
+      // Not awaited: the instance is gone with its container; a sandbox left by a failure here
+      // is removed by the pool's close() or the next start-up sweep.
+      void this.sandboxes?.remove(sandbox).then(
+        () => this.sandboxes?.fill(),
+        (err: unknown) => this.log.warn('sandbox_remove_failed', { containerId, sandbox, error: err }),
+      );
+    }
+  }
+
+  /**
+   * A network sandbox died: an idle one leaves the pool; one in use took its instance's network
+   * with it, so that container is killed (its own `die` event then ends the instance as usual).
+   */
+  private sandboxGone(id: string): boolean {
+    const user = this.containerOfSandbox.get(id);
+    if (user === undefined) return this.sandboxes?.forget(id) ?? false;
+    this.log.warn('sandbox_died', { containerId: user, sandbox: id });
+    this.docker.getContainer(user).kill().catch((err: unknown) => this.log.warn('container_kill_failed', { containerId: user, error: (err as Error).message }));
+    return true;
   }
 
   private async prepareSecrets(spec: InstanceSpec): Promise<string | undefined> {
@@ -207,10 +261,14 @@ export class DockerDriver implements InstanceDriver {
   }
 
   async listOwned(): Promise<OwnedContainer[]> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${this.stack}`] } });
+    const all = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${this.stack}`] } });
+    // Network sandboxes are the pool's (network-sandboxes.ts), not instances.
+    const list = all.filter((c) => c.Labels[LABELS.role] !== SANDBOX_ROLE);
     for (const c of list) {
       const instanceId = c.Labels[LABELS.instance];
       if (instanceId) this.instanceOf.set(c.Id, instanceId);
+      const sandbox = c.Labels[LABELS.sandbox];
+      if (sandbox) this.joinSandbox(c.Id, sandbox);
     }
     return list.map((c) => ({
       containerId: c.Id,
@@ -227,6 +285,9 @@ export class DockerDriver implements InstanceDriver {
 
   /** This stack's `die`/`oom` events, re-subscribed when the stream is lost (docker-events.ts). */
   watchExits(onExit: (containerId: string, exit: ExitInfo | undefined) => void, onResubscribed?: () => void): Promise<() => void> {
-    return watchExitEvents(this.docker, this.stack, this.log, onExit, onResubscribed);
+    // A network sandbox's death is the driver's to handle (sandboxGone), not an instance's.
+    return watchExitEvents(this.docker, this.stack, this.log, (id, exit) => {
+      if (!this.sandboxGone(id)) onExit(id, exit);
+    }, onResubscribed);
   }
 }

@@ -9,6 +9,7 @@ import type { DecideScale } from './autoscaler/types';
 import { adoptOrRemove, drainLeftovers } from './adopt';
 import { type FleetEnv, addController, applyDefinitions, buildFor, fleetStatus } from './apply';
 import type { OrchestratorConfig } from './config';
+import { SandboxPool } from './network-sandboxes';
 import { DockerDriver, type ExitInfo, type InstanceDriver, newInstanceId } from './docker-driver';
 import { FunctionController } from './function-controller';
 import { ImageCache } from './image-cache';
@@ -97,7 +98,12 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     (forget) => setTimeout(forget, BUILD_RETRY_MS).unref(),
   );
   const image = (def: FunctionDefinition) => images.tag(def);
-  const driver: InstanceDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '', secretMounts, opts.call, (def, missing) => images.rebuild(def, missing));
+  const sandboxes = new SandboxPool({
+    docker, image: opts.sandboxImage, size: opts.sandboxPool, log,
+    ctx: { stack: opts.stack, run: opts.runId ?? '', mode: opts.endpointMode, network: opts.network },
+  });
+  const dockerDriver = new DockerDriver(docker, opts.stack, opts.endpointMode, opts.network, log, opts.runId ?? '', secretMounts, opts.call, (def, missing) => images.rebuild(def, missing), sandboxes);
+  const driver: InstanceDriver = dockerDriver;
 
   const failures = new RedisFailureRecorder(redis, opts.stack);
   const controllers = new Map<string, FunctionController>();
@@ -145,6 +151,7 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
       return [];
     });
     for (const c of left) await driver.stop(c.containerId, 0).catch((err: unknown) => log.error('container_leak', { fn: c.fn, containerId: c.containerId, error: err }));
+    await sandboxes.close().catch((err: unknown) => log.error('sandbox_sweep_failed', { error: err }));
     await secretMounts.removeStackDir().catch(quietly('secrets directory removal'));
     // A stopped stack holds no image from other stacks' pruning (image-prune.ts).
     await releaseImageClaims(docker, opts.stack, log).catch(quietly('image claims release'));
@@ -165,6 +172,8 @@ export async function startOrchestrator(opts: OrchestratorOptions): Promise<Orch
     }));
     const { adopted, removed } = await adoptOrRemove(driver, controllers, built, log);
     log.info('containers_reconciled', { adopted, removed });
+    // After adoption (it maps containers to their sandboxes): a crashed run's idle ones go.
+    await sandboxes.start(dockerDriver.referencedSandboxes()).catch((err: unknown) => log.warn('sandbox_sweep_failed', { error: err }));
     await sweepSecrets(driver, secretMounts, log);
     // Old builds of our functions pile up otherwise (each removal is logged as image_removed).
     // Housekeeping only: never a reason not to start.

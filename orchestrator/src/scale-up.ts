@@ -19,7 +19,7 @@ export async function startInstance(ctx: ControllerContext, requestId: string, c
     const run = await deps.driver.start({ def, image, instanceId: inst.id });
     inst.containerId = run.containerId;
     inst.endpoint = { address: run.address, port: run.port };
-    return { containerFrom: tImage, extra: { imageMs: tImage - t0 } };
+    return { containerFrom: tImage, extra: { imageMs: tImage - t0 }, ...(run.sandboxed ? { sandboxed: true } : {}) };
   });
 }
 
@@ -39,8 +39,8 @@ export interface BringUp {
   routeEarly?: boolean;
 }
 
-/** The container step: when it began (after any image build) and extra log fields. */
-type ContainerStep = () => Promise<{ containerFrom: number; extra: Record<string, number> }>;
+/** The container step: when it began (after any image build), extra log fields, whether it joined a network sandbox. */
+type ContainerStep = () => Promise<{ containerFrom: number; extra: Record<string, number>; sandboxed?: boolean }>;
 
 /** Container step, readiness, routers' ACK, 'warm'; on failure the container is removed. */
 export async function bringUp(ctx: ControllerContext, inst: Instance, o: BringUp, container: ContainerStep): Promise<Instance> {
@@ -53,7 +53,7 @@ export async function bringUp(ctx: ControllerContext, inst: Instance, o: BringUp
       const tPush = deps.now();
       early = ctx.push().then(() => deps.now() - tPush);
     }
-    const { containerFrom, extra } = await container();
+    const { containerFrom, extra, sandboxed } = await container();
     const run = inst.endpoint;
     const containerId = inst.containerId;
     if (!run || !containerId) throw new Error('container has no endpoint');
@@ -73,6 +73,7 @@ export async function bringUp(ctx: ControllerContext, inst: Instance, o: BringUp
       fn: def.name, instance: inst.id, requestId: o.requestId, tier: o.tier,
       containerStartMs: t1 - containerFrom, readinessMs: t2 - t1, routeAckMs, totalMs: t3 - o.t0, at: t3,
       ...(early ? { routedEarly: true } : {}),
+      ...(sandboxed ? { sandboxed: true } : {}),
     };
     log.info(o.cold ? 'cold_start' : 'scale_up_instance_ready', { ...rec, ...extra });
     if (o.cold) {
