@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the platform and its tests need on a Debian 12 machine, only when
-# missing: Debian packages (Docker engine, Redis, nginx with the Lua module, python3-grpcio, python3-pip),
+# missing: Debian packages (Docker engine, Redis, nginx with the Lua module, python3-grpcio, python3-pip,
+# debootstrap),
 # npm dependencies, a running dockerd, the TypeScript build and the local base image.
 # Sourced by stack.sh and test.sh; records what it started in PREREQS_STARTED for cleanup.
 # DOCKER_HOST=unix:///some/private.sock (not the shared /var/run/docker.sock): when that socket does
@@ -29,6 +30,8 @@ compgen -G '/usr/lib/*/lua/5.1/cjson.so' >/dev/null || need_pkgs+=(lua-cjson)
 # pip (with setuptools, wheel) installs Python functions' requirements.txt at image build, on the host.
 /usr/bin/python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need_pkgs+=(docker-compose)
+# The offline compose images start from a debootstrap root (scripts/make-debian-root.sh; the compose e2e test).
+command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_pkgs[*]}"
   [ "$(id -u)" = 0 ] || { echo "[prereqs] need root to install ${need_pkgs[*]} (or install them yourself)" >&2; exit 1; }

@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { type ColdStartRecord, LABELS, coldStartsKey } from '@faas/contracts';
 import { startStack } from '../src/launcher';
 import { fmt, printAndSave, row, summarize } from './stats';
-import { copyCode } from '../test/helpers';
+import { copyCode, hostPortOf } from '../test/helpers';
 
 const root = path.resolve(__dirname, '../../..');
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 25);
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     const w = await get(gw, '/warm');
     if (w.status !== 200) throw new Error(`warm function answered ${w.status}`);
     const [c] = await docker.listContainers({ filters: { label: [`${LABELS.stack}=${stackId}`, `${LABELS.function}=warm`] } });
-    const direct = c?.Ports.find((p) => p.PrivatePort === 8080)?.PublicPort;
+    const direct = c ? await hostPortOf(c.Id) : undefined;
     if (!direct) throw new Error('warm container has no published port');
     const viaGw: number[] = [];
     const viaDirect: number[] = [];

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type FunctionRouteSpec, INTERNAL_AUTH, authorizationHeader } from '@faas/contracts';
+import { type FunctionRouteSpec, INTERNAL_AUTH, LABELS, authorizationHeader } from '@faas/contracts';
 import { freePort } from '@faas/stack';
-import { containers } from './helpers';
+import { SANDBOX_POOL, containers, sandboxes } from './helpers';
 import { type Load, stackEvent, startLoad } from './load';
 import { useWarmStack } from './warm-stack';
 
@@ -58,7 +58,12 @@ describe('chaos: control-plane crashes under a steady load', { timeout: 300_000 
     for (const c of ['gateway', 'envoy-standin']) assert.equal(logs.count(stackEvent('component_exited', c)), 0, `${c} never stopped`);
     const running = (await containers(id, 'hello')).filter((c) => c.State === 'running');
     assert.equal(running.length, 1, 'exactly one instance of hello after the crashes (adopted, not duplicated)');
-    assert.equal((await containers(id)).length, 1, 'no orphan containers');
+    const all = await containers(id);
+    assert.equal(all.length, 1, 'no orphan containers');
+    // Network sandboxes: the instance's own, plus at most the ready pool (a killed run's idle ones were swept).
+    const used = new Set(all.map((c) => c.Labels[LABELS.sandbox]).filter((s) => s !== undefined));
+    const idle = (await sandboxes(id)).filter((s) => !used.has(s.Id));
+    assert.ok(idle.length <= SANDBOX_POOL, `no orphan network sandboxes (${idle.length} idle)`);
   });
 
   it('a tampered endpoint in xds-server is repaired by the orchestrator within a reconcile period', async () => {

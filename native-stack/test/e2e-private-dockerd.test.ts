@@ -108,7 +108,8 @@ describe('npm run stack with its own dockerd: Ctrl-C leaves no container', { tim
     const lock = JSON.parse(fs.readFileSync(path.join(dir, 'stack', 'stack.json'), 'utf8')) as { ports: { gateway: number } };
     const res = await fetch(`http://127.0.0.1:${lock.ports.gateway}/hello`);
     assert.equal(res.status, 200, await res.text());
-    const mine = await privateDocker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${id}`] } });
+    // Function containers only: the stack's network sandboxes live in that dockerd too.
+    const mine = await privateDocker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${id}`, `${LABELS.function}=hello`] } });
     assert.equal(mine.length, 1, `the woken instance is a container of the private dockerd${tail()}`);
     assert.deepEqual(await containers(id), [], 'nothing of this stack in the shared dockerd');
     const pid = dockerdPid();

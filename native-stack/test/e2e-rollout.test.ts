@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LABELS } from '@faas/contracts';
 import { type Stack, startStack } from '../src/launcher';
-import { containers, docker, writeDefinitions } from './helpers';
+import { containers, hostPortOf, writeDefinitions } from './helpers';
 import { LogWatch } from './load';
 import { waitUntil } from './ramp-load';
 import { VERSION_FN, versionLoad } from './version-load';
@@ -27,8 +27,8 @@ const versionsOf = async (stack: string, fn: string) => (await containers(stack,
 async function inflight(stack: string, fn: string): Promise<number> {
   let n = 0;
   for (const c of await containers(stack, fn)) {
-    const port = (await docker.getContainer(c.Id).inspect()).NetworkSettings.Ports?.['8080/tcp']?.[0]?.HostPort;
-    if (!port) continue;
+    const port = await hostPortOf(c.Id);
+    if (port === undefined) continue;
     const stats = await fetch(`http://127.0.0.1:${port}/_faas/stats`).then((r) => r.json() as Promise<{ inflight: number }>).catch(() => ({ inflight: 0 }));
     n += stats.inflight;
   }

@@ -36,7 +36,9 @@ describe('paused warm tier end to end', { timeout: 300_000 }, () => {
   let redis: Redis;
   let base: string;
   const id = `warm-${randomBytes(3).toString('hex')}`;
-  const hello = { version: '1', idle_timeout: '1s', paused_ttl: '10m', memory_mb: 64, concurrency: 2, max_instances: 4 };
+  // stable_window at its minimum: after a burst that panicked the autoscaler (a demand alert),
+  // scale-down waits one stable window; the default 60 s would race the tests' 60 s bounds.
+  const hello = { version: '1', idle_timeout: '1s', paused_ttl: '10m', memory_mb: 64, concurrency: 2, max_instances: 4, stable_window: '6s', panic_window: '1s' };
   const defs = (helloVersion: string) => writeDefinitions(dir, {
     // Its own name: the version change below removes the old image tag, which no other stack shares.
     thaw: { ...hello, code: path.join(root, 'functions/hello'), version: helloVersion },

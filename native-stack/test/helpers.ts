@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Docker from 'dockerode';
-import { LABELS } from '@faas/contracts';
+import { LABELS, SANDBOX_ROLE } from '@faas/contracts';
 
 export const root = path.resolve(__dirname, '../../..');
 export const docker = new Docker();
@@ -35,10 +35,31 @@ export function writeDefinitions(dir: string, fns: Record<string, Record<string,
   return file;
 }
 
-export function containers(stack: string, fn?: string): Promise<Docker.ContainerInfo[]> {
+/** A stack's function containers (of one function when `fn` is given); network sandboxes are not among them. */
+export async function containers(stack: string, fn?: string): Promise<Docker.ContainerInfo[]> {
   const label = [`${LABELS.stack}=${stack}`, ...(fn ? [`${LABELS.function}=${fn}`] : [])];
-  return docker.listContainers({ all: true, filters: { label } });
+  return (await docker.listContainers({ all: true, filters: { label } })).filter((c) => c.Labels[LABELS.role] !== SANDBOX_ROLE);
 }
+
+/** A stack's network sandboxes (orchestrator/src/network-sandboxes.ts). */
+export function sandboxes(stack: string): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${stack}`, `${LABELS.role}=${SANDBOX_ROLE}`] } });
+}
+
+/**
+ * The 127.0.0.1 port a function container is reached on: its own published port, or that of the
+ * network sandbox it joined (label faas.sandbox). Undefined when it has none (not running).
+ */
+export async function hostPortOf(containerId: string): Promise<number | undefined> {
+  const info = await docker.getContainer(containerId).inspect();
+  const holder = info.Config.Labels?.[LABELS.sandbox];
+  const net = holder ? (await docker.getContainer(holder).inspect()).NetworkSettings : info.NetworkSettings;
+  const port = Number(net.Ports?.['8080/tcp']?.[0]?.HostPort);
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+/** The orchestrator's default number of ready network sandboxes (FAAS_NETWORK_SANDBOXES). */
+export const SANDBOX_POOL = 2;
 
 /** The repository's definitions of these examples, each code folder copied next to the file; `extra` is more YAML under `functions:`. */
 export function writeExampleDefinitions(dir: string, names: readonly string[], extra = ''): string {

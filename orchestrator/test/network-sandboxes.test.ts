@@ -97,9 +97,10 @@ describe('network sandboxes on dockerd', () => {
     // The pool refills behind the start.
     await until('a new sandbox ready', () => pool.readyCount === 1);
     await driver.stop(run.containerId, 1);
-    const left = await allOf();
-    assert.ok(!left.includes(run.containerId) && !left.includes(sandbox!), 'the instance and its sandbox are gone');
-    assert.equal(left.length, 1, 'only the refilled sandbox is left');
+    assert.ok(!(await allOf()).includes(run.containerId), 'the instance is gone');
+    // Its sandbox goes right after, off the instance's stop path.
+    await until('its sandbox removed', async () => !(await allOf()).includes(sandbox!));
+    await until('only the refilled sandbox left', async () => (await allOf()).length === 1);
   });
 
   test('with no sandbox ready the instance gets its own network', async () => {
