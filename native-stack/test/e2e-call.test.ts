@@ -15,19 +15,15 @@ import { after, before, describe, it } from 'node:test';
 import { CallError, call } from '@faas/call';
 import { CALL_HEADERS, CALL_MAX_DEPTH, CALL_SOCKET, ClientErrorBodySchema, HEADERS } from '@faas/contracts';
 import { type Stack, startStack } from '../src/launcher';
-import { containers, copyCode, docker, root, writeExampleDefinitions } from './helpers';
+import { type Definitions, containers, copyCode, docker, root, writeExampleDefinitions } from './helpers';
 
 const run = promisify(execFile);
 const logs: string[] = [];
 
 /** The relay fixture, its code copied next to the definition file (code must lie in its tree). */
-const relay = (dir: string) => `  relay:
-    runtime: node
-    version: "1"
-    code: ${copyCode(dir, path.join(root, 'native-stack', 'test', 'fixtures', 'relay'))}
-    concurrency: 16
-    timeout: 30s
-`;
+const relay = (dir: string): Definitions => ({
+  relay: { runtime: 'node', version: '1', code: copyCode(dir, path.join(root, 'native-stack', 'test', 'fixtures', 'relay')), concurrency: 16, timeout: '30s' },
+});
 
 const star = (login: string) => ({ action: 'created', sender: { login }, repository: { full_name: 'octo-org/hello', stargazers_count: 42 } });
 

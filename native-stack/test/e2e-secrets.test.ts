@@ -11,10 +11,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parse, stringify } from 'yaml';
 import { LABELS } from '@faas/contracts';
 import { type Stack, startStack } from '../src/launcher';
-import { containers, copyCode, docker, root } from './helpers';
+import { type Definitions, containers, docker, exampleDefinitions, root, writeDefinitionFile } from './helpers';
 
 const SECRET = `e2e-secret-${randomBytes(12).toString('hex')}`;
 const DEMO = fs.readFileSync(path.join(root, 'functions', 'secret', 'demo-token.secret'), 'utf8').trim();
@@ -47,24 +46,6 @@ exports.handler = async () => {
   };
 };
 `;
-
-type Defs = Record<string, Record<string, unknown>>;
-
-/**
- * The repository's entries of these examples, each code folder copied into dir (code must lie in
- * the definition file's tree); a secret kept in a code folder points at its copy.
- */
-function exampleDefinitions(dir: string, names: readonly string[]): Defs {
-  const all = (parse(fs.readFileSync(path.join(root, 'global-function-definition.yml'), 'utf8')) as { functions: Defs }).functions;
-  return Object.fromEntries(names.map((n) => {
-    const d = { ...all[n] };
-    const from = path.join(root, String(d.code));
-    const to = path.join(dir, copyCode(dir, from, n));
-    d.code = to;
-    if (d.secrets) d.secrets = Object.fromEntries(Object.entries(d.secrets as Record<string, string>).map(([k, v]) => [k, path.join(to, path.relative(from, path.join(root, v)))]));
-    return [n, d];
-  }));
-}
 
 /** Every occurrence of any value in a stream (kept across chunk boundaries). */
 async function streamContains(stream: NodeJS.ReadableStream, values: readonly string[]): Promise<string[]> {
@@ -100,7 +81,7 @@ describe('secrets, environment and limits end to end', { timeout: 300_000 }, () 
     fs.writeFileSync(path.join(dir, 'probe', 'index.js'), PROBE);
     fs.writeFileSync(path.join(dir, 'probe.secret'), `${SECRET}\n`);
     lateFile = path.join(dir, 'late.secret');
-    const defs: Defs = {
+    const defs: Definitions = {
       ...exampleDefinitions(dir, ['payroll', 'secret']),
       probe: {
         runtime: 'node', version: '1', code: path.join(dir, 'probe'), timeout: '10s',
@@ -111,8 +92,7 @@ describe('secrets, environment and limits end to end', { timeout: 300_000 }, () 
       // Its secret file appears only later: not started until then, the others serve.
       late: { runtime: 'node', version: '1', code: path.join(dir, 'probe'), timeout: '10s', min_instances: 1, secrets: { 'late-token': lateFile } },
     };
-    const file = path.join(dir, 'defs.yml');
-    fs.writeFileSync(file, stringify({ functions: defs }));
+    const file = writeDefinitionFile(dir, defs);
     stack = await startStack({ root, stack: id, definitionsFile: file, wakeTimeoutMs: 60_000, sink: (c, l) => logs.push(`${c} ${l}`) }).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${tail()}`);
     });
