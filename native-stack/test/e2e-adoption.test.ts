@@ -1,7 +1,7 @@
 /**
  * Orchestrator restarts: after a crash it adopts the containers it left running (same
  * container keeps serving, warm) and removes any it cannot use (a function no longer defined);
- * a graceful stop leaves nothing behind. Real processes and real dockerd, as in the cold path test.
+ * a graceful stop leaves nothing behind, also one right after start-up. Real processes and real dockerd, as in the cold path test.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -62,6 +62,20 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
     assert.equal(res.status, 200);
     assert.match(res.headers.get('x-faas-held-ms') ?? '', /^\d+$/);
     assert.deepEqual(exits, [], 'orchestrator restarts are not unexpected exits');
+  });
+
+  it('a stop that follows the ready line at once is still graceful: containers removed, none adopted', async () => {
+    const warm = await fetch(`${suite.base}/hello`);
+    assert.equal(warm.status, 200, await warm.text());
+    await suite.stack.restart('orchestrator', 'crash');
+    assert.equal((await containers(id, 'hello')).length, 1, 'adopted after the crash');
+    // At once: the SIGTERM reaches the orchestrator while it still scans its definition inputs.
+    const mark = logs.length;
+    await suite.stack.restart('orchestrator', 'graceful');
+    const since = logs.slice(mark).filter((l) => l.startsWith('orchestrator '));
+    assert.ok(since.some((l) => l.includes('"event":"stopped"')), 'the old orchestrator shut down (not killed by the signal)');
+    assert.ok(!since.some((l) => l.includes('"event":"instance_adopted"')), 'the new one found nothing to adopt');
+    assert.equal((await containers(id, 'hello')).length, 0);
   });
 
   it('a component that dies on its own is reported (component_exited with its code)', async () => {

@@ -53,7 +53,10 @@ export function useTestStack(prefix: string, opts: TestStackOptions): TestStack 
   afterEach((t) => {
     // TestContext.passed (Node >= 20.12) is not in the installed @types/node yet.
     const test = t as unknown as { passed?: boolean; diagnostic(message: string): void };
-    if (test.passed === false) test.diagnostic(`last log lines of stack ${id}:\n${tail()}`);
+    if (test.passed !== false) return;
+    // One diagnostic per line: TAP escapes a newline inside one.
+    test.diagnostic(`last log lines of stack ${id}:`);
+    for (const line of logs.lines.slice(-30)) test.diagnostic(line);
   });
   after(async () => {
     await beforeStop?.();
