@@ -15,7 +15,8 @@ import { Redis } from 'ioredis';
 import { type ColdStartRecord, LABELS, coldStartsKey } from '@faas/contracts';
 import { startStack } from '../src/launcher';
 import { fmt, printAndSave, row, summarize } from './stats';
-import { copyCode, hostPortOf } from '../test/helpers';
+import { hostPortOf } from '../test/helpers';
+import { coldWarmDefinitions } from './definitions';
 
 const root = path.resolve(__dirname, '../../..');
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 25);
@@ -43,26 +44,7 @@ async function waitGone(docker: Docker, stack: string, fn: string): Promise<void
 async function main(): Promise<void> {
   const docker = new Docker();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-bench-'));
-  const defs = path.join(dir, 'defs.yml');
-  const code = copyCode(dir, path.join(root, 'functions/hello'));
-  fs.writeFileSync(defs, `functions:
-  cold:
-    runtime: node
-    version: "1"
-    code: ${code}
-    idle_timeout: 500ms
-  cold-py:
-    runtime: python
-    version: "1"
-    code: ${copyCode(dir, path.join(root, 'functions/py-hello'))}
-    idle_timeout: 500ms
-    warm: none
-  warm:
-    runtime: node
-    version: "1"
-    code: ${code}
-    idle_timeout: 10m
-`);
+  const defs = coldWarmDefinitions(dir);
   const stackId = `bench-${process.pid}`;
   const logLines: string[] = [];
   let stack: Awaited<ReturnType<typeof startStack>>;

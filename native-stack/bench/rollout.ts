@@ -15,8 +15,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LABELS } from '@faas/contracts';
 import { startStack } from '../src/launcher';
-import { containers, root, writeDefinitions } from '../test/helpers';
-import { VERSION_FN, versionLoad } from '../test/version-load';
+import { containers, root } from '../test/helpers';
+import { versionLoad } from '../test/version-load';
+import { rolloutDefinitions } from './definitions';
 import { fmt, summarize } from './stats';
 
 const RUNS = Number(process.env.BENCH_ROLLOUT_RUNS ?? 5);
@@ -32,10 +33,7 @@ async function until(what: string, timeoutMs: number, check: () => boolean | Pro
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-bench-rollout-'));
-  fs.mkdirSync(path.join(dir, 'ver'));
-  fs.writeFileSync(path.join(dir, 'ver', 'index.js'), VERSION_FN);
   const stackId = `bench-roll-${process.pid}`;
-  const def = (version: string) => ({ ver: { code: path.join(dir, 'ver'), version, concurrency: 8, timeout: '10s', idle_timeout: '10m' } });
   // When the orchestrator logged each rollout event, by target version.
   const events = new Map<string, number>();
   const sink = (component: string, line: string): void => {
@@ -44,7 +42,7 @@ async function main(): Promise<void> {
     const to = /"to":"([^"]+)"/.exec(line);
     if (m && to && line.includes('"fn":"ver"')) events.set(`${m[1]}:${to[1]}`, performance.now());
   };
-  const stack = await startStack({ root, stack: stackId, wakeTimeoutMs: 60_000, sink, definitionsFile: writeDefinitions(dir, def('1')) });
+  const stack = await startStack({ root, stack: stackId, wakeTimeoutMs: 60_000, sink, definitionsFile: rolloutDefinitions(dir, '1') });
   const url = `http://127.0.0.1:${stack.ports.gateway}/ver?ms=20`;
   const switchMs: number[] = [];
   const buildMs: number[] = [];
@@ -59,7 +57,7 @@ async function main(): Promise<void> {
       const version = String(i + 2);
       const load = versionLoad(url, CLIENTS);
       await until('load flowing', 10_000, () => load.seen.length > 50);
-      writeDefinitions(dir, def(version));
+      rolloutDefinitions(dir, version);
       const t0 = performance.now();
       process.kill(stack.pid('orchestrator')!, 'SIGHUP');
       await until(`v${version} switched`, 120_000, () => {

@@ -10,15 +10,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { startStack } from '../src/launcher';
-import { containers, root, writeDefinitions } from '../test/helpers';
+import { containers, root } from '../test/helpers';
 import { type Sample, instanceTotal, startRamp, stateRecord, upAndDown, waitUntil } from '../test/ramp-load';
+import { scaleDefinitions } from './definitions';
 import { fmt, summarize } from './stats';
 
 const RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 3);
 const PEAK = Number(process.env.BENCH_SCALE_PEAK ?? 8);
 const STEP_MS = Number(process.env.BENCH_SCALE_STEP_MS ?? 1000);
 const MAX = 4;
-const common = { version: '1', concurrency: 2, max_instances: MAX, stable_window: '6s', panic_window: '1s', timeout: '15s', code: path.join(root, 'functions/sleep') };
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-bench-scale-'));
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   };
   const stack = await startStack({
     root, stack: stackId, wakeTimeoutMs: 30_000, sink,
-    definitionsFile: writeDefinitions(dir, { auto: { ...common, idle_timeout: '8s', warm: 'none' }, fixed: { ...common, min_instances: MAX, idle_timeout: '10m' } }),
+    definitionsFile: scaleDefinitions(dir, MAX),
   });
   const redis = new Redis(stack.redisUrl);
   const url = (fn: string) => `http://127.0.0.1:${stack.ports.gateway}/${fn}?ms=300`;

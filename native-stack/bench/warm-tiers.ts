@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { type ColdStartRecord, HEADERS, LABELS, SANDBOX_ROLE, coldStartsKey } from '@faas/contracts';
 import { startStack } from '../src/launcher';
-import { copyCode } from '../test/helpers';
+import { warmTiersDefinitions } from './definitions';
 import { fmt, printAndSave, row, summarize } from './stats';
 
 const root = path.resolve(__dirname, '../../..');
@@ -131,11 +131,7 @@ async function sandboxesReady(docker: Docker, stack: string): Promise<void> {
 async function main(): Promise<void> {
   const docker = new Docker();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-bench-tiers-'));
-  const defs = path.join(dir, 'defs.yml');
-  // Code folders must lie inside the definition file's tree (definition rule): copied next to it.
-  const code = copyCode(dir, path.join(root, 'functions/hello'));
-  const fn = (name: string, warm: string) => `  ${name}:\n    runtime: node\n    version: "1"\n    code: ${code}\n    idle_timeout: 500ms\n    warm: ${warm}\n`;
-  fs.writeFileSync(defs, `functions:\n${fn('tier-cold', 'none')}${fn('tier-paused', 'paused')}${fn('tier-created', 'created')}`);
+  const defs = warmTiersDefinitions(dir);
   const stackId = `bench-tiers-${process.pid}`;
   const logLines: string[] = [];
   const stack = await startStack({

@@ -1,23 +1,24 @@
 /**
  * Orchestrator restarts: after a crash it adopts the containers it left running (same
  * container keeps serving, warm) and removes any it cannot use (a function no longer defined);
- * a graceful stop leaves nothing behind. Real processes and real dockerd, as in the cold path test.
+ * a graceful stop leaves nothing behind, also one right after start-up. Real processes and real dockerd, as in the cold path test.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { LABELS } from '@faas/contracts';
-import { type ComponentExit, type Stack, startStack } from '../src/launcher';
-import { containers, docker, root, writeDefinitions } from './helpers';
+import type { ComponentExit } from '../src/launcher';
+import { containers, docker, writeDefinitions } from './helpers';
+import { useTestStack } from './test-stack';
 
 describe('orchestrator restart: adoption and removal by label', { timeout: 180_000 }, () => {
-  let stack: Stack;
-  let dir: string;
-  const id = `adopt-${randomBytes(3).toString('hex')}`;
-  const logs: string[] = [];
+  const exits: ComponentExit[] = [];
+  const suite = useTestStack('adopt', {
+    wakeTimeoutMs: 20_000,
+    definitions: (dir) => writeDefinitions(dir, { hello: { version: '1', idle_timeout: '120s' } }),
+    onComponentExit: (e) => exits.push(e),
+  });
+  const { id } = suite;
+  const logs = suite.logs.lines;
   const waitForLine = async (match: (l: string) => boolean, what: string) => {
     const deadline = Date.now() + 30_000;
     while (!logs.some(match)) {
@@ -25,28 +26,9 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  const exits: ComponentExit[] = [];
-  let base: string;
-
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-adopt-'));
-    stack = await startStack({
-      root, stack: id, wakeTimeoutMs: 20_000,
-      definitionsFile: writeDefinitions(dir, { hello: { version: '1', idle_timeout: '120s' } }),
-      sink: (c, l) => logs.push(`${c} ${l}`),
-      onComponentExit: (e) => exits.push(e),
-    });
-    base = `http://127.0.0.1:${stack.ports.gateway}`;
-  });
-
-  after(async () => {
-    await stack?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
-  });
 
   it('adopts its running container after a crash and removes a container of an undefined function', async () => {
-    const cold = await fetch(`${base}/hello`);
+    const cold = await fetch(`${suite.base}/hello`);
     assert.equal(cold.status, 200, await cold.text());
     const [warmBefore] = await containers(id, 'hello');
     assert.ok(warmBefore);
@@ -60,30 +42,44 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
     });
     await ghost.start();
 
-    await stack.restart('orchestrator', 'crash');
+    await suite.stack.restart('orchestrator', 'crash');
     assert.deepEqual((await containers(id, 'hello')).map((c) => c.Id), [warmBefore.Id], 'crash left the container, restart adopted it');
     assert.equal((await containers(id, 'ghost')).length, 0, 'container of an undefined function removed at start');
     assert.ok(logs.some((l) => l.includes('"event":"instance_adopted"')), 'adoption logged');
     assert.ok(!logs.some((l) => l.includes('"event":"stale_image_cleanup_failed"')), 'stale image clean-up ran at start-up without error');
 
-    const warm = await fetch(`${base}/hello?name=again`);
+    const warm = await fetch(`${suite.base}/hello?name=again`);
     assert.equal(warm.status, 200);
     assert.equal(await warm.text(), 'Hello, again!\n');
     assert.equal(warm.headers.get('x-faas-held-ms'), null, 'adopted instance serves warm');
   });
 
   it('a graceful orchestrator stop removes its containers, and the next request is cold again', async () => {
-    await stack.restart('orchestrator', 'graceful');
+    await suite.stack.restart('orchestrator', 'graceful');
     // The old orchestrator removed its container on shutdown; the new one starts with none.
     assert.equal((await containers(id, 'hello')).length, 0);
-    const res = await fetch(`${base}/hello`);
+    const res = await fetch(`${suite.base}/hello`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('x-faas-held-ms') ?? '', /^\d+$/);
     assert.deepEqual(exits, [], 'orchestrator restarts are not unexpected exits');
   });
 
+  it('a stop that follows the ready line at once is still graceful: containers removed, none adopted', async () => {
+    const warm = await fetch(`${suite.base}/hello`);
+    assert.equal(warm.status, 200, await warm.text());
+    await suite.stack.restart('orchestrator', 'crash');
+    assert.equal((await containers(id, 'hello')).length, 1, 'adopted after the crash');
+    // At once: the SIGTERM reaches the orchestrator while it still scans its definition inputs.
+    const mark = logs.length;
+    await suite.stack.restart('orchestrator', 'graceful');
+    const since = logs.slice(mark).filter((l) => l.startsWith('orchestrator '));
+    assert.ok(since.some((l) => l.includes('"event":"stopped"')), 'the old orchestrator shut down (not killed by the signal)');
+    assert.ok(!since.some((l) => l.includes('"event":"instance_adopted"')), 'the new one found nothing to adopt');
+    assert.equal((await containers(id, 'hello')).length, 0);
+  });
+
   it('a component that dies on its own is reported (component_exited with its code)', async () => {
-    const pid = stack.pid('statsd-listener');
+    const pid = suite.stack.pid('statsd-listener');
     assert.ok(pid, 'statsd-listener runs');
     process.kill(pid, 'SIGKILL');
     const deadline = Date.now() + 10_000;
@@ -96,21 +92,21 @@ describe('orchestrator restart: adoption and removal by label', { timeout: 180_0
     assert.ok(line?.startsWith('stack '), 'logged through the sink by the stack');
     assert.match(line ?? '', /"component":"statsd-listener".*"code":null,"signal":"SIGKILL"/);
     await waitForLine((l) => l.startsWith('stack ') && l.includes('"event":"component_restarted"') && l.includes('"component":"statsd-listener"'), 'statsd-listener restarted');
-    assert.notEqual(stack.pid('statsd-listener'), pid);
+    assert.notEqual(suite.stack.pid('statsd-listener'), pid);
   });
 
   it('a killed gateway (nginx master) or router is restarted on its port and serves again', async () => {
     for (const component of ['gateway', 'envoy-standin']) {
-      const pid = stack.pid(component);
+      const pid = suite.stack.pid(component);
       assert.ok(pid, `${component} runs`);
       process.kill(pid, 'SIGKILL');
       await waitForLine((l) => l.startsWith('stack ') && l.includes('"event":"component_restarted"') && l.includes(`"component":"${component}"`), `${component} restarted`);
-      let res = await fetch(`${base}/hello`);
+      let res = await fetch(`${suite.base}/hello`);
       // The router's first request after its restart may precede its first xDS config.
       for (let i = 0; i < 50 && res.status !== 200; i++) {
         await res.text();
         await new Promise((r) => setTimeout(r, 200));
-        res = await fetch(`${base}/hello`);
+        res = await fetch(`${suite.base}/hello`);
       }
       assert.equal(res.status, 200, `${component}: ${await res.text()}`);
     }

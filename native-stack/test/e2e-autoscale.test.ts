@@ -6,46 +6,30 @@
  * and dockerd; short windows so the file stays quick. Waits are bounded waits on the event.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { type Stack, startStack } from '../src/launcher';
-import { containers, root, writeDefinitions } from './helpers';
-import { LogWatch } from './load';
+import { containers, writeDefinitions } from './helpers';
+import { useTestStack } from './test-stack';
 import { instanceTotal, startRamp, stateRecord, upAndDown, waitUntil } from './ramp-load';
 
 const FN = 'sleep';
 
 describe('autoscaling: burst, ramps, back to zero, load killed mid-ramp', { timeout: 240_000 }, () => {
-  const id = `scale-${randomBytes(3).toString('hex')}`;
-  const logs = new LogWatch();
-  let stack: Stack;
   let redis: Redis;
-  let dir: string;
+  const suite = useTestStack('scale', {
+    wakeTimeoutMs: 30_000,
+    definitions: (dir) => writeDefinitions(dir, {
+      // Idle time above the stable window: the function first settles at one instance.
+      [FN]: { version: '1', concurrency: 2, max_instances: 4, stable_window: '6s', panic_window: '1s', idle_timeout: '10s', timeout: '15s', warm: 'none' },
+    }),
+    beforeStop: async () => redis?.disconnect(),
+  });
+  const { id, logs } = suite;
   let url: string;
 
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-scale-'));
-    stack = await startStack({
-      root, stack: id, wakeTimeoutMs: 30_000, sink: logs.sink,
-      definitionsFile: writeDefinitions(dir, {
-        // Idle time above the stable window: the function first settles at one instance.
-        [FN]: { version: '1', concurrency: 2, max_instances: 4, stable_window: '6s', panic_window: '1s', idle_timeout: '10s', timeout: '15s', warm: 'none' },
-      }),
-    });
-    redis = new Redis(stack.redisUrl);
-    url = `http://127.0.0.1:${stack.ports.gateway}/${FN}?ms=300`;
-  });
-
-  after(async () => {
-    redis?.disconnect();
-    if (process.env.FAAS_TEST_LOG_FILE) fs.writeFileSync(process.env.FAAS_TEST_LOG_FILE, logs.lines.join('\n'));
-    await stack?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
+  before(() => {
+    redis = new Redis(suite.stack.redisUrl);
+    url = `${suite.base}/${FN}?ms=300`;
   });
 
   const record = () => stateRecord(redis, id, FN);

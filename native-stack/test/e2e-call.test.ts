@@ -8,26 +8,22 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CallError, call } from '@faas/call';
 import { CALL_HEADERS, CALL_MAX_DEPTH, CALL_SOCKET, ClientErrorBodySchema, HEADERS } from '@faas/contracts';
-import { type Stack, startStack } from '../src/launcher';
-import { containers, copyCode, docker, root, writeExampleDefinitions } from './helpers';
+import { type Definitions, containers, copyCode, docker, root, writeExampleDefinitions } from './helpers';
+import { useTestStack } from './test-stack';
 
 const run = promisify(execFile);
-const logs: string[] = [];
+/** The suite's log lines (the access log helpers read them). */
+let logs: readonly string[] = [];
 
 /** The relay fixture, its code copied next to the definition file (code must lie in its tree). */
-const relay = (dir: string) => `  relay:
-    runtime: node
-    version: "1"
-    code: ${copyCode(dir, path.join(root, 'native-stack', 'test', 'fixtures', 'relay'))}
-    concurrency: 16
-    timeout: 30s
-`;
+const relay = (dir: string): Definitions => ({
+  relay: { runtime: 'node', version: '1', code: copyCode(dir, path.join(root, 'native-stack', 'test', 'fixtures', 'relay')), concurrency: 16, timeout: '30s' },
+});
 
 const star = (login: string) => ({ action: 'created', sender: { login }, repository: { full_name: 'octo-org/hello', stargazers_count: 42 } });
 
@@ -46,32 +42,20 @@ async function waitAccessLines(fn: string, requestId: string, count: number): Pr
 }
 
 describe('functions calling functions end to end', { timeout: 180_000 }, () => {
-  let stack: Stack;
-  let dir: string;
-  let base: string;
-  const id = `e2e-call-${randomBytes(3).toString('hex')}`;
-  const tail = (): string => logs.slice(-30).join('\n');
-
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-e2e-call-'));
-    stack = await startStack({
-      root, stack: id, definitionsFile: writeExampleDefinitions(dir, ['getavatar', 'fanclub', 'add'], relay(dir)), wakeTimeoutMs: 30_000,
-      sink: (c, l) => logs.push(`${c} ${l}`),
-    });
-    base = `http://127.0.0.1:${stack.ports.gateway}`;
+  const suite = useTestStack('e2e-call', {
+    wakeTimeoutMs: 30_000,
+    definitions: (dir) => writeExampleDefinitions(dir, ['getavatar', 'fanclub', 'add'], relay(dir)),
+    afterStop: async () => {
+      assert.equal(fs.existsSync(path.dirname(suite.stack.callSocket)), false, 'the socket directory is removed at stop');
+    },
   });
-
-  after(async () => {
-    await stack?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
-    assert.equal(fs.existsSync(path.dirname(stack.callSocket)), false, 'the socket directory is removed at stop');
-  });
+  const { id, tail } = suite;
+  logs = suite.logs.lines;
 
   it('fanclub (Python) calls getavatar (Node) with both cold; the request id travels along', async () => {
     assert.equal((await containers(id, 'fanclub')).length + (await containers(id, 'getavatar')).length, 0, 'both start cold');
     const rid = `rid-fan-${randomBytes(4).toString('hex')}`;
-    const res = await fetch(`${base}/fanclub`, { method: 'POST', headers: { 'content-type': 'application/json', [HEADERS.requestId]: rid }, body: JSON.stringify(star('octocat')) });
+    const res = await fetch(`${suite.base}/fanclub`, { method: 'POST', headers: { 'content-type': 'application/json', [HEADERS.requestId]: rid }, body: JSON.stringify(star('octocat')) });
     const text = await res.text();
     assert.equal(res.status, 200, `${text}\n${tail()}`);
     const body = JSON.parse(text) as { fan: string; stars: number; requestId: string; callDepth: number; avatar: { contentType: string; bytes: number; sha256: string; dataUri: string } };
@@ -97,22 +81,22 @@ describe('functions calling functions end to end', { timeout: 180_000 }, () => {
     assert.ok(line, `getavatar logged the request id:\n${out}`);
     assert.match(line, /"callDepth":1/);
     // Deterministic: the same login gives the same image when asked directly.
-    const direct = await fetch(`${base}/getavatar?login=octocat&size=64`);
+    const direct = await fetch(`${suite.base}/getavatar?login=octocat&size=64`);
     assert.equal(direct.headers.get('content-type'), 'image/png');
     assert.equal(createHash('sha256').update(Buffer.from(await direct.arrayBuffer())).digest('hex'), body.avatar.sha256);
   });
 
   it(`the depth limit (${CALL_MAX_DEPTH}) answers call_depth_exceeded as JSON`, async () => {
-    const direct = await fetch(`${base}/add`, { method: 'POST', headers: { [CALL_HEADERS.depth]: String(CALL_MAX_DEPTH + 1) }, body: '{"x":1,"y":2}' });
+    const direct = await fetch(`${suite.base}/add`, { method: 'POST', headers: { [CALL_HEADERS.depth]: String(CALL_MAX_DEPTH + 1) }, body: '{"x":1,"y":2}' });
     assert.equal(direct.status, 508);
     assert.equal(ClientErrorBodySchema.parse(await direct.json()).error, 'call_depth_exceeded');
     // fanclub asked at the limit: its call to getavatar would be one too deep.
-    const viaFanclub = await fetch(`${base}/fanclub`, { method: 'POST', headers: { [CALL_HEADERS.depth]: String(CALL_MAX_DEPTH) }, body: JSON.stringify(star('octocat')) });
+    const viaFanclub = await fetch(`${suite.base}/fanclub`, { method: 'POST', headers: { [CALL_HEADERS.depth]: String(CALL_MAX_DEPTH) }, body: JSON.stringify(star('octocat')) });
     assert.equal(viaFanclub.status, 508);
     assert.equal(((await viaFanclub.json()) as { error: string }).error, 'call_depth_exceeded');
     // A loop (relay calling itself) ends at the limit instead of running away.
     const rid = `rid-loop-${randomBytes(4).toString('hex')}`;
-    const loop = await fetch(`${base}/relay`, { method: 'POST', headers: { [HEADERS.requestId]: rid }, body: JSON.stringify({ to: 'relay', loop: true }) });
+    const loop = await fetch(`${suite.base}/relay`, { method: 'POST', headers: { [HEADERS.requestId]: rid }, body: JSON.stringify({ to: 'relay', loop: true }) });
     const text = await loop.text();
     assert.equal(loop.status, 508, `${text}\n${tail()}`);
     assert.equal((JSON.parse(text) as { error: string }).error, 'call_depth_exceeded');
@@ -122,26 +106,26 @@ describe('functions calling functions end to end', { timeout: 180_000 }, () => {
   });
 
   it('a Node function calls the Python add: 3', async () => {
-    const res = await fetch(`${base}/relay`, { method: 'POST', body: JSON.stringify({ to: 'add', args: { x: 1, y: 2 } }) });
+    const res = await fetch(`${suite.base}/relay`, { method: 'POST', body: JSON.stringify({ to: 'add', args: { x: 1, y: 2 } }) });
     const text = await res.text();
     assert.equal(res.status, 200, `${text}\n${tail()}`);
     assert.deepEqual(JSON.parse(text), { answer: 3, depth: 0 });
   });
 
   it('the host-side client calls add over the gateway port and over the socket: 3', async () => {
-    assert.equal(await call('add', { x: 1, y: 2 }, { url: base }), 3);
-    assert.equal(await call('add', { x: 1, y: 2 }, { url: `unix:${stack.callSocket}` }), 3);
-    await assert.rejects(call('nosuch', {}, { url: base }), (e: unknown) => e instanceof CallError && e.code === 'unknown_function');
+    assert.equal(await call('add', { x: 1, y: 2 }, { url: suite.base }), 3);
+    assert.equal(await call('add', { x: 1, y: 2 }, { url: `unix:${suite.stack.callSocket}` }), 3);
+    await assert.rejects(call('nosuch', {}, { url: suite.base }), (e: unknown) => e instanceof CallError && e.code === 'unknown_function');
   });
 
   it('the containers gained only the socket directory, read-only; the control plane stays out of reach', async () => {
     const [c] = await containers(id, 'getavatar');
     assert.ok(c);
     const info = await docker.getContainer(c.Id).inspect();
-    assert.deepEqual(info.HostConfig.Binds, [`${path.dirname(stack.callSocket)}:${CALL_SOCKET.containerDir}:ro`]);
+    assert.deepEqual(info.HostConfig.Binds, [`${path.dirname(suite.stack.callSocket)}:${CALL_SOCKET.containerDir}:ro`]);
     assert.deepEqual(info.Mounts.map((m) => [m.Destination, m.RW]), [[CALL_SOCKET.containerDir, false]]);
     assert.equal(info.HostConfig.ReadonlyRootfs, true);
-    const ports = [stack.ports.redis, stack.ports.xdsHttp, stack.ports.xdsGrpc, stack.ports.redisRest, stack.ports.gateway, stack.ports.router];
+    const ports = [suite.stack.ports.redis, suite.stack.ports.xdsHttp, suite.stack.ports.xdsGrpc, suite.stack.ports.redisRest, suite.stack.ports.gateway, suite.stack.ports.router];
     // Runs as the function's user (uid 10001) inside the container.
     const probe = `
       const net = require('net'), fs = require('fs'), http = require('http');

@@ -5,46 +5,29 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type Stack, startStack } from '../src/launcher';
+import { describe, it } from 'node:test';
 import { type ColdStartRecord, type FunctionMetrics, LABELS, coldStartsKey, redisKeys } from '@faas/contracts';
 import { Redis } from 'ioredis';
 import { containers, docker, root, writeDefinitions } from './helpers';
-
-const logs: string[] = [];
+import { useTestStack } from './test-stack';
 
 describe('cold path end to end', { timeout: 240_000 }, () => {
-  let stack: Stack;
-  let dir: string;
-  const id = `e2e-${randomBytes(3).toString('hex')}`;
-  let base: string;
-
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-e2e-'));
-    stack = await startStack({
-      root, stack: id, definitionsFile: writeDefinitions(dir, {
-        hello: { version: '1', idle_timeout: '2s', timeout: '5s', memory_mb: 64, cpus: 0.5, warm: 'none' },
-        echo: { version: '1', concurrency: 4, idle_timeout: '60s' },
-        bigecho: { version: '1', code: path.join(root, 'functions/echo'), idle_timeout: '60s' },
-      }), wakeTimeoutMs: 20_000,
-      sink: (c, l) => logs.push(`${c} ${l}`),
-      orchestratorEnv: { FAAS_STATS_INTERVAL_MS: '250' },
-    });
-    base = `http://127.0.0.1:${stack.ports.gateway}`;
+  const suite = useTestStack('e2e', {
+    definitions: (dir) => writeDefinitions(dir, {
+      hello: { version: '1', idle_timeout: '2s', timeout: '5s', memory_mb: 64, cpus: 0.5, warm: 'none' },
+      echo: { version: '1', concurrency: 4, idle_timeout: '60s' },
+      bigecho: { version: '1', code: path.join(root, 'functions/echo'), idle_timeout: '60s' },
+    }),
+    wakeTimeoutMs: 20_000,
+    orchestratorEnv: { FAAS_STATS_INTERVAL_MS: '250' },
   });
-
-  after(async () => {
-    await stack?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
-  });
+  const { id } = suite;
+  const logs = suite.logs.lines;
 
   it('serves a cold request with the function body, held while the container started', async () => {
     assert.equal((await containers(id, 'hello')).length, 0);
-    const res = await fetch(`${base}/hello`);
+    const res = await fetch(`${suite.base}/hello`);
     const body = await res.text();
     assert.equal(res.status, 200, `${body}\n${logs.slice(-30).join('\n')}`);
     assert.equal(body, 'Hello, world!\n');
@@ -61,7 +44,7 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
 
   it('serves the next request warm: no hold, no new container', async () => {
     const before = (await containers(id, 'hello')).map((c) => c.Id);
-    const res = await fetch(`${base}/hello/sub/path?name=Ada`);
+    const res = await fetch(`${suite.base}/hello/sub/path?name=Ada`);
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'Hello, Ada!\n');
     assert.equal(res.headers.get('x-faas-held-ms'), null);
@@ -70,13 +53,13 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
 
   it('20 concurrent requests to a cold function all get 200 through exactly one cold start', async (t) => {
     assert.equal((await containers(id, 'echo')).length, 0);
-    const redis = new Redis(stack.redisUrl);
+    const redis = new Redis(suite.stack.redisUrl);
     // Disconnected whatever the outcome: an open client would keep the test process alive.
     t.after(() => redis.disconnect());
     const echoStarts = async () => (await redis.lrange(coldStartsKey(id), 0, -1)).filter((r) => (JSON.parse(r) as ColdStartRecord).fn === 'echo').length;
     const startsBefore = await echoStarts();
     const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-      const res = await fetch(`${base}/echo`, { method: 'POST', body: `req-${i}`, headers: { 'content-type': 'text/plain' } });
+      const res = await fetch(`${suite.base}/echo`, { method: 'POST', body: `req-${i}`, headers: { 'content-type': 'text/plain' } });
       return { status: res.status, body: await res.text() };
     }));
     results.forEach((r, i) => {
@@ -93,7 +76,7 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
 
   it('echo returns a 1 MiB body byte for byte', async () => {
     const payload = randomBytes(1024 * 1024);
-    const res = await fetch(`${base}/echo`, { method: 'POST', body: payload, headers: { 'content-type': 'application/octet-stream' } });
+    const res = await fetch(`${suite.base}/echo`, { method: 'POST', body: payload, headers: { 'content-type': 'application/octet-stream' } });
     assert.equal(res.status, 200);
     const back = Buffer.from(await res.arrayBuffer());
     assert.equal(back.length, payload.length);
@@ -103,7 +86,7 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
   it('a 1 MiB body sent to a cold function is held through the wake and echoed byte for byte', async () => {
     assert.equal((await containers(id, 'bigecho')).length, 0);
     const payload = randomBytes(1024 * 1024);
-    const res = await fetch(`${base}/bigecho`, { method: 'POST', body: payload, headers: { 'content-type': 'application/octet-stream' } });
+    const res = await fetch(`${suite.base}/bigecho`, { method: 'POST', body: payload, headers: { 'content-type': 'application/octet-stream' } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('x-faas-held-ms') ?? '', /^\d+$/, 'held while cold');
     const back = Buffer.from(await res.arrayBuffer());
@@ -111,18 +94,18 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
   });
 
   it('answers 404 JSON for an unknown function and 400 JSON for a bad name', async () => {
-    const unknown = await fetch(`${base}/nosuchfn`);
+    const unknown = await fetch(`${suite.base}/nosuchfn`);
     assert.equal(unknown.status, 404);
     assert.match(unknown.headers.get('content-type') ?? '', /json/);
     assert.equal(((await unknown.json()) as { error: string }).error, 'unknown_function');
-    const bad = await fetch(`${base}/Bad_Name`);
+    const bad = await fetch(`${suite.base}/Bad_Name`);
     assert.equal(bad.status, 400);
     assert.match(bad.headers.get('content-type') ?? '', /json/);
     assert.equal(((await bad.json()) as { error: string }).error, 'invalid_name');
   });
 
   it('router statsd metrics reach Redis per function through the statsd-listener', async () => {
-    const redis = new Redis(stack.redisUrl);
+    const redis = new Redis(suite.stack.redisUrl);
     try {
       const key = redisKeys(id).metrics('echo');
       const deadline = Date.now() + 10_000;
@@ -149,7 +132,7 @@ describe('cold path end to end', { timeout: 240_000 }, () => {
       assert.ok(Date.now() < deadline, 'idle container not removed within 30s');
       await new Promise((r) => setTimeout(r, 200));
     }
-    const res = await fetch(`${base}/hello`);
+    const res = await fetch(`${suite.base}/hello`);
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'Hello, world!\n');
     assert.match(res.headers.get('x-faas-held-ms') ?? '', /^\d+$/, 'second cold request is held');

@@ -5,16 +5,15 @@
  * line, and removing a function makes the gateway answer 404 unknown_function.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ClientErrorBodySchema, type StatusResponse, StatusResponseSchema } from '@faas/contracts';
-import { type Stack, startStack } from '../src/launcher';
-import { containers, root, writeDefinitions } from './helpers';
+import { containers, writeDefinitions } from './helpers';
+import { useTestStack } from './test-stack';
 
-const logs: string[] = [];
+/** The suite's log lines (until() names the last ones). */
+let logs: readonly string[] = [];
 
 /** Poll (bounded) until `check` answers a value; the failure names the last thing seen. */
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
@@ -33,16 +32,19 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 }
 
 describe('live definition edits end to end', { timeout: 420_000 }, () => {
-  let stack: Stack;
-  let dir: string;
-  let file: string;
-  const id = `live-${randomBytes(3).toString('hex')}`;
-  let base: string;
   const hello = { version: '1', idle_timeout: '60s', timeout: '10s' };
   const echo = { version: '1', idle_timeout: '60s' };
+  const suite = useTestStack('live', {
+    definitions: (dir) => writeDefinitions(dir, { hello }),
+    wakeTimeoutMs: 30_000,
+    orchestratorEnv: { FAAS_WATCH_DEBOUNCE_MS: '100' },
+  });
+  const { id, dir } = suite;
+  const file = path.join(dir, 'defs.yml');
+  logs = suite.logs.lines;
 
   const status = async (): Promise<StatusResponse> => {
-    const res = await fetch(`http://127.0.0.1:${stack.ports.status}/v1/status`);
+    const res = await fetch(`http://127.0.0.1:${suite.stack.ports.status}/v1/status`);
     assert.equal(res.status, 200);
     return StatusResponseSchema.parse(await res.json());
   };
@@ -53,26 +55,9 @@ describe('live definition edits end to end', { timeout: 420_000 }, () => {
     fs.renameSync(tmp, file);
   };
   const get = async (p: string) => {
-    const res = await fetch(`${base}${p}`, { method: p.startsWith('/echo') ? 'POST' : 'GET', body: p.startsWith('/echo') ? 'ping' : undefined });
+    const res = await fetch(`${suite.base}${p}`, { method: p.startsWith('/echo') ? 'POST' : 'GET', body: p.startsWith('/echo') ? 'ping' : undefined });
     return { status: res.status, body: await res.text() };
   };
-
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-live-'));
-    file = writeDefinitions(dir, { hello });
-    stack = await startStack({
-      root, stack: id, definitionsFile: file, wakeTimeoutMs: 30_000,
-      sink: (c, l) => logs.push(`${c} ${l}`),
-      orchestratorEnv: { FAAS_WATCH_DEBOUNCE_MS: '100' },
-    });
-    base = `http://127.0.0.1:${stack.ports.gateway}`;
-  });
-
-  after(async () => {
-    await stack?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
-  });
 
   it('starts with the file\'s functions; the status says so', async () => {
     assert.deepEqual(await get('/hello'), { status: 200, body: 'Hello, world!\n' });
@@ -83,13 +68,13 @@ describe('live definition edits end to end', { timeout: 420_000 }, () => {
     const missing = await get('/echo');
     assert.equal(missing.status, 404);
     assert.equal(ClientErrorBodySchema.parse(JSON.parse(missing.body)).error, 'unknown_function');
-    const nope = await fetch(`http://127.0.0.1:${stack.ports.status}/v1/nope`);
+    const nope = await fetch(`http://127.0.0.1:${suite.stack.ports.status}/v1/nope`);
     assert.equal(nope.status, 404);
     assert.equal(ClientErrorBodySchema.parse(await nope.json()).error, 'not_found');
   });
 
   it('a function added to the file becomes routable without a restart', async () => {
-    const orchestratorPid = stack.pid('orchestrator');
+    const orchestratorPid = suite.stack.pid('orchestrator');
     writeDefinitions(dir, { hello, echo });
     await until('echo in the status', async () => ((await status()).functions.some((f) => f.name === 'echo') ? true : undefined));
     const r = await until('echo answering', async () => {
@@ -97,7 +82,7 @@ describe('live definition edits end to end', { timeout: 420_000 }, () => {
       return x.status === 200 ? x : undefined;
     });
     assert.equal(r.body, 'ping');
-    assert.equal(stack.pid('orchestrator'), orchestratorPid, 'no restart');
+    assert.equal(suite.stack.pid('orchestrator'), orchestratorPid, 'no restart');
     assert.deepEqual(await get('/hello'), { status: 200, body: 'Hello, world!\n' });
   });
 
@@ -108,11 +93,11 @@ describe('live definition edits end to end', { timeout: 420_000 }, () => {
   });
 
   it('SIGHUP reloads at once, through the same path, without a restart', async () => {
-    const pid = stack.pid('orchestrator');
+    const pid = suite.stack.pid('orchestrator');
     assert.ok(pid);
     process.kill(pid, 'SIGHUP');
     await until('the SIGHUP reload in the log', async () => (logs.some((l) => l.includes('"event":"definitions_changed"') && l.includes('"reason":"SIGHUP"')) ? true : undefined), 30_000);
-    assert.equal(stack.pid('orchestrator'), pid);
+    assert.equal(suite.stack.pid('orchestrator'), pid);
     assert.equal((await get('/hello')).status, 200);
   });
 

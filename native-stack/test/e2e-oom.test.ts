@@ -7,36 +7,19 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ClientErrorBodySchema, HEADERS, LABELS } from '@faas/contracts';
-import { type Stack, startStack } from '../src/launcher';
 import { containers, root, writeDefinitions } from './helpers';
-import { LogWatch } from './load';
+import { useTestStack } from './test-stack';
 
 describe('a function instance killed for memory', { timeout: 240_000 }, () => {
-  const id = `oom-${randomBytes(3).toString('hex')}`;
-  const logs = new LogWatch();
-  let stack: Stack | undefined;
-  let dir: string;
-  const url = (q = '') => `http://127.0.0.1:${stack!.ports.gateway}/oom${q}`;
-
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-oom-'));
-    stack = await startStack({
-      root, stack: id, wakeTimeoutMs: 60_000, sink: logs.sink,
-      definitionsFile: writeDefinitions(dir, { oom: { code: path.join(root, 'native-stack', 'test', 'fixtures', 'oom'), version: '1', memory_mb: 64, idle_timeout: '300s' } }),
-    });
+  const suite = useTestStack('oom', {
+    wakeTimeoutMs: 60_000,
+    definitions: (dir) => writeDefinitions(dir, { oom: { code: path.join(root, 'native-stack', 'test', 'fixtures', 'oom'), version: '1', memory_mb: 64, idle_timeout: '300s' } }),
   });
-
-  after(async () => {
-    if (process.env.FAAS_TEST_LOG_FILE) fs.writeFileSync(process.env.FAAS_TEST_LOG_FILE, logs.lines.join('\n'));
-    await stack?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
-  });
+  const { id, logs } = suite;
+  const url = (q = '') => `${suite.base}/oom${q}`;
 
   it('answers 502 out_of_memory with fn and requestId, logs instance_oom, and recovers', async () => {
     const warm = await fetch(url());

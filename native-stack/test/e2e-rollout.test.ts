@@ -5,15 +5,12 @@
  * build keeps the old version serving; a removed function drains, then answers 404.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { LABELS } from '@faas/contracts';
-import { type Stack, startStack } from '../src/launcher';
 import { containers, hostPortOf, writeDefinitions } from './helpers';
-import { LogWatch } from './load';
+import { useTestStack } from './test-stack';
 import { waitUntil } from './ramp-load';
 import { VERSION_FN, versionLoad } from './version-load';
 
@@ -36,57 +33,43 @@ async function inflight(stack: string, fn: string): Promise<number> {
 }
 
 describe('live edits: versions roll out without failing a request', { timeout: 600_000 }, () => {
-  const id = `roll-${randomBytes(3).toString('hex')}`;
-  const logs = new LogWatch();
-  let stack: Stack;
-  let dir: string;
-  let base: string;
   const fns: Record<string, Record<string, string | number>> = {};
+  const suite = useTestStack('roll', {
+    wakeTimeoutMs: 60_000,
+    definitions: (dir) => {
+      for (const name of ['ver', 'pyok', 'pybad']) fs.mkdirSync(path.join(dir, name));
+      fs.writeFileSync(path.join(dir, 'ver', 'index.js'), VERSION_FN);
+      fs.writeFileSync(path.join(dir, 'pyok', 'index.py'), PY_FN);
+      // Valid for the definition loader (the module exists), refused by the image build (compileall).
+      fs.writeFileSync(path.join(dir, 'pybad', 'index.py'), 'def handler(event:\n    return 1\n');
+      fns.ver = { code: path.join(dir, 'ver'), version: '1', idle_timeout: '300s', concurrency: 8, timeout: '20s' };
+      fns.gone = { code: path.join(dir, 'ver'), version: '1', idle_timeout: '300s', timeout: '20s' };
+      fns.py = { runtime: 'python', code: path.join(dir, 'pyok'), version: '1', idle_timeout: '300s', timeout: '10s' };
+      return writeDefinitions(dir, fns);
+    },
+  });
+  const { id, logs, dir } = suite;
 
   /** Rewrite the definition file and tell the orchestrator (SIGHUP), as an operator would. */
   const edit = () => {
     writeDefinitions(dir, fns);
-    const pid = stack.pid('orchestrator');
+    const pid = suite.stack.pid('orchestrator');
     assert.ok(pid, 'orchestrator running');
     process.kill(pid, 'SIGHUP');
   };
   const orchestratorEvent = (event: string, fn: string) => (l: string) => l.startsWith('orchestrator ') && l.includes(`"event":"${event}"`) && l.includes(`"fn":"${fn}"`);
 
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-roll-'));
-    for (const name of ['ver', 'pyok', 'pybad']) fs.mkdirSync(path.join(dir, name));
-    fs.writeFileSync(path.join(dir, 'ver', 'index.js'), VERSION_FN);
-    fs.writeFileSync(path.join(dir, 'pyok', 'index.py'), PY_FN);
-    // Valid for the definition loader (the module exists), refused by the image build (compileall).
-    fs.writeFileSync(path.join(dir, 'pybad', 'index.py'), 'def handler(event:\n    return 1\n');
-    fns.ver = { code: path.join(dir, 'ver'), version: '1', idle_timeout: '300s', concurrency: 8, timeout: '20s' };
-    fns.gone = { code: path.join(dir, 'ver'), version: '1', idle_timeout: '300s', timeout: '20s' };
-    fns.py = { runtime: 'python', code: path.join(dir, 'pyok'), version: '1', idle_timeout: '300s', timeout: '10s' };
-    stack = await startStack({
-      root: path.resolve(__dirname, '../../..'), stack: id, wakeTimeoutMs: 60_000, sink: logs.sink,
-      definitionsFile: writeDefinitions(dir, fns),
-    });
-    base = `http://127.0.0.1:${stack.ports.gateway}`;
-  });
-
-  after(async () => {
-    if (process.env.FAAS_TEST_LOG_FILE) fs.writeFileSync(process.env.FAAS_TEST_LOG_FILE, logs.lines.join('\n'));
-    await stack?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
-  });
-
   it('a rollout under load fails no request, an old-version request finishes on it, only the new version remains', async () => {
-    const warm = await fetch(`${base}/ver`);
+    const warm = await fetch(`${suite.base}/ver`);
     assert.equal(warm.status, 200, await warm.text());
-    const load = versionLoad(`${base}/ver?ms=20`, 6);
+    const load = versionLoad(`${suite.base}/ver?ms=20`, 6);
     const t0 = Date.now();
     fns.ver = { ...fns.ver, version: '2' };
     edit();
     // Once the v2 image is built, a request the old version holds through the switch.
     await logs.waitFor(orchestratorEvent('rollout_begin', 'ver'), 1, 120_000, 'ver v2 built');
     let longDone = false;
-    const long = fetch(`${base}/ver?ms=6000`).then(async (r) => {
+    const long = fetch(`${suite.base}/ver?ms=6000`).then(async (r) => {
       longDone = true;
       return { status: r.status, body: await r.text() };
     });
@@ -113,7 +96,7 @@ describe('live edits: versions roll out without failing a request', { timeout: 6
   });
 
   it('a failed build keeps the old version serving and logs the build output', async () => {
-    const first = await fetch(`${base}/py`);
+    const first = await fetch(`${suite.base}/py`);
     assert.equal(first.status, 200, await first.text());
     fns.py = { ...fns.py, version: '2', code: path.join(dir, 'pybad') };
     edit();
@@ -121,7 +104,7 @@ describe('live edits: versions roll out without failing a request', { timeout: 6
     assert.ok(logs.lines.some((l) => l.includes('"event":"image_build_failed"') && l.includes('"fn":"py"') && l.includes('SyntaxError')), 'the build log tail names the error');
     const failures: string[] = [];
     for (let k = 0; k < 20; k += 1) {
-      const res = await fetch(`${base}/py`);
+      const res = await fetch(`${suite.base}/py`);
       const body = await res.text();
       if (res.status !== 200 || body !== 'py v1') failures.push(`${res.status} ${body.slice(0, 100)}`);
     }
@@ -130,7 +113,7 @@ describe('live edits: versions roll out without failing a request', { timeout: 6
   });
 
   it('an added function becomes routable without a restart', async () => {
-    const before404 = await fetch(`${base}/added`);
+    const before404 = await fetch(`${suite.base}/added`);
     assert.equal(before404.status, 404, 'not defined yet');
     fns.added = { code: path.join(dir, 'ver'), version: '7', idle_timeout: '30s' };
     edit();
@@ -138,7 +121,7 @@ describe('live edits: versions roll out without failing a request', { timeout: 6
     // Gateways learn the new state over their long poll: bounded wait for it, then a cold start.
     let last = '';
     await waitUntil(async () => {
-      const res = await fetch(`${base}/added`);
+      const res = await fetch(`${suite.base}/added`);
       last = `${res.status} ${await res.text()}`;
       return res.status !== 404;
     }, 10_000, () => `gateway still answers ${last}`);
@@ -146,21 +129,21 @@ describe('live edits: versions roll out without failing a request', { timeout: 6
   });
 
   it('a removed function drains its in-flight request, then answers 404 unknown_function', async () => {
-    const warm = await fetch(`${base}/gone`);
+    const warm = await fetch(`${suite.base}/gone`);
     assert.equal(warm.status, 200, await warm.text());
-    const long = fetch(`${base}/gone?ms=2000`).then(async (r) => ({ status: r.status, body: await r.text() }));
+    const long = fetch(`${suite.base}/gone?ms=2000`).then(async (r) => ({ status: r.status, body: await r.text() }));
     await waitUntil(async () => (await inflight(id, 'gone')) > 0, 10_000, () => 'the long request inside the handler');
     delete fns.gone;
     edit();
     const res = await long;
     assert.equal(res.status, 200, `the in-flight request finished: ${res.body}`);
-    await waitUntil(async () => (await fetch(`${base}/gone`)).status === 404, 30_000, () => '404 for the removed function');
-    const after404 = await fetch(`${base}/gone`);
+    await waitUntil(async () => (await fetch(`${suite.base}/gone`)).status === 404, 30_000, () => '404 for the removed function');
+    const after404 = await fetch(`${suite.base}/gone`);
     assert.equal(after404.status, 404);
     assert.equal(((await after404.json()) as { error: string }).error, 'unknown_function');
     await logs.waitFor(orchestratorEvent('function_removed', 'gone'), 1, 60_000, 'gone removed');
     assert.equal((await containers(id, 'gone')).length, 0, 'its containers are gone');
-    const others = await fetch(`${base}/ver`);
+    const others = await fetch(`${suite.base}/ver`);
     assert.equal(others.status, 200, 'other functions unaffected');
   });
   const rolloutEvent = (event: string, version: string) => (l: string) => orchestratorEvent(event, 'ver')(l) && l.includes(`"to":"${version}"`);
@@ -168,7 +151,7 @@ describe('live edits: versions roll out without failing a request', { timeout: 6
     `failed ${load.failures.length} of ${load.seen.length + load.failures.length} requests (${JSON.stringify([...load.byVersion])}); first failures: ${load.failures.slice(0, 5).join(' | ')}`;
 
   it('a second change mid-rollout ends with only the newest version, failing no request', async () => {
-    const load = versionLoad(`${base}/ver?ms=20`, 6);
+    const load = versionLoad(`${suite.base}/ver?ms=20`, 6);
     fns.ver = { ...fns.ver, version: '3' };
     edit();
     await logs.waitFor(rolloutEvent('rollout_begin', '3'), 1, 120_000, 'v3 built');
@@ -185,15 +168,15 @@ describe('live edits: versions roll out without failing a request', { timeout: 6
   });
 
   it('an orchestrator crash mid-rollout: at restart the old version is drained, never adopted as current', async () => {
-    const load = versionLoad(`${base}/ver?ms=20`, 4);
+    const load = versionLoad(`${suite.base}/ver?ms=20`, 4);
     fns.ver = { ...fns.ver, version: '5' };
     edit();
     await logs.waitFor(rolloutEvent('rollout_begin', '5'), 1, 120_000, 'v5 built');
-    const long = fetch(`${base}/ver?ms=6000`).then(async (r) => ({ status: r.status, body: await r.text() }));
+    const long = fetch(`${suite.base}/ver?ms=6000`).then(async (r) => ({ status: r.status, body: await r.text() }));
     await waitUntil(async () => (await inflight(id, 'ver')) > 0, 10_000, () => 'the long request inside the v4 handler');
     await logs.waitFor(rolloutEvent('rollout_switched', '5'), 1, 120_000, 'v5 switched');
     // Killed while the v4 instance drains the long request; started again from the same file (v5).
-    await stack.restart('orchestrator', 'crash');
+    await suite.stack.restart('orchestrator', 'crash');
     const res = await long;
     assert.equal(res.status, 200, res.body);
     assert.equal((JSON.parse(res.body) as { version: string }).version, '4', 'the request finished on the version it started on');
@@ -202,7 +185,7 @@ describe('live edits: versions roll out without failing a request', { timeout: 6
     assert.equal(load.failures.length, 0, summarize(load));
     assert.ok(logs.lines.some((l) => l.includes('"event":"container_draining_at_start"') && l.includes('"version":"4"')), 'the v4 container was adopted as draining');
     // py's current version (2) failed to build: its v1 container was kept serving across the restart.
-    const py = await fetch(`${base}/py`);
+    const py = await fetch(`${suite.base}/py`);
     assert.equal(`${py.status} ${await py.text()}`, '200 py v1');
   });
 });

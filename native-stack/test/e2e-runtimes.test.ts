@@ -4,46 +4,30 @@
  * path), and a Python Lambda-style `add`. One stack for the file; each function starts cold.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { LABELS } from '@faas/contracts';
-import { type Stack, startStack } from '../src/launcher';
-import { containers, docker, root, writeExampleDefinitions } from './helpers';
+import { containers, docker, writeExampleDefinitions } from './helpers';
+import { useTestStack } from './test-stack';
 
-const logs: string[] = [];
 const INVOKE = '2015-03-31/functions/function/invocations';
 
 describe('runtimes and handler styles end to end', { timeout: 120_000 }, () => {
-  let stack: Stack;
-  let dir: string;
-  let base: string;
-  const id = `e2e-rt-${randomBytes(3).toString('hex')}`;
   const heldMs: Record<string, string | null> = {};
-
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-e2e-rt-'));
-    stack = await startStack({
-      root, stack: id, definitionsFile: writeExampleDefinitions(dir, ['py-hello', 'lambda-hello', 'add']), wakeTimeoutMs: 20_000,
-      sink: (c, l) => logs.push(`${c} ${l}`),
-    });
-    base = `http://127.0.0.1:${stack.ports.gateway}`;
-  });
-
-  after(async () => {
-    await stack?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+  const suite = useTestStack('e2e-rt', {
+    wakeTimeoutMs: 20_000,
+    definitions: (dir) => writeExampleDefinitions(dir, ['py-hello', 'lambda-hello', 'add']),
     // Cold-start times, for the benchmarks (x-faas-held-ms of each function's first request).
-    process.stdout.write(`# cold start held ms: ${JSON.stringify(heldMs)}\n`);
-    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
+    afterStop: async () => {
+      process.stdout.write(`# cold start held ms: ${JSON.stringify(heldMs)}\n`);
+    },
   });
+  const { id } = suite;
+  const logs = suite.logs.lines;
 
   const tail = (): string => logs.slice(-30).join('\n');
 
   it('py-hello: a Python HTTP-style function answers cold, in a locked-down container', async () => {
-    const res = await fetch(`${base}/py-hello?name=Guido`);
+    const res = await fetch(`${suite.base}/py-hello?name=Guido`);
     const body = await res.text();
     heldMs['py-hello'] = res.headers.get('x-faas-held-ms');
     assert.equal(res.status, 200, `${body}\n${tail()}`);
@@ -62,7 +46,7 @@ describe('runtimes and handler styles end to end', { timeout: 120_000 }, () => {
   });
 
   it('lambda-hello: a Node Lambda-style function answers through the gateway with an API Gateway event', async () => {
-    const res = await fetch(`${base}/lambda-hello?name=Ada`);
+    const res = await fetch(`${suite.base}/lambda-hello?name=Ada`);
     const body = await res.text();
     heldMs['lambda-hello'] = res.headers.get('x-faas-held-ms');
     assert.equal(res.status, 200, `${body}\n${tail()}`);
@@ -74,7 +58,7 @@ describe('runtimes and handler styles end to end', { timeout: 120_000 }, () => {
   });
 
   it('lambda-hello: POST /lambda-hello/2015-03-31/functions/function/invocations takes a JSON event and answers the return value', async () => {
-    const res = await fetch(`${base}/lambda-hello/${INVOKE}`, { method: 'POST', body: JSON.stringify({ name: 'Lambda' }), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${suite.base}/lambda-hello/${INVOKE}`, { method: 'POST', body: JSON.stringify({ name: 'Lambda' }), headers: { 'content-type': 'application/json' } });
     const body = await res.text();
     assert.equal(res.status, 200, `${body}\n${tail()}`);
     const json = JSON.parse(body) as { message: string; functionName: string };
@@ -82,25 +66,25 @@ describe('runtimes and handler styles end to end', { timeout: 120_000 }, () => {
   });
 
   it('add: {"x":1,"y":2} -> 3 through the gateway and on the invoke path (Python, Lambda style)', async () => {
-    const res = await fetch(`${base}/add`, { method: 'POST', body: '{"x":1,"y":2}', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${suite.base}/add`, { method: 'POST', body: '{"x":1,"y":2}', headers: { 'content-type': 'application/json' } });
     const body = await res.text();
     heldMs.add = res.headers.get('x-faas-held-ms');
     assert.equal(res.status, 200, `${body}\n${tail()}`);
     assert.equal(JSON.parse(body), 3);
-    const inv = await fetch(`${base}/add/${INVOKE}`, { method: 'POST', body: '{"x":40,"y":2.5}', headers: { 'content-type': 'application/json' } });
+    const inv = await fetch(`${suite.base}/add/${INVOKE}`, { method: 'POST', body: '{"x":40,"y":2.5}', headers: { 'content-type': 'application/json' } });
     assert.equal(inv.status, 200);
     assert.equal(JSON.parse(await inv.text()), 42.5);
   });
 
   it('add: a handler error on the invoke path is in Lambda\'s shape, without a stack trace', async () => {
-    const res = await fetch(`${base}/add/${INVOKE}`, { method: 'POST', body: '{"x":"one","y":2}', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${suite.base}/add/${INVOKE}`, { method: 'POST', body: '{"x":"one","y":2}', headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-amz-function-error'), 'Unhandled');
     assert.deepEqual(await res.json(), { errorMessage: 'x must be a number', errorType: 'ValueError' });
   });
 
   it('add: max_body (64KiB) is enforced by the runtime', async () => {
-    const res = await fetch(`${base}/add`, { method: 'POST', body: JSON.stringify({ x: 1, y: 2, pad: 'x'.repeat(70 * 1024) }), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${suite.base}/add`, { method: 'POST', body: JSON.stringify({ x: 1, y: 2, pad: 'x'.repeat(70 * 1024) }), headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 413);
     assert.equal(((await res.json()) as { error: string }).error, 'body_too_large');
   });

@@ -8,13 +8,11 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { parse, stringify } from 'yaml';
+import { describe, it } from 'node:test';
 import { LABELS } from '@faas/contracts';
-import { type Stack, startStack } from '../src/launcher';
-import { containers, copyCode, docker, root } from './helpers';
+import { containers, docker, exampleDefinitions, root, writeDefinitionFile } from './helpers';
+import { useTestStack } from './test-stack';
 
 const SECRET = `e2e-secret-${randomBytes(12).toString('hex')}`;
 const DEMO = fs.readFileSync(path.join(root, 'functions', 'secret', 'demo-token.secret'), 'utf8').trim();
@@ -48,24 +46,6 @@ exports.handler = async () => {
 };
 `;
 
-type Defs = Record<string, Record<string, unknown>>;
-
-/**
- * The repository's entries of these examples, each code folder copied into dir (code must lie in
- * the definition file's tree); a secret kept in a code folder points at its copy.
- */
-function exampleDefinitions(dir: string, names: readonly string[]): Defs {
-  const all = (parse(fs.readFileSync(path.join(root, 'global-function-definition.yml'), 'utf8')) as { functions: Defs }).functions;
-  return Object.fromEntries(names.map((n) => {
-    const d = { ...all[n] };
-    const from = path.join(root, String(d.code));
-    const to = path.join(dir, copyCode(dir, from, n));
-    d.code = to;
-    if (d.secrets) d.secrets = Object.fromEntries(Object.entries(d.secrets as Record<string, string>).map(([k, v]) => [k, path.join(to, path.relative(from, path.join(root, v)))]));
-    return [n, d];
-  }));
-}
-
 /** Every occurrence of any value in a stream (kept across chunk boundaries). */
 async function streamContains(stream: NodeJS.ReadableStream, values: readonly string[]): Promise<string[]> {
   const needles = values.map((v) => Buffer.from(v));
@@ -85,58 +65,45 @@ async function streamContains(stream: NodeJS.ReadableStream, values: readonly st
 const leaked = (text: string) => VALUES.filter((v) => text.includes(v));
 
 describe('secrets, environment and limits end to end', { timeout: 300_000 }, () => {
-  let stack: Stack;
-  let dir: string;
-  let base: string;
-  let lateFile: string;
-  const logs: string[] = [];
-  const id = `e2e-sec-${randomBytes(3).toString('hex')}`;
+  let lateFile = '';
   const secretsDir = path.join(root, '.stack', 'secrets');
-  const tail = (): string => logs.slice(-30).join('\n');
-
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-e2e-sec-'));
-    fs.mkdirSync(path.join(dir, 'probe'));
-    fs.writeFileSync(path.join(dir, 'probe', 'index.js'), PROBE);
-    fs.writeFileSync(path.join(dir, 'probe.secret'), `${SECRET}\n`);
-    lateFile = path.join(dir, 'late.secret');
-    const defs: Defs = {
-      ...exampleDefinitions(dir, ['payroll', 'secret']),
-      probe: {
-        runtime: 'node', version: '1', code: path.join(dir, 'probe'), timeout: '10s',
-        memory_mb: 96, cpus: 0.5, pids: 64, concurrency: 3,
-        env: { GREETING: 'hello from env', COUNT: 3 },
-        secrets: { 'probe-token': path.join(dir, 'probe.secret') },
-      },
-      // Its secret file appears only later: not started until then, the others serve.
-      late: { runtime: 'node', version: '1', code: path.join(dir, 'probe'), timeout: '10s', min_instances: 1, secrets: { 'late-token': lateFile } },
-    };
-    const file = path.join(dir, 'defs.yml');
-    fs.writeFileSync(file, stringify({ functions: defs }));
-    stack = await startStack({ root, stack: id, definitionsFile: file, wakeTimeoutMs: 60_000, sink: (c, l) => logs.push(`${c} ${l}`) }).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${tail()}`);
-    });
-    base = `http://127.0.0.1:${stack.ports.gateway}`;
+  const suite = useTestStack('e2e-sec', {
+    wakeTimeoutMs: 60_000,
+    definitions: (dir) => {
+      fs.mkdirSync(path.join(dir, 'probe'));
+      fs.writeFileSync(path.join(dir, 'probe', 'index.js'), PROBE);
+      fs.writeFileSync(path.join(dir, 'probe.secret'), `${SECRET}\n`);
+      lateFile = path.join(dir, 'late.secret');
+      return writeDefinitionFile(dir, {
+        ...exampleDefinitions(dir, ['payroll', 'secret']),
+        probe: {
+          runtime: 'node', version: '1', code: path.join(dir, 'probe'), timeout: '10s',
+          memory_mb: 96, cpus: 0.5, pids: 64, concurrency: 3,
+          env: { GREETING: 'hello from env', COUNT: 3 },
+          secrets: { 'probe-token': path.join(dir, 'probe.secret') },
+        },
+        // Its secret file appears only later: not started until then, the others serve.
+        late: { runtime: 'node', version: '1', code: path.join(dir, 'probe'), timeout: '10s', min_instances: 1, secrets: { 'late-token': lateFile } },
+      });
+    },
+    afterStop: async () => {
+      assert.equal(fs.existsSync(path.join(secretsDir, id)), false, "the stack's secrets directory is gone");
+      // Every line every component wrote during the test (orchestrator, gateway, routers, ...).
+      assert.deepEqual(leaked(logs.join('\n')), [], 'no secret value in any log line');
+    },
   });
-
-  after(async () => {
-    await stack?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    assert.equal((await containers(id)).length, 0, 'stack stop leaves no function container');
-    assert.equal(fs.existsSync(path.join(secretsDir, id)), false, "the stack's secrets directory is gone");
-    // Every line every component wrote during the test (orchestrator, gateway, routers, ...).
-    assert.deepEqual(leaked(logs.join('\n')), [], 'no secret value in any log line');
-  });
+  const { id, tail } = suite;
+  const logs = suite.logs.lines;
 
   it('payroll: base salary plus bonus, JSON in and out', async () => {
-    const res = await fetch(`${base}/payroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"base":1000,"bonus_pct":10}' });
+    const res = await fetch(`${suite.base}/payroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"base":1000,"bonus_pct":10}' });
     const text = await res.text();
     assert.equal(res.status, 200, `${text}\n${tail()}`);
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
     assert.deepEqual(JSON.parse(text), { base: 1000, bonus_pct: 10, bonus: 100, total: 1100 });
-    const cents = await (await fetch(`${base}/payroll`, { method: 'POST', body: '{"base":1234.5,"bonus_pct":7.5}' })).json();
+    const cents = await (await fetch(`${suite.base}/payroll`, { method: 'POST', body: '{"base":1234.5,"bonus_pct":7.5}' })).json();
     assert.deepEqual(cents, { base: 1234.5, bonus_pct: 7.5, bonus: 92.59, total: 1327.09 });
-    assert.deepEqual(await (await fetch(`${base}/payroll`, { method: 'POST', body: '{"base":500}' })).json(), { base: 500, bonus_pct: 0, bonus: 0, total: 500 });
+    assert.deepEqual(await (await fetch(`${suite.base}/payroll`, { method: 'POST', body: '{"base":500}' })).json(), { base: 500, bonus_pct: 0, bonus: 0, total: 500 });
   });
 
   it('payroll: bad input is a 400 JSON error from the handler', async () => {
@@ -151,7 +118,7 @@ describe('secrets, environment and limits end to end', { timeout: 300_000 }, () 
       ['{"base":1000,"bonus":5}', /unknown field\(s\): bonus/],
     ];
     for (const [body, message] of cases) {
-      const res = await fetch(`${base}/payroll`, { method: 'POST', body });
+      const res = await fetch(`${suite.base}/payroll`, { method: 'POST', body });
       const got = (await res.json()) as { error: string; message: string };
       assert.equal(res.status, 400, body);
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
@@ -162,7 +129,7 @@ describe('secrets, environment and limits end to end', { timeout: 300_000 }, () 
 
   it('secret: the mounted demo secret checks a token without ever answering it', async () => {
     const ask = async (token: unknown) => {
-      const res = await fetch(`${base}/secret`, { method: 'POST', body: JSON.stringify({ token }) });
+      const res = await fetch(`${suite.base}/secret`, { method: 'POST', body: JSON.stringify({ token }) });
       const text = await res.text();
       assert.deepEqual(leaked(text), []);
       return { status: res.status, body: JSON.parse(text) as unknown };
@@ -170,11 +137,11 @@ describe('secrets, environment and limits end to end', { timeout: 300_000 }, () 
     assert.deepEqual(await ask(DEMO), { status: 200, body: { match: true } }, tail());
     assert.deepEqual(await ask(`${DEMO}x`), { status: 200, body: { match: false } });
     assert.equal((await ask(42)).status, 400);
-    assert.deepEqual(await (await fetch(`${base}/secret`)).json(), { configured: true });
+    assert.deepEqual(await (await fetch(`${suite.base}/secret`)).json(), { configured: true });
   });
 
   it('env, limits and secrets reach the function, as the definition says', async () => {
-    const res = await fetch(`${base}/probe`);
+    const res = await fetch(`${suite.base}/probe`);
     const text = await res.text();
     assert.equal(res.status, 200, `${text}\n${tail()}`);
     assert.deepEqual(leaked(text), []);
@@ -204,17 +171,17 @@ describe('secrets, environment and limits end to end', { timeout: 300_000 }, () 
     assert.ok(startLine, `start-up names the function and file\n${tail()}`);
     assert.ok(startLine.includes(lateFile) && startLine.includes('no such file'), startLine);
     // min_instances 1: the autoscaler asks for an instance, each attempt is refused before Docker.
-    const pid = stack.pid('orchestrator');
+    const pid = suite.stack.pid('orchestrator');
     const deadline = Date.now() + 20_000;
     while (!logs.some((l) => /"event":"(cold_start_failed|scale_up_failed)"/.test(l) && l.includes('"fn":"late"') && l.includes('secret_unreadable'))) {
       assert.ok(Date.now() < deadline, `an instance start was refused naming the secret\n${tail()}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal((await containers(id, 'late')).length, 0, 'no container for a function whose secret is missing');
-    assert.equal(stack.pid('orchestrator'), pid, 'the orchestrator did not restart');
-    assert.equal((await fetch(`${base}/payroll`, { method: 'POST', body: '{"base":1}' })).status, 200);
+    assert.equal(suite.stack.pid('orchestrator'), pid, 'the orchestrator did not restart');
+    assert.equal((await fetch(`${suite.base}/payroll`, { method: 'POST', body: '{"base":1}' })).status, 200);
     fs.writeFileSync(lateFile, LATE);
-    const res = await fetch(`${base}/late`);
+    const res = await fetch(`${suite.base}/late`);
     const seen = (await res.json()) as { secrets: Record<string, { sha256: string }> };
     assert.equal(res.status, 200, tail());
     assert.equal(seen.secrets['late-token']?.sha256, sha256(LATE));
@@ -254,15 +221,15 @@ describe('secrets, environment and limits end to end', { timeout: 300_000 }, () 
     const instances = async () => (await Promise.all(['secret', 'probe', 'late'].map((fn) => containers(id, fn)))).flat().map((c) => c.Labels[LABELS.instance] as string);
     // A crash can leave a directory whose container is gone: the next start sweeps it.
     fs.mkdirSync(path.join(stackDir, 'leftover0000'));
-    await stack.restart('orchestrator', 'crash');
+    await suite.stack.restart('orchestrator', 'crash');
     assert.ok(!dirs().includes('leftover0000'), 'swept at start');
     assert.ok(logs.some((l) => l.includes('"event":"secret_dirs_swept"')));
     for (const inst of await instances()) assert.ok(dirs().includes(inst), `adopted instance ${inst} keeps its secrets`);
-    const seen = (await (await fetch(`${base}/probe`)).json()) as { secrets: Record<string, { sha256: string }> };
+    const seen = (await (await fetch(`${suite.base}/probe`)).json()) as { secrets: Record<string, { sha256: string }> };
     assert.equal(seen.secrets['probe-token']?.sha256, sha256(`${SECRET}\n`));
 
     const before = await instances();
-    await stack.restart('orchestrator', 'graceful');
+    await suite.stack.restart('orchestrator', 'graceful');
     // The new orchestrator may already be starting `late` (min_instances 1): only old ones must be gone.
     assert.deepEqual(dirs().filter((d) => before.includes(d)), [], 'removed with their containers on shutdown');
   });

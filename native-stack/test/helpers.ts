@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Docker from 'dockerode';
+import { parse, stringify } from 'yaml';
 import { LABELS, SANDBOX_ROLE } from '@faas/contracts';
 
 export const root = path.resolve(__dirname, '../../..');
@@ -61,19 +62,36 @@ export async function hostPortOf(containerId: string): Promise<number | undefine
 /** The orchestrator's default number of ready network sandboxes (FAAS_NETWORK_SANDBOXES). */
 export const SANDBOX_POOL = 2;
 
-/** The repository's definitions of these examples, each code folder copied next to the file; `extra` is more YAML under `functions:`. */
-export function writeExampleDefinitions(dir: string, names: readonly string[], extra = ''): string {
-  const text = fs.readFileSync(path.join(root, 'global-function-definition.yml'), 'utf8');
-  const lines = text.split('\n');
-  const out = ['functions:'];
-  let keep = false;
-  for (const line of lines) {
-    const head = /^ {2}([a-z][a-z0-9-]*):\s*$/.exec(line);
-    if (head) keep = names.includes(head[1] as string);
-    else if (!line.startsWith('    ')) keep = false;
-    if (keep) out.push(line.replace(/^( {4}code: )(.*)$/, (_, k: string, v: string) => `${k}${copyCode(dir, path.join(root, v))}`));
-  }
+/** Function entries as a definition file holds them, by function name. */
+export type Definitions = Record<string, Record<string, unknown>>;
+
+/**
+ * The repository's entries of these examples (global-function-definition.yml), each code folder
+ * copied into dir (a definition file refuses code outside its own tree); a secret kept in a
+ * code folder points at its copy. Paths are relative to dir: write the file there.
+ */
+export function exampleDefinitions(dir: string, names: readonly string[]): Definitions {
+  const all = (parse(fs.readFileSync(path.join(root, 'global-function-definition.yml'), 'utf8')) as { functions: Definitions }).functions;
+  return Object.fromEntries(names.map((n) => {
+    const entry = all[n];
+    if (!entry) throw new Error(`no example "${n}" in global-function-definition.yml`);
+    const d = { ...entry };
+    const from = path.join(root, String(d.code));
+    const to = copyCode(dir, from, n);
+    d.code = to;
+    if (d.secrets) d.secrets = Object.fromEntries(Object.entries(d.secrets as Record<string, string>).map(([k, v]) => [k, path.join(to, path.relative(from, path.join(root, v)))]));
+    return [n, d];
+  }));
+}
+
+/** dir/defs.yml holding these functions; its path. */
+export function writeDefinitionFile(dir: string, defs: Definitions): string {
   const file = path.join(dir, 'defs.yml');
-  fs.writeFileSync(file, `${out.join('\n')}\n${extra}`);
+  fs.writeFileSync(file, stringify({ functions: defs }));
   return file;
+}
+
+/** The repository's definitions of these examples (exampleDefinitions), with `extra` entries, written as dir/defs.yml. */
+export function writeExampleDefinitions(dir: string, names: readonly string[], extra: Definitions = {}): string {
+  return writeDefinitionFile(dir, { ...exampleDefinitions(dir, names), ...extra });
 }

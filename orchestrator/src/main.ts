@@ -23,18 +23,17 @@ async function main(): Promise<void> {
   });
   // Registered at once: SIGHUP's default would end the process. Before attach it is only logged.
   process.on('SIGHUP', () => void live.reload({ reason: 'SIGHUP', force: true }));
-  const handle = await startOrchestrator({
+  const started = startOrchestrator({
     ...config, logger: log, statsdAddress: process.env.FAAS_STATSD_ADDRESS || undefined,
     definitions, internalToken, decideScale, runId: runId(),
   }).catch(async (err: unknown) => {
     await live.close();
     throw err;
   });
-  // From here on the file is the live source of truth (watched; SIGHUP reloads at once).
-  await live.attach(handle);
-  // Health for compose and supervisors: the file exists only between "ready" and shutdown.
+  // SIGTERM and SIGINT are taken before "ready" is logged: a supervisor may stop us as soon as
+  // it reads that line, while the watcher below is still scanning; Node's default action would
+  // exit without closing, leaving containers and secret directories for the next start to adopt.
   const readyFile = process.env.FAAS_READY_FILE || undefined;
-  if (readyFile) fs.writeFileSync(readyFile, `${process.pid}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -42,13 +41,22 @@ async function main(): Promise<void> {
     log.info('signal', { signal });
     if (readyFile) fs.rmSync(readyFile, { force: true });
     const quiet = (err: unknown) => log.warn('shutdown_step_failed', { what: 'definition watch and status', error: err });
-    live.close().catch(quiet).then(() => handle.close()).then(() => process.exit(0), (err) => {
-      log.error('shutdown_failed', { error: err });
-      process.exit(1);
-    });
+    // A signal during start-up shuts down once started: what start-up created is removed too.
+    started.then(
+      (handle) => live.close().catch(quiet).then(() => handle.close()).then(() => process.exit(0), (err: unknown) => {
+        log.error('shutdown_failed', { error: err });
+        process.exit(1);
+      }),
+      () => undefined, // Start-up failed: main()'s caller logs why and exits 1.
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const handle = await started;
+  // From here on the file is the live source of truth (watched; SIGHUP reloads at once).
+  await live.attach(handle);
+  // Health for compose and supervisors: the file exists only between "ready" and shutdown.
+  if (readyFile && !stopping) fs.writeFileSync(readyFile, `${process.pid}\n`);
 }
 
 main().catch((err: unknown) => {
