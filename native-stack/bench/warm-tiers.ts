@@ -11,8 +11,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
-import { type ColdStartRecord, HEADERS, LABELS, SANDBOX_ROLE, coldStartsKey } from '@faas/contracts';
+import { type ColdStartRecord, HEADERS, LABELS, coldStartsKey } from '@faas/contracts';
 import { startStack } from '../src/launcher';
+import { SANDBOX_POOL, sandboxes } from '../test/helpers';
 import { warmTiersDefinitions } from './definitions';
 import { fmt, printAndSave, row, summarize } from './stats';
 
@@ -114,16 +115,13 @@ async function dockerFloor(docker: Docker, like: string): Promise<Record<'unpaus
 
 const line = (name: string, samples: readonly number[]) => row(name, samples, 40);
 const BASE_IMAGE = process.env.FAAS_BASE_IMAGE ?? 'faas-node-base:local';
-/** The orchestrator's default pool size (FAAS_NETWORK_SANDBOXES). */
-const SANDBOXES = 2;
-
 /** A wake from nothing is measured with the platform at rest: its network sandboxes made again. */
-async function sandboxesReady(docker: Docker, stack: string): Promise<void> {
+async function sandboxesReady(stack: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const list = await docker.listContainers({ filters: { label: [`${LABELS.stack}=${stack}`, `${LABELS.role}=${SANDBOX_ROLE}`], status: ['running'] } });
-    if (list.length >= SANDBOXES) return;
-    if (Date.now() > deadline) throw new Error(`${list.length} of ${SANDBOXES} network sandboxes ready after 60 s`);
+    const running = (await sandboxes(stack)).filter((c) => c.State === 'running').length;
+    if (running >= SANDBOX_POOL) return;
+    if (Date.now() > deadline) throw new Error(`${running} of ${SANDBOX_POOL} network sandboxes ready after 60 s`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -156,7 +154,7 @@ async function main(): Promise<void> {
       if (first.status !== 200) throw new Error(`${name} answered ${first.status}`);
       for (let i = 0; i < RUNS; i += 1) {
         await until(docker, stackId, name, settled);
-        if (tier !== 'paused') await sandboxesReady(docker, stackId);
+        if (tier !== 'paused') await sandboxesReady(stackId);
         const r = await get(gw, `/${name}`);
         if (r.status !== 200 || r.tier !== tier) throw new Error(`${name} wake ${i}: status ${r.status}, tier ${String(r.tier)}`);
         client[tier].push(r.ms);

@@ -43,6 +43,19 @@ export function containerName(stack: string, fn: string, instanceId: string): st
   return `faas-${stack}-${fn}-${instanceId}`;
 }
 
+/**
+ * Where routers reach a running container, from its inspect data: its published 127.0.0.1 port
+ * (loopback) or its address on the functions network; undefined when it has neither. Pure.
+ */
+export function endpointOf(net: Docker.ContainerInspectInfo['NetworkSettings'], ctx: Pick<ContainerContext, 'mode' | 'network'>): { address: string; port: number } | undefined {
+  if (ctx.mode === 'loopback') {
+    const port = Number(net.Ports?.[PORT_KEY]?.[0]?.HostPort);
+    return Number.isInteger(port) && port > 0 ? { address: '127.0.0.1', port } : undefined;
+  }
+  const ip = net.Networks?.[ctx.network]?.IPAddress;
+  return ip ? { address: ip, port: RUNTIME_PORT } : undefined;
+}
+
 /** How a container is reached: its own published port (loopback) or network, or a sandbox's. */
 function networkOf(ctx: ContainerContext, sandbox: string | undefined): Pick<Docker.HostConfig, 'PortBindings' | 'NetworkMode'> {
   // Joined: the sandbox already holds the network and the published port (Docker refuses both here).

@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import { FaasError, type FunctionDefinition, LABELS, type Logger, RUNTIME_PORT, SANDBOX_ROLE } from '@faas/contracts';
+import { FaasError, type FunctionDefinition, LABELS, type Logger, SANDBOX_ROLE } from '@faas/contracts';
 import type { EndpointMode } from './config';
-import { type CallReach, PORT_KEY, containerCreateOptions } from './container-spec';
+import { type CallReach, containerCreateOptions, endpointOf } from './container-spec';
 import type { SecretMounts } from './secret-mounts';
 import { watchExitEvents } from './docker-events';
 import type { ExitInfo } from './exit-events';
@@ -161,13 +161,7 @@ export class DockerDriver implements InstanceDriver {
       return running ? this.sandboxes.locate(sandbox) : undefined;
     }
     const info = await this.docker.getContainer(containerId).inspect();
-    if (this.mode === 'loopback') {
-      const binding = info.NetworkSettings.Ports?.[PORT_KEY]?.[0];
-      const port = binding ? Number(binding.HostPort) : NaN;
-      return Number.isInteger(port) && port > 0 ? { address: '127.0.0.1', port } : undefined;
-    }
-    const ip = info.NetworkSettings.Networks?.[this.network]?.IPAddress;
-    return ip ? { address: ip, port: RUNTIME_PORT } : undefined;
+    return endpointOf(info.NetworkSettings, { mode: this.mode, network: this.network });
   }
 
   async stop(containerId: string, graceSeconds: number): Promise<void> {

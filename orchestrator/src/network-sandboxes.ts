@@ -9,8 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import { LABELS, type Logger, RUNTIME_PORT, SANDBOX_ROLE } from '@faas/contracts';
-import { type ContainerContext, PORT_KEY, sandboxCreateOptions } from './container-spec';
+import { LABELS, type Logger, SANDBOX_ROLE } from '@faas/contracts';
+import { type ContainerContext, endpointOf, sandboxCreateOptions } from './container-spec';
 
 export interface Sandbox {
   id: string;
@@ -159,13 +159,7 @@ export class SandboxPool {
 
   private async inspect(id: string): Promise<{ address: string; port: number } | undefined> {
     const info = await this.o.docker.getContainer(id).inspect();
-    if (!info.State.Running) return undefined;
-    if (this.o.ctx.mode === 'loopback') {
-      const port = Number(info.NetworkSettings.Ports?.[PORT_KEY]?.[0]?.HostPort);
-      return Number.isInteger(port) && port > 0 ? { address: '127.0.0.1', port } : undefined;
-    }
-    const ip = info.NetworkSettings.Networks?.[this.o.ctx.network]?.IPAddress;
-    return ip ? { address: ip, port: RUNTIME_PORT } : undefined;
+    return info.State.Running ? endpointOf(info.NetworkSettings, this.o.ctx) : undefined;
   }
 
   private async listIds(): Promise<string[]> {

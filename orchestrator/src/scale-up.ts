@@ -31,12 +31,6 @@ export interface BringUp {
   t0: number;
   /** Tell gateways the state after a failure (a resume's caller falls back to a start instead). */
   publishOnFailure: boolean;
-  /**
-   * Push the endpoint while the container step runs (the instance's `routeEarly`, set by the
-   * caller): held requests are still released only after readiness and the ACK, but the ACK no
-   * longer waits for the container step. Only for an endpoint that already exists (a thawing one).
-   */
-  routeEarly?: boolean;
 }
 
 /** The container step: when it began (after any image build), extra log fields, whether it joined a network sandbox. */
@@ -46,10 +40,11 @@ type ContainerStep = () => Promise<{ containerFrom: number; extra: Record<string
 export async function bringUp(ctx: ControllerContext, inst: Instance, o: BringUp, container: ContainerStep): Promise<Instance> {
   const { deps, def } = ctx;
   const log = ctx.log.child({ requestId: o.requestId });
-  // The early push (routeEarly) runs beside the container step; its ACK is awaited after readiness.
+  // An instance marked `routeEarly` (a thawing one, whose endpoint exists) is pushed beside the
+  // container step; its ACK is awaited after readiness, so held requests still wait for both.
   let early: Promise<number> | undefined;
   try {
-    if (o.routeEarly) {
+    if (inst.routeEarly) {
       const tPush = deps.now();
       early = ctx.push().then(() => deps.now() - tPush);
     }

@@ -134,11 +134,10 @@ export async function addInstance(ctx: ControllerContext, requestId: string, col
     inst.warm = undefined;
     ctx.set.transition(inst, 'starting', t0);
     // A paused container's endpoint goes to the routers while it thaws (instance-set.ts routeEarly).
-    const routeEarly = pick.tier === 'paused';
-    if (routeEarly) inst.routeEarly = true;
+    if (pick.tier === 'paused') inst.routeEarly = true;
     ctx.publishCounts();
     try {
-      return await bringUp(ctx, inst, { requestId, cold, tier: pick.tier, t0, publishOnFailure: false, routeEarly }, async () => {
+      return await bringUp(ctx, inst, { requestId, cold, tier: pick.tier, t0, publishOnFailure: false }, async () => {
         const from = ctx.deps.now();
         if (pick.tier === 'created') inst.endpoint = await ctx.deps.driver.startCreated(containerId, ctx.def);
         else await ctx.deps.driver.unpause(containerId);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LABELS, SANDBOX_ROLE, createLogger } from '@faas/contracts';
-import { PORT_KEY, SANDBOX_CMD, containerCreateOptions, sandboxCreateOptions } from '../src/container-spec';
+import { PORT_KEY, SANDBOX_CMD, containerCreateOptions, endpointOf, sandboxCreateOptions } from '../src/container-spec';
 import { DockerDriver } from '../src/docker-driver';
 import { ensureFunctionImage } from '../src/images';
 import { SandboxPool, unreferencedSandboxes } from '../src/network-sandboxes';
@@ -55,6 +55,15 @@ describe('network sandbox options (pure)', () => {
     assert.deepEqual(o.HostConfig?.PortBindings, { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '' }] });
     assert.equal(sandboxCreateOptions({ ...ctx, mode: 'network', network: 'fnnet' }, 'base', 'n').HostConfig?.NetworkMode, 'fnnet');
   });
+  test('endpointOf reads the published port (loopback) or the network address, else nothing', () => {
+    const net = (o: object) => o as Parameters<typeof endpointOf>[0];
+    assert.deepEqual(endpointOf(net({ Ports: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '40123' }] } }), ctx), { address: '127.0.0.1', port: 40123 });
+    assert.equal(endpointOf(net({ Ports: {} }), ctx), undefined);
+    assert.equal(endpointOf(net({ Ports: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: 'x' }] } }), ctx), undefined);
+    assert.deepEqual(endpointOf(net({ Networks: { fnnet: { IPAddress: '172.20.0.5' } } }), { mode: 'network', network: 'fnnet' }), { address: '172.20.0.5', port: 8080 });
+    assert.equal(endpointOf(net({ Networks: { other: { IPAddress: '172.20.0.5' } } }), { mode: 'network', network: 'fnnet' }), undefined);
+  });
+
   test('the start-up sweep keeps referenced sandboxes only', () => {
     assert.deepEqual(unreferencedSandboxes(['a', 'b', 'c'], new Set(['b'])), ['a', 'c']);
     assert.deepEqual(unreferencedSandboxes([], new Set(['b'])), []);
